@@ -1,0 +1,92 @@
+"""Where the database is, how to reach it, and how to bring its schema to head."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+import psycopg
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from observatory_pipelines import settings
+from observatory_pipelines.db import urls
+
+
+class DatabaseUnreachable(RuntimeError):
+    """One line naming the host and what was tried; never the password."""
+
+
+def resolve_database_url(explicit: str | None = None) -> str:
+    """``DATABASE_URL`` (any spelling) as a SQLAlchemy URL, else the embedded server.
+
+    A configured URL that does not answer is an error, never a silent fallback.
+    """
+    raw = explicit or settings.database_url()
+    if raw:
+        return urls.sqlalchemy_url(raw)
+    from observatory_pipelines.db.embedded import EmbeddedPostgres
+
+    return EmbeddedPostgres().ensure_running()
+
+
+def check_reachable(url: str, timeout: int = 5) -> None:
+    try:
+        with psycopg.connect(urls.libpq_url(url), connect_timeout=timeout) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise DatabaseUnreachable(
+            f"cannot reach PostgreSQL at {urls.describe(url)} "
+            f"(tried a psycopg connection with a {timeout}s timeout): {reason}"
+        ) from None
+
+
+@lru_cache(maxsize=8)
+def _engine_for(url: str) -> Engine:
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def get_engine(url: str | None = None) -> Engine:
+    return _engine_for(resolve_database_url(url))
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """A session for services: commits on success, rolls back on error."""
+    factory = sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def alembic_config(url: str):
+    from alembic.config import Config
+
+    config = Config(str(settings.project_root() / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", urls.sqlalchemy_url(url).replace("%", "%%"))
+    return config
+
+
+def migrate(url: str | None = None, revision: str = "head") -> None:
+    """Upgrade to ``revision``; a database already there is left untouched."""
+    from alembic import command
+
+    resolved = resolve_database_url(url)
+    check_reachable(resolved)
+    command.upgrade(alembic_config(resolved), revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        try:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except Exception:
+            return None

@@ -1,0 +1,382 @@
+"""SQLAlchemy 2 models of all fifteen tables, matching ``migrations/`` exactly.
+
+``tests/test_schema.py`` compares these with a migrated database and fails on
+drift. ``content_records`` is created by explicit DDL (RANGE partitioned by
+``published_at``); the model describes the parent table only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NOW = text("now()")
+EMPTY_JSON = text("'{}'::jsonb")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {
+        dict[str, Any]: JSONB,
+        uuid.UUID: UUID(as_uuid=True),
+        datetime: DateTime(timezone=True),
+    }
+
+
+def uuid_pk() -> Mapped[uuid.UUID]:
+    return mapped_column(
+        UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")
+    )
+
+
+def now_column() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), nullable=False, server_default=NOW)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[uuid.UUID] = uuid_pk()
+    email: Mapped[str] = mapped_column(String(320), nullable=False, unique=True)
+    hashed_password: Mapped[str | None] = mapped_column(String(1024))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), nullable=False, server_default="researcher")
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    api_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = now_column()
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    metadata_: Mapped[dict[str, Any]] = mapped_column(
+        "metadata", JSONB, nullable=False, server_default=EMPTY_JSON
+    )
+
+
+class CreditAllocation(Base):
+    __tablename__ = "credit_allocations"
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    credits_amount: Mapped[int] = mapped_column(Integer, nullable=False)
+    allocated_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    allocated_at: Mapped[datetime] = now_column()
+    valid_from: Mapped[date] = mapped_column(Date, nullable=False)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    memo: Mapped[str | None] = mapped_column(Text)
+
+
+class RefreshToken(Base):
+    __tablename__ = "refresh_tokens"
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = now_column()
+
+
+class ApiCredential(Base):
+    __tablename__ = "api_credentials"
+    id: Mapped[uuid.UUID] = uuid_pk()
+    platform: Mapped[str] = mapped_column(String(50), nullable=False, index=True)
+    tier: Mapped[str] = mapped_column(String(10), nullable=False, server_default="free")
+    credential_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    # Fernet-encrypted JSON: {"ciphertext": "..."}; see security/credentials.py.
+    credentials: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    daily_quota: Mapped[int | None] = mapped_column(Integer)
+    monthly_quota: Mapped[int | None] = mapped_column(Integer)
+    quota_reset_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = now_column()
+    updated_at: Mapped[datetime] = now_column()
+
+
+class Actor(Base):
+    __tablename__ = "actors"
+    id: Mapped[uuid.UUID] = uuid_pk()
+    canonical_name: Mapped[str] = mapped_column(String(500), nullable=False)
+    actor_type: Mapped[str | None] = mapped_column(String(50))
+    description: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    is_shared: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    created_at: Mapped[datetime] = now_column()
+    metadata_: Mapped[dict[str, Any]] = mapped_column(
+        "metadata", JSONB, nullable=False, server_default=EMPTY_JSON
+    )
+
+
+class ActorAlias(Base):
+    __tablename__ = "actor_aliases"
+    __table_args__ = (UniqueConstraint("actor_id", "alias", name="uq_actor_alias"),)
+    id: Mapped[uuid.UUID] = uuid_pk()
+    actor_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("actors.id", ondelete="CASCADE"), nullable=False
+    )
+    alias: Mapped[str] = mapped_column(String(500), nullable=False)
+
+
+class ActorPlatformPresence(Base):
+    __tablename__ = "actor_platform_presences"
+    __table_args__ = (
+        UniqueConstraint("platform", "platform_user_id", name="uq_actor_presence_platform_user"),
+    )
+    id: Mapped[uuid.UUID] = uuid_pk()
+    actor_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("actors.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    platform: Mapped[str] = mapped_column(String(50), nullable=False)
+    platform_user_id: Mapped[str | None] = mapped_column(String(500))
+    platform_username: Mapped[str | None] = mapped_column(String(500))
+    profile_url: Mapped[str | None] = mapped_column(String(2000))
+    verified: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    follower_count: Mapped[int | None] = mapped_column(BigInteger)
+    last_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class QueryDesign(Base):
+    __tablename__ = "query_designs"
+    id: Mapped[uuid.UUID] = uuid_pk()
+    owner_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    visibility: Mapped[str] = mapped_column(String(20), nullable=False, server_default="private")
+    created_at: Mapped[datetime] = now_column()
+    updated_at: Mapped[datetime] = now_column()
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    default_tier: Mapped[str] = mapped_column(String(10), nullable=False, server_default="free")
+    language: Mapped[str] = mapped_column(String(10), nullable=False, server_default="da")
+    locale_country: Mapped[str] = mapped_column(String(5), nullable=False, server_default="dk")
+    arenas_config: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=EMPTY_JSON
+    )
+
+
+class SearchTerm(Base):
+    __tablename__ = "search_terms"
+    id: Mapped[uuid.UUID] = uuid_pk()
+    query_design_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("query_designs.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    term: Mapped[str] = mapped_column(Text, nullable=False)
+    term_type: Mapped[str] = mapped_column(String(50), nullable=False, server_default="keyword")
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    added_at: Mapped[datetime] = now_column()
+
+
+class ActorList(Base):
+    __tablename__ = "actor_lists"
+    id: Mapped[uuid.UUID] = uuid_pk()
+    query_design_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("query_designs.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    sampling_method: Mapped[str | None] = mapped_column(String(50))
+
+
+class ActorListMember(Base):
+    __tablename__ = "actor_list_members"
+    actor_list_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("actor_lists.id", ondelete="CASCADE"), primary_key=True
+    )
+    actor_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True
+    )
+    added_at: Mapped[datetime] = now_column()
+    added_by: Mapped[str] = mapped_column(String(50), nullable=False, server_default="manual")
+
+
+class CollectionRun(Base):
+    __tablename__ = "collection_runs"
+    id: Mapped[uuid.UUID] = uuid_pk()
+    query_design_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("query_designs.id", ondelete="SET NULL"), index=True
+    )
+    initiated_by: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), nullable=False
+    )
+    mode: Mapped[str] = mapped_column(String(20), nullable=False, server_default="batch")
+    status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="pending")
+    tier: Mapped[str] = mapped_column(String(10), nullable=False, server_default="free")
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    date_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    date_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    arenas_config: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=EMPTY_JSON
+    )
+    estimated_credits: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    credits_spent: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    records_collected: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    error_log: Mapped[str | None] = mapped_column(Text)
+
+
+class CollectionTask(Base):
+    __tablename__ = "collection_tasks"
+    id: Mapped[uuid.UUID] = uuid_pk()
+    collection_run_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("collection_runs.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    arena: Mapped[str] = mapped_column(String(50), nullable=False)
+    platform: Mapped[str] = mapped_column(String(50), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="pending")
+    # The original's celery_task_id: here the Dagster run id and step key.
+    dagster_run_id: Mapped[str | None] = mapped_column(String(255))
+    credential_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("api_credentials.id", ondelete="SET NULL")
+    )
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    records_collected: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    duplicates_skipped: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    records_rejected: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    error_message: Mapped[str | None] = mapped_column(Text)
+    rate_limit_state: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=EMPTY_JSON
+    )
+
+
+class CreditTransaction(Base):
+    __tablename__ = "credit_transactions"
+    __table_args__ = (
+        Index("idx_credit_tx_user_created", "user_id", "created_at", "id"),
+        Index("idx_credit_tx_run", "collection_run_id"),
+        Index(
+            "uq_credit_tx_run_arena_type",
+            "collection_run_id",
+            "arena",
+            "platform",
+            "transaction_type",
+            unique=True,
+            postgresql_where=text("collection_run_id IS NOT NULL"),
+        ),
+    )
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    collection_run_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("collection_runs.id", ondelete="SET NULL")
+    )
+    arena: Mapped[str | None] = mapped_column(String(50))
+    platform: Mapped[str | None] = mapped_column(String(50))
+    tier: Mapped[str | None] = mapped_column(String(10))
+    credits_consumed: Mapped[int] = mapped_column(Integer, nullable=False)
+    transaction_type: Mapped[str] = mapped_column(String(50), nullable=False)
+    created_at: Mapped[datetime] = now_column()
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class UniversalContentRecord(Base):
+    """Parent of the monthly partitions ``content_records_YYYY_MM`` (see migrations/sql)."""
+
+    __tablename__ = "content_records"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", "published_at", name="content_records_pkey"),
+        UniqueConstraint(
+            "platform", "platform_id", "published_at", name="uq_content_platform_id_published"
+        ),
+        ForeignKeyConstraint(["author_id"], ["actors.id"], ondelete="SET NULL"),
+        ForeignKeyConstraint(["collection_run_id"], ["collection_runs.id"], ondelete="SET NULL"),
+        ForeignKeyConstraint(["query_design_id"], ["query_designs.id"], ondelete="SET NULL"),
+        Index("idx_content_platform", "platform"),
+        Index("idx_content_arena", "arena"),
+        Index("idx_content_published", "published_at"),
+        Index("idx_content_query", "query_design_id"),
+        Index("idx_content_hash", "content_hash"),
+        Index("idx_content_author", "author_id"),
+        Index("idx_content_terms", "search_terms_matched", postgresql_using="gin"),
+        Index("idx_content_metadata", "raw_metadata", postgresql_using="gin"),
+        Index(
+            "idx_content_fulltext",
+            text(
+                "to_tsvector('danish'::regconfig, "
+                "(COALESCE(text_content, ''::text) || ' '::text) || COALESCE(title, ''::text))"
+            ),
+            postgresql_using="gin",
+        ),
+        {"postgresql_partition_by": "RANGE (published_at)"},
+    )
+    id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), nullable=False, server_default=text("gen_random_uuid()")
+    )
+    # NOT NULL: records without a source date get collected_at here and
+    # raw_metadata.published_at_source = 'collected_at' (docs/architecture.md).
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    platform: Mapped[str] = mapped_column(String(50), nullable=False)
+    arena: Mapped[str] = mapped_column(String(50), nullable=False)
+    platform_id: Mapped[str | None] = mapped_column(String(500))
+    content_type: Mapped[str] = mapped_column(String(50), nullable=False)
+    url: Mapped[str | None] = mapped_column(String(2000))
+    text_content: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(10))
+    collected_at: Mapped[datetime] = now_column()
+    author_platform_id: Mapped[str | None] = mapped_column(String(500))
+    author_display_name: Mapped[str | None] = mapped_column(String(500))
+    author_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    pseudonymized_author_id: Mapped[str | None] = mapped_column(String(64))
+    views_count: Mapped[int | None] = mapped_column(BigInteger)
+    likes_count: Mapped[int | None] = mapped_column(BigInteger)
+    shares_count: Mapped[int | None] = mapped_column(BigInteger)
+    comments_count: Mapped[int | None] = mapped_column(BigInteger)
+    engagement_score: Mapped[float | None] = mapped_column(Float)
+    collection_run_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    query_design_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    search_terms_matched: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    collection_tier: Mapped[str] = mapped_column(String(10), nullable=False)
+    raw_metadata: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=EMPTY_JSON
+    )
+    media_urls: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    simhash: Mapped[int | None] = mapped_column(BigInteger)
+
+
+ALL_MODELS = [
+    User,
+    CreditAllocation,
+    RefreshToken,
+    ApiCredential,
+    Actor,
+    ActorAlias,
+    ActorPlatformPresence,
+    QueryDesign,
+    SearchTerm,
+    ActorList,
+    ActorListMember,
+    CollectionRun,
+    CollectionTask,
+    CreditTransaction,
+    UniversalContentRecord,
+]

@@ -1,0 +1,33 @@
+"""The one Postgres resource every asset, job, sensor and check uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from observatory_pipelines.db import urls
+from observatory_pipelines.db.engine import get_engine, resolve_database_url, session_scope
+
+
+class PostgresResource(dg.ConfigurableResource):
+    """``database_url`` from ``DATABASE_URL`` in any spelling; unset means the embedded server."""
+
+    database_url: str | None = None
+
+    def url(self) -> str:
+        return resolve_database_url(self.database_url)
+
+    def libpq_url(self) -> str:
+        return urls.libpq_url(self.url())
+
+    def engine(self) -> Engine:
+        return get_engine(self.database_url)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with session_scope(self.engine()) as session:
+            yield session

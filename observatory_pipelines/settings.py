@@ -1,0 +1,108 @@
+"""Every environment variable the project reads, with its default, parsed in one place.
+
+Values are read when asked for (not at import), so tests and CLIs can set the
+environment first. Dagster resources read the same variables through ``EnvVar``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_int(name: str, default: int) -> int:
+    raw = env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = env(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def project_root() -> Path:
+    """The checkout when installed editable; otherwise the working directory."""
+    candidate = Path(__file__).resolve().parents[1]
+    if (candidate / "pyproject.toml").exists():
+        return candidate
+    return Path.cwd()
+
+
+def data_dir() -> Path:
+    """Local state (embedded Postgres, object-store folder, generated keys); git-ignored."""
+    path = Path(env("OBSERVATORY_DATA_DIR") or project_root() / "data")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url() -> str | None:
+    return env("DATABASE_URL")
+
+
+def embedded_pg_port() -> int:
+    return env_int("EMBEDDED_PG_PORT", 55432)
+
+
+def embedded_pg_database() -> str:
+    return env("EMBEDDED_PG_DATABASE", "observatory")
+
+
+def partition_premake_months() -> int:
+    return env_int("PARTITION_PREMAKE_MONTHS", 3)
+
+
+def partition_retention_months() -> int | None:
+    raw = env("PARTITION_RETENTION_MONTHS")
+    return None if raw is None else env_int("PARTITION_RETENTION_MONTHS", 0)
+
+
+def partition_retention_drop() -> bool:
+    return env_bool("PARTITION_RETENTION_DROP", False)
+
+
+def backup_retention_days() -> int:
+    return env_int("BACKUP_RETENTION_DAYS", 30)
+
+
+def backup_gzip_level() -> int:
+    return env_int("BACKUP_GZIP_LEVEL", 6)
+
+
+def minio_endpoint() -> str | None:
+    return env("MINIO_ENDPOINT")
+
+
+def minio_access_key() -> str:
+    return env("MINIO_ACCESS_KEY") or env("MINIO_ROOT_USER") or "minioadmin"
+
+
+def minio_secret_key() -> str:
+    return env("MINIO_SECRET_KEY") or env("MINIO_ROOT_PASSWORD") or "minioadmin"
+
+
+def minio_secure() -> bool:
+    return env_bool("MINIO_SECURE", False)
+
+
+def minio_backup_bucket() -> str:
+    return env("MINIO_BUCKET", "observatory-backups")
+
+
+def minio_outputs_bucket() -> str:
+    return env("MINIO_OUTPUTS_BUCKET", "observatory-outputs")
+
+
+def object_store_dir() -> Path:
+    return Path(env("OBJECT_STORE_DIR") or data_dir() / "object_store")

@@ -1,0 +1,86 @@
+"""Shared test harness: one real PostgreSQL server, a fresh database per test run.
+
+The server is the embedded one (or the server of ``TEST_DATABASE_URL`` when
+set); never SQLite, never a mocked session. ``DATABASE_URL`` is pointed at the
+fresh database for the whole run, so resources, CLIs and subprocesses all use it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from observatory_pipelines.db import urls
+from observatory_pipelines.db.embedded import EmbeddedPostgres
+from observatory_pipelines.db.engine import get_engine, migrate
+from observatory_pipelines.db.introspect import application_tables
+from observatory_pipelines.resources.postgres import PostgresResource
+
+
+def _create_database(base_url: str, name: str) -> str:
+    with psycopg.connect(urls.libpq_url(urls.with_database(base_url, "postgres")), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urls.with_database(base_url, name)
+
+
+def _drop_database(base_url: str, name: str) -> None:
+    with psycopg.connect(urls.libpq_url(urls.with_database(base_url, "postgres")), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    """A URL to the test server's maintenance database (for tests that make databases)."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if base:
+        return urls.sqlalchemy_url(urls.with_database(base, "postgres"))
+    return EmbeddedPostgres().ensure_running("postgres")
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> str:
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    url = _create_database(server_url, name)
+    previous = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    migrate(url)
+    yield url
+    get_engine(url).dispose()
+    if previous is None:
+        os.environ.pop("DATABASE_URL", None)
+    else:
+        os.environ["DATABASE_URL"] = previous
+    _drop_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str):
+    return get_engine(database_url)
+
+
+@pytest.fixture()
+def db(engine):
+    """The migrated test database, emptied before the test (every application table)."""
+    tables = application_tables(engine)
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+    return engine
+
+
+@pytest.fixture()
+def postgres(db, database_url: str) -> PostgresResource:
+    return PostgresResource(database_url=database_url)
+
+
+@pytest.fixture()
+def scratch_database(server_url: str):
+    """An empty database (unmigrated) for migration and restore tests; dropped afterwards."""
+    name = f"scratch_{uuid.uuid4().hex[:12]}"
+    url = _create_database(server_url, name)
+    yield url
+    get_engine(url).dispose()
+    _drop_database(server_url, name)
