@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from observatory_pipelines.costs import credits_for
+
 TIERS = ("free", "medium", "premium")
 
 
@@ -122,9 +124,13 @@ class Collector(ABC):
     def collect(self, request: CollectionRequest) -> Iterator[Page]:
         """Yield pages of normalized records for the request's window, terms and actors."""
 
-    def estimate_credits(self, request: CollectionRequest) -> int:
-        """Credits this request will cost (see credits/costs.py); free arenas return 0."""
+    def estimate_units(self, request: CollectionRequest) -> int:
+        """API units (requests or quota units) this request will spend."""
         return 0
+
+    def estimate_credits(self, request: CollectionRequest) -> int:
+        """Credits this request will cost, priced by the one cost table (costs.py)."""
+        return credits_for(self.platform, request.tier, self.estimate_units(request))
 
     def health_check(self) -> HealthStatus:
         return HealthStatus(ok=True, detail="no check implemented")

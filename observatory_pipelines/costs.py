@@ -1,0 +1,61 @@
+"""What collecting costs, in one table: which platforms are free, and how API units become credits.
+
+Collectors estimate *units* (requests, quota units) for a request; this table
+turns units into credits with ceiling division. The ledger and the estimate
+both read it; nothing else prices anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PlatformCost:
+    free_tiers: frozenset[str]  # tiers at which this platform costs nothing
+    units_per_credit: int  # API units bought by one credit on paid tiers
+
+
+@dataclass(frozen=True)
+class TierDefault:
+    """Fallback for arenas the registry does not know."""
+
+    estimated_credits_per_1k: int
+
+
+TIER_DEFAULTS: dict[str, TierDefault] = {
+    "free": TierDefault(estimated_credits_per_1k=0),
+    "medium": TierDefault(estimated_credits_per_1k=1),
+    "premium": TierDefault(estimated_credits_per_1k=5),
+}
+
+_ALL_TIERS = frozenset({"free", "medium", "premium"})
+
+PLATFORM_COSTS: dict[str, PlatformCost] = {
+    "rss_feeds": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
+    "gdelt": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
+    "bluesky": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
+    "reddit": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
+    "file_import": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
+    # YouTube quota units are not credits on the free tier; paid tiers buy 100 units a credit.
+    "youtube": PlatformCost(free_tiers=frozenset({"free"}), units_per_credit=100),
+    "x_twitter": PlatformCost(free_tiers=frozenset(), units_per_credit=100),
+    "facebook": PlatformCost(free_tiers=frozenset(), units_per_credit=100),
+    "instagram": PlatformCost(free_tiers=frozenset(), units_per_credit=100),
+    "tiktok": PlatformCost(free_tiers=frozenset(), units_per_credit=100),
+    "google_search": PlatformCost(free_tiers=frozenset(), units_per_credit=10),
+    "openrouter": PlatformCost(free_tiers=frozenset(), units_per_credit=1),
+}
+
+
+def credits_for(platform: str, tier: str, units: int) -> int:
+    """Credits for ``units`` API units on ``platform`` at ``tier`` (ceiling division)."""
+    if units <= 0:
+        return 0
+    cost = PLATFORM_COSTS.get(platform)
+    if cost is None:
+        default = TIER_DEFAULTS.get(tier, TIER_DEFAULTS["free"])
+        return -(-units * default.estimated_credits_per_1k // 1000)
+    if tier in cost.free_tiers:
+        return 0
+    return -(-units // cost.units_per_credit)
