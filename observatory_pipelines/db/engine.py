@@ -36,7 +36,8 @@ def check_reachable(url: str, timeout: int = 5) -> None:
         with psycopg.connect(urls.libpq_url(url), connect_timeout=timeout) as conn:
             conn.execute("SELECT 1")
     except psycopg.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+        reason = lines[0] if lines else type(exc).__name__
         raise DatabaseUnreachable(
             f"cannot reach PostgreSQL at {urls.describe(url)} "
             f"(tried a psycopg connection with a {timeout}s timeout): {reason}"
