@@ -106,3 +106,62 @@ def minio_outputs_bucket() -> str:
 
 def object_store_dir() -> Path:
     return Path(env("OBJECT_STORE_DIR") or data_dir() / "object_store")
+
+
+# --- arenas: shared HTTP client (issue 6) ---
+
+
+def arena_http_max_retries() -> int:
+    """Retries after the first attempt for 429, 5xx and network errors."""
+    return env_int("ARENA_HTTP_MAX_RETRIES", 4)
+
+
+def arena_http_backoff_base() -> float:
+    """First backoff wait in seconds; doubles each retry (linear for GDELT)."""
+    return float(env("ARENA_HTTP_BACKOFF_BASE", "1.0"))
+
+
+def arena_http_max_wait() -> float:
+    """Upper bound in seconds on any single wait (Retry-After or backoff)."""
+    return float(env("ARENA_HTTP_MAX_WAIT", "300"))
+
+
+def arena_rate_limit_scale() -> float:
+    """Multiplier on each arena's per-host request spacing (0 disables spacing, e.g. tests)."""
+    return float(env("ARENA_RATE_LIMIT_SCALE", "1.0"))
+
+
+def arena_http_max_response_mb() -> int:
+    """Responses larger than this are refused instead of read into memory."""
+    return env_int("ARENA_HTTP_MAX_RESPONSE_MB", 64)
+
+
+def bluesky_api_url() -> str | None:
+    return env("BLUESKY_API_URL")
+
+
+def reddit_api_url() -> str | None:
+    return env("REDDIT_API_URL")
+
+
+def gdelt_api_url() -> str | None:
+    return env("GDELT_API_URL")
+
+
+def youtube_api_url() -> str | None:
+    return env("YOUTUBE_API_URL")
+
+
+def backup_schedule() -> str:
+    """Cron (UTC) of the nightly_backup job."""
+    return env("BACKUP_SCHEDULE", "0 2 * * *")
+
+
+def backup_drill_schedule() -> str:
+    """Cron (UTC) of the weekly restore_drill job."""
+    return env("BACKUP_DRILL_SCHEDULE", "0 4 * * 0")
+
+
+def backup_max_age_hours() -> int:
+    """The latest_backup check fails when the newest backup is older than this."""
+    return env_int("BACKUP_MAX_AGE_HOURS", 26)

@@ -1,8 +1,8 @@
 """``make run``'s first step: a database at head with a small demo, ready for the UI.
 
-Uses DATABASE_URL when set (migrations only, plus the demo if the database is
-empty of users); otherwise the embedded server under ``data/``. Safe to run
-again: migrating a database at head is a no-op and the demo is created once.
+Uses DATABASE_URL when set, otherwise the embedded server under ``data/``.
+Safe to run again: migrating a database at head is a no-op and the demo is
+created once. Production migrates with ``alembic upgrade head`` and no demo.
 """
 
 from __future__ import annotations

@@ -79,6 +79,8 @@ class Page:
     records: list[NormalizedRecord]
     rejected: int = 0
     rejection_reasons: list[str] = field(default_factory=list)
+    # Sources (a feed, a term's query) that failed and were skipped; the task goes on.
+    errors: list[str] = field(default_factory=list)
 
 
 @dataclass
