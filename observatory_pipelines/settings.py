@@ -165,3 +165,23 @@ def backup_drill_schedule() -> str:
 def backup_max_age_hours() -> int:
     """The latest_backup check fails when the newest backup is older than this."""
     return env_int("BACKUP_MAX_AGE_HOURS", 26)
+
+
+def pseudonymization_key() -> str | None:
+    """HMAC key for author pseudonyms; unset = a key generated once under data_dir()/secrets."""
+    return env("PSEUDONYMIZATION_KEY")
+
+
+def credentials_encryption_key() -> str | None:
+    """Fernet key for api_credentials; unset = a key generated once under data_dir()/secrets."""
+    return env("CREDENTIALS_ENCRYPTION_KEY")
+
+
+def ingest_batch_size() -> int:
+    """Records per COPY/INSERT batch of the collection ingest."""
+    return env_int("INGEST_BATCH_SIZE", 5000)
+
+
+def collection_sensor_interval_seconds() -> int:
+    """How often the new-query-design sensor looks for designs (at most 60 s)."""
+    return min(env_int("COLLECTION_SENSOR_INTERVAL_SECONDS", 30), 60)

@@ -1,0 +1,70 @@
+"""Which collector serves which platform key; the credit estimate and collection look here.
+
+Built-in arenas register themselves on import; ``_load_builtin`` imports them the
+first time the registry is asked, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from typing import Any
+
+from observatory_pipelines.arenas.base import Collector
+
+BUILTIN_MODULES = (
+    "observatory_pipelines.arenas.rss_feeds",
+    "observatory_pipelines.arenas.bluesky",
+    "observatory_pipelines.arenas.reddit",
+    "observatory_pipelines.arenas.gdelt",
+    "observatory_pipelines.arenas.youtube",
+    "observatory_pipelines.arenas.file_import",
+)
+
+_collectors: dict[str, type[Collector]] = {}
+_lock = threading.Lock()
+_loaded = False
+
+
+def register(cls: type[Collector]) -> type[Collector]:
+    """Class decorator: make ``cls`` the collector for ``cls.platform``."""
+    if not cls.platform:
+        raise ValueError(f"{cls.__name__} has no platform key")
+    _collectors[cls.platform] = cls
+    return cls
+
+
+def _load_builtin() -> None:
+    global _loaded
+    if _loaded:
+        return
+    with _lock:
+        if not _loaded:
+            for module in BUILTIN_MODULES:
+                importlib.import_module(module)
+            _loaded = True
+
+
+def get_collector_class(platform: str) -> type[Collector]:
+    """The collector class for a platform key; KeyError when none is registered."""
+    _load_builtin()
+    try:
+        return _collectors[platform]
+    except KeyError:
+        raise KeyError(f"no collector registered for platform {platform!r}") from None
+
+
+def available_platforms() -> list[str]:
+    _load_builtin()
+    return sorted(_collectors)
+
+
+def build_collector(
+    platform: str,
+    *,
+    credentials: dict[str, Any] | None = None,
+    rate_limit_state: dict[str, Any] | None = None,
+    base_url: str | None = None,
+) -> Collector:
+    cls = get_collector_class(platform)
+    return cls(credentials=credentials, rate_limit_state=rate_limit_state, base_url=base_url)
