@@ -1,0 +1,409 @@
+"""The credit ledger: balances, reservations, settlement and refunds, in Postgres.
+
+Balance, over allocations valid on today's UTC date
+(``valid_from <= today`` and ``valid_until`` null or ``>= today``)::
+
+    available = allocated - reserved - settled + refunded
+
+Rows written per (collection run, arena, platform) — at most one of each
+``transaction_type`` (unique partial index from migration 003):
+
+=====================  ==========================================  ===================
+call                   rows                                        available changes
+=====================  ==========================================  ===================
+reserve(R)             reservation R                               -R
+settle(actual=X)       settlement X, refund R (releases all of R)  +R - X  (net -X)
+refund() (failure)     refund R                                    +R      (net 0)
+refund(credits=N)      settlement R-N, refund R                    +N      (net -(R-N))
+=====================  ==========================================  ===================
+
+So a run that reserved R and settled at X leaves the user exactly X poorer than
+before the reservation, and a failed run leaves them exactly as they were (the
+original wrote ``refund = R - X`` next to ``settlement = X`` and charged X twice).
+A key is *closed* once its refund row exists; settle and refund on a closed key
+change nothing, which is what makes them idempotent. Settling above the
+reservation charges the real cost (logged at WARNING); the balance check flags
+any balance that goes negative that way.
+
+Concurrency: every write takes ``pg_advisory_xact_lock`` on the user (reserve)
+or on the user of the reservation (settle/refund) inside one transaction that
+reads the balance/key state and inserts, so concurrent reservations cannot
+overdraw. Each call commits before it returns; database errors surface as
+``CreditReservationError`` carrying ``collection_run_id``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from observatory_pipelines.logs import get_logger
+
+log = get_logger(__name__)
+
+SQL_DIR = Path(__file__).with_name("sql")
+# First key of the two-int advisory lock: keeps credit locks apart from any other user of locks.
+LOCK_NAMESPACE = 0x0C12ED17
+HISTORY_MAX_PAGE = 200
+
+
+@cache
+def load_sql(name: str) -> str:
+    sql = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    if "{balance}" in sql:
+        sql = sql.replace("{balance}", load_sql("balance"))
+    return sql
+
+
+class CreditReservationError(RuntimeError):
+    """A ledger write failed; ``collection_run_id`` says for which run."""
+
+    def __init__(self, message: str, collection_run_id: Any = None):
+        super().__init__(message)
+        self.collection_run_id = collection_run_id
+
+
+class InsufficientCredits(CreditReservationError):
+    def __init__(self, needed: int, available: int, collection_run_id: Any = None):
+        super().__init__(
+            f"insufficient credits: need {needed}, available {available}", collection_run_id
+        )
+        self.needed = needed
+        self.available = available
+
+
+@dataclass(frozen=True)
+class Balance:
+    allocated: int
+    reserved: int
+    settled: int
+    refunded: int
+    available: int
+
+
+def _uuid(value: Any, what: str) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a UUID, got {value!r}") from None
+
+
+def _user_lock_key(user_id: uuid.UUID) -> int:
+    # Signed 32 bits of the uuid; a collision only makes two users wait on each other.
+    return int.from_bytes(user_id.bytes[:4], "big", signed=True)
+
+
+def lock_user(conn: Connection, user_id: uuid.UUID) -> None:
+    """Serialize credit writes of one user until the surrounding transaction ends."""
+    conn.execute(
+        text("SELECT pg_advisory_xact_lock(:ns, :key)"),
+        {"ns": LOCK_NAMESPACE, "key": _user_lock_key(user_id)},
+    )
+
+
+def _db_error(action: str, run_id: Any, exc: SQLAlchemyError) -> CreditReservationError:
+    orig = getattr(exc, "orig", None) or exc
+    first_line = (str(orig).strip().splitlines() or [""])[0]
+    return CreditReservationError(
+        f"credit {action} failed for collection run {run_id}: {type(orig).__name__}: {first_line}",
+        run_id,
+    )
+
+
+class CreditLedger:
+    """Synchronous ledger service over an engine; every write commits before returning."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] | None = None):
+        self._engine = engine
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def now(self) -> datetime:
+        now = self._clock()
+        if now.tzinfo is None:
+            raise ValueError("the ledger clock must return a timezone-aware datetime")
+        return now.astimezone(UTC)
+
+    def today(self) -> date:
+        """Today's date in UTC (allocation validity is judged in UTC, not local time)."""
+        return self.now().date()
+
+    # -- balance ---------------------------------------------------------------------------
+
+    def _balance(self, conn: Connection, user_id: uuid.UUID) -> Balance:
+        row = conn.execute(
+            text(load_sql("balance")), {"user_id": user_id, "today": self.today()}
+        ).one()
+        return Balance(*(int(v) for v in row))
+
+    def get_balance(self, user_id: Any) -> Balance:
+        user = _uuid(user_id, "user_id")
+        with self._engine.connect() as conn:
+            return self._balance(conn, user)
+
+    # -- writes ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_key(run_id: Any, arena: str, platform: str) -> uuid.UUID:
+        try:
+            run = _uuid(run_id, "collection_run_id")
+        except ValueError as exc:
+            raise CreditReservationError(str(exc), run_id) from None
+        if not arena or not platform:
+            raise CreditReservationError(
+                f"arena and platform are required (got arena={arena!r}, platform={platform!r})",
+                run_id,
+            )
+        return run
+
+    @staticmethod
+    def _check_amount(name: str, value: Any, run_id: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise CreditReservationError(
+                f"{name} must be a non-negative integer, got {value!r}", run_id
+            )
+        return value
+
+    def reserve(
+        self,
+        user_id: Any,
+        collection_run_id: Any,
+        arena: str,
+        platform: str,
+        tier: str,
+        credits: int,
+    ) -> None:
+        """Hold ``credits`` for one arena of a run, or raise ``InsufficientCredits``.
+
+        Reserving the same key again with the same amount is a no-op.
+        """
+        run = self._check_key(collection_run_id, arena, platform)
+        credits = self._check_amount("credits", credits, collection_run_id)
+        try:
+            user = _uuid(user_id, "user_id")
+        except ValueError as exc:
+            raise CreditReservationError(str(exc), collection_run_id) from None
+        params = {
+            "user_id": user,
+            "run_id": run,
+            "arena": arena,
+            "platform": platform,
+            "tier": tier,
+            "credits": credits,
+            "today": self.today(),
+            "description": f"reserved {credits} for {platform}",
+        }
+        try:
+            with self._engine.begin() as conn:
+                lock_user(conn, user)
+                inserted = conn.execute(text(load_sql("reserve")), params).first()
+                if inserted is not None:
+                    log.info(
+                        "credits.reserved",
+                        user_id=str(user),
+                        collection_run_id=str(run),
+                        platform=platform,
+                        credits=credits,
+                    )
+                    return
+                state = self._key_state(conn, run, arena, platform)
+                if state["reserved"] is not None and not state["closed"]:
+                    if state["reserved"] == credits and state["reserved_by"] == str(user):
+                        return
+                    raise CreditReservationError(
+                        f"run {run} already holds a reservation of {state['reserved']} "
+                        f"for {arena}/{platform}",
+                        collection_run_id,
+                    )
+                if state["closed"]:
+                    raise CreditReservationError(
+                        f"run {run} has already settled {arena}/{platform}; cannot reserve again",
+                        collection_run_id,
+                    )
+                balance = self._balance(conn, user)
+        except SQLAlchemyError as exc:
+            raise _db_error("reservation", collection_run_id, exc) from exc
+        log.info(
+            "credits.insufficient",
+            user_id=str(user),
+            collection_run_id=str(run),
+            platform=platform,
+            needed=credits,
+            available=balance.available,
+        )
+        raise InsufficientCredits(credits, balance.available, collection_run_id)
+
+    @staticmethod
+    def _key_state(conn: Connection, run: uuid.UUID, arena: str, platform: str) -> dict:
+        row = conn.execute(
+            text(load_sql("key_state")), {"run_id": run, "arena": arena, "platform": platform}
+        ).one()
+        return dict(row._mapping)
+
+    def _close(
+        self,
+        action: str,
+        user_id: Any,
+        collection_run_id: Any,
+        arena: str,
+        platform: str,
+        tier: str,
+        charge: Callable[[int], int | None],
+    ) -> None:
+        """Close a key under the user's lock: optional settlement row, then the releasing refund.
+
+        ``charge(reserved)`` gives the settlement amount, or None for a pure refund.
+        """
+        run = self._check_key(collection_run_id, arena, platform)
+        try:
+            user = _uuid(user_id, "user_id")
+            with self._engine.begin() as conn:
+                lock_user(conn, user)
+                state = self._key_state(conn, run, arena, platform)
+                if state["closed"]:
+                    log.info(
+                        f"credits.{action}.already_closed",
+                        collection_run_id=str(run),
+                        platform=platform,
+                    )
+                    return
+                if state["reserved_by"] is not None and state["reserved_by"] != str(user):
+                    raise CreditReservationError(
+                        f"run {run} {arena}/{platform} was reserved by another user",
+                        collection_run_id,
+                    )
+                reserved = state["reserved"] or 0
+                settled = charge(reserved)
+                rows = []
+                if settled is not None:
+                    rows.append(("settlement", settled, f"settled {settled} for {platform}"))
+                rows.append(("refund", reserved, f"released reservation of {reserved}"))
+                for kind, amount, description in rows:
+                    conn.execute(
+                        text(load_sql("insert_tx")),
+                        {
+                            "user_id": user,
+                            "run_id": run,
+                            "arena": arena,
+                            "platform": platform,
+                            "tier": tier,
+                            "credits": amount,
+                            "transaction_type": kind,
+                            "description": description,
+                        },
+                    )
+        except ValueError as exc:
+            raise CreditReservationError(str(exc), collection_run_id) from None
+        except SQLAlchemyError as exc:
+            raise _db_error(action, collection_run_id, exc) from exc
+        if settled is not None and settled > reserved:
+            log.warning(
+                "credits.settled_above_reservation",
+                collection_run_id=str(run),
+                platform=platform,
+                reserved=reserved,
+                actual=settled,
+            )
+        log.info(
+            f"credits.{action}",
+            user_id=str(user),
+            collection_run_id=str(run),
+            platform=platform,
+            reserved=reserved,
+            charged=settled or 0,
+        )
+
+    def settle(
+        self,
+        user_id: Any,
+        collection_run_id: Any,
+        arena: str,
+        platform: str,
+        tier: str,
+        actual: int,
+    ) -> None:
+        """Charge the real cost ``actual`` and release the reservation (surplus returns)."""
+        actual = self._check_amount("actual", actual, collection_run_id)
+        self._close(
+            "settle", user_id, collection_run_id, arena, platform, tier, lambda _reserved: actual
+        )
+
+    def refund(
+        self,
+        user_id: Any,
+        collection_run_id: Any,
+        arena: str,
+        platform: str,
+        tier: str,
+        credits: int | None = None,
+    ) -> None:
+        """Close the reservation returning ``credits`` of it (None: all of it, for failures).
+
+        Returning N of a reservation R charges the remaining R - N as a settlement.
+        """
+        if credits is not None:
+            credits = self._check_amount("credits", credits, collection_run_id)
+
+        def charge(reserved: int) -> int | None:
+            if credits is None or credits == reserved:
+                return None
+            if credits > reserved:
+                raise CreditReservationError(
+                    f"cannot refund {credits}: only {reserved} reserved for {arena}/{platform}",
+                    collection_run_id,
+                )
+            return reserved - credits
+
+        self._close("refund", user_id, collection_run_id, arena, platform, tier, charge)
+
+    # -- reads and jobs (separate modules) -------------------------------------------------
+
+    def estimate(
+        self,
+        arenas_config: Any,
+        date_from: Any,
+        date_to: Any,
+        terms: list[str] | None = None,
+        tier: str | None = None,
+    ) -> dict[str, int]:
+        """Estimated credits per arena key; ``sum(...)`` for the total (see ``estimate.py``)."""
+        from observatory_pipelines.credits.estimate import estimate_credits
+
+        return estimate_credits(self._engine, arenas_config, date_from, date_to, terms, tier)
+
+    def get_transaction_history(
+        self, user_id: Any, cursor: str | None = None, limit: int = 50
+    ) -> tuple[list[dict], str | None]:
+        """One page, newest first, and the cursor of the next page (None at the end)."""
+        from observatory_pipelines.credits.history import history_page
+
+        return history_page(self._engine, _uuid(user_id, "user_id"), cursor, limit)
+
+    def all_balances(self) -> list[dict]:
+        """Every user's balance, most at risk first (for the ``credit_balances`` asset)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(text(load_sql("all_balances")), {"today": self.today()})
+            return [dict(r._mapping) for r in rows]
+
+    def unsettled_finished_runs(self, older_than: Any = None) -> list:
+        from observatory_pipelines.credits.settlement import unsettled_finished_runs
+
+        return unsettled_finished_runs(self, older_than)
+
+    def settle_finished_run(self, collection_run_id: Any):
+        from observatory_pipelines.credits.settlement import settle_finished_run
+
+        return settle_finished_run(self, collection_run_id)

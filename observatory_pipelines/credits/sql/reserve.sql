@@ -1,0 +1,18 @@
+-- Runs under the user's advisory lock, so the balance it reads cannot change before the insert.
+-- Inserts nothing when the balance cannot cover :credits or the key is already closed.
+WITH balance AS (
+{balance}
+)
+INSERT INTO credit_transactions (
+    user_id, collection_run_id, arena, platform, tier, credits_consumed, transaction_type, description
+)
+SELECT :user_id, :run_id, :arena, :platform, :tier, :credits, 'reservation', :description
+FROM balance
+WHERE balance.available >= :credits
+  AND NOT EXISTS (
+      SELECT 1 FROM credit_transactions
+      WHERE collection_run_id = :run_id AND arena = :arena AND platform = :platform
+        AND transaction_type = 'refund'
+  )
+ON CONFLICT DO NOTHING
+RETURNING id
