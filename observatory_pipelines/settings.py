@@ -185,3 +185,8 @@ def ingest_batch_size() -> int:
 def collection_sensor_interval_seconds() -> int:
     """How often the new-query-design sensor looks for designs (at most 60 s)."""
     return min(env_int("COLLECTION_SENSOR_INTERVAL_SECONDS", 30), 60)
+
+
+def partition_oldest_month() -> str:
+    """Oldest month (YYYY-MM) partition maintenance creates; older rows stay in the default."""
+    return env("PARTITION_OLDEST_MONTH", "2000-01")
