@@ -6,9 +6,10 @@ WITH balance AS (
 INSERT INTO credit_transactions (
     user_id, collection_run_id, arena, platform, tier, credits_consumed, transaction_type, description
 )
-SELECT :user_id, :run_id, :arena, :platform, :tier, :credits, 'reservation', :description
+SELECT CAST(:user_id AS uuid), CAST(:run_id AS uuid), CAST(:arena AS varchar), CAST(:platform AS varchar),
+       CAST(:tier AS varchar), CAST(:credits AS integer), 'reservation', CAST(:description AS text)
 FROM balance
-WHERE balance.available >= :credits
+WHERE balance.available >= CAST(:credits AS integer)
   AND NOT EXISTS (
       SELECT 1 FROM credit_transactions
       WHERE collection_run_id = :run_id AND arena = :arena AND platform = :platform
