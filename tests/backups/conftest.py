@@ -1,0 +1,62 @@
+"""Fixtures for the backup tests: a seeded test database and a backups bucket."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from observatory_pipelines.db import urls
+
+SEED_SQL = Path(__file__).with_name("seed_rows.sql").read_text()
+CONTENT_CHECKSUM = text(
+    "SELECT count(*), md5(coalesce(string_agg(c::text, '|' ORDER BY id, published_at), '')) "
+    "FROM content_records c"
+)
+
+
+@pytest.fixture()
+def seeded(db):
+    """The test database, emptied and filled with ``seed_rows.sql``."""
+    with db.begin() as conn:
+        conn.execute(text(SEED_SQL))
+    return db
+
+
+@pytest.fixture()
+def store(object_store_resource):
+    """The backups bucket on the folder backend."""
+    return object_store_resource.backups()
+
+
+@pytest.fixture()
+def s3_store(s3_object_store_resource):
+    """The backups bucket on a real (moto) S3 server on 127.0.0.1."""
+    return s3_object_store_resource.backups()
+
+
+@pytest.fixture()
+def secret_role(server_url, database_url):
+    """A login role with a password, owning nothing; yields ``(database URL as it, password)``."""
+    name = f"bk_{uuid.uuid4().hex[:8]}"
+    password = f"pw-{uuid.uuid4().hex}"
+    admin = urls.libpq_url(database_url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {name} LOGIN PASSWORD '{password}'")
+        conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {name}")
+    url = urls.parse_database_url(database_url).set(username=name, password=password)
+    yield url.render_as_string(hide_password=False), password
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP OWNED BY {name}")
+        conn.execute(f"DROP ROLE {name}")
+
+
+# TEMPORARY until tests/conftest.py provides it (storage helper, issue 4).
+@pytest.fixture()
+def object_store_resource(tmp_path):
+    from observatory_pipelines.resources.object_store import ObjectStoreResource
+
+    return ObjectStoreResource(local_dir=str(tmp_path / "objects"))
