@@ -1,5 +1,158 @@
-"""Dagster edge of this domain: assets, jobs, schedules, sensors and checks."""
+"""Dagster edge of collection: query designs as dynamic partitions, the collection asset,
+the sensor that starts new designs, and the daily schedule for live designs."""
+
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-defs = dg.Definitions()
+from observatory_pipelines import settings
+from observatory_pipelines.collection.plan import as_bound, batch_window, load_design
+from observatory_pipelines.collection.runs import RunReport, start_run
+from observatory_pipelines.collection.scheduling import (
+    SensorCursor,
+    live_requests,
+    new_design_requests,
+)
+from observatory_pipelines.resources.postgres import PostgresResource
+
+query_designs_partitions = dg.DynamicPartitionsDefinition(name="query_designs")
+
+
+class CollectionConfig(dg.Config):
+    """Window and mode of one collection; empty means the design's own batch window."""
+
+    date_from: str | None = None  # ISO date or datetime, inclusive
+    date_to: str | None = None  # ISO datetime exclusive, or a date included whole
+    mode: str | None = None  # batch | live; default: arenas_config.mode
+
+
+def _metadata(report: RunReport) -> dict[str, dg.MetadataValue]:
+    arenas = {
+        a.platform: {
+            "status": a.status,
+            "tier": a.tier,
+            "records_collected": a.records_collected,
+            "duplicates_skipped": a.duplicates_skipped,
+            "records_rejected": a.records_rejected,
+            "records_repaired": a.records_repaired,
+            "credits_estimated": a.credits_estimated,
+            "credits_spent": a.credits_spent,
+            "error": a.error,
+        }
+        for a in report.arenas
+    }
+    meta: dict[str, dg.MetadataValue] = {
+        "collection_run_id": dg.MetadataValue.text(report.run_id),
+        "status": dg.MetadataValue.text(report.status),
+        "mode": dg.MetadataValue.text(report.mode),
+        "window": dg.MetadataValue.text(
+            f"{report.date_from.isoformat()} .. {report.date_to.isoformat()}"
+        ),
+        "records_collected": dg.MetadataValue.int(report.records_collected),
+        "duplicates_skipped": dg.MetadataValue.int(
+            sum(a.duplicates_skipped for a in report.arenas)
+        ),
+        "records_rejected": dg.MetadataValue.int(sum(a.records_rejected for a in report.arenas)),
+        "credits_spent": dg.MetadataValue.int(report.credits_spent),
+        "failed_arenas": dg.MetadataValue.int(sum(a.status == "failed" for a in report.arenas)),
+        "arenas": dg.MetadataValue.json(arenas),
+    }
+    if report.error:
+        meta["errors"] = dg.MetadataValue.text(report.error)
+    return meta
+
+
+@dg.asset(
+    partitions_def=query_designs_partitions,
+    group_name="collection",
+    kinds={"postgres"},
+    description="Records collected for one query design (partition) and window: one collection "
+    "run, one task per arena, deduplicated into content_records.",
+)
+def collected_content(
+    context: dg.AssetExecutionContext, config: CollectionConfig, postgres: PostgresResource
+) -> dg.MaterializeResult:
+    engine = postgres.engine()
+    design = load_design(engine, context.partition_key)
+    if config.date_from and config.date_to:
+        date_from = as_bound(config.date_from, end=False)
+        date_to = as_bound(config.date_to, end=True)
+    else:
+        date_from, date_to = batch_window(design.arenas_config, datetime.now(UTC))
+    report = start_run(
+        engine,
+        design.id,
+        date_from,
+        date_to,
+        mode=config.mode or design.mode,
+        dagster_run_id=context.run_id,
+    )
+    metadata = _metadata(report)
+    if report.status == "failed":
+        raise dg.Failure(
+            description=f"collection run {report.run_id} failed: {report.error}", metadata=metadata
+        )
+    return dg.MaterializeResult(metadata=metadata)
+
+
+collect_query_design_job = dg.define_asset_job(
+    "collect_query_design",
+    selection=[collected_content],
+    partitions_def=query_designs_partitions,
+    description="Collect one query design (partition) for the window in the run config.",
+)
+
+
+def _run_request(req) -> dg.RunRequest:
+    return dg.RunRequest(
+        run_key=req.run_key,
+        partition_key=req.design_id,
+        run_config={"ops": {"collected_content": {"config": req.run_config()}}},
+        tags={"observatory/query_design": req.design_id, "observatory/mode": req.mode},
+    )
+
+
+@dg.sensor(
+    job=collect_query_design_job,
+    minimum_interval_seconds=settings.collection_sensor_interval_seconds(),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Adds new active query designs as partitions and starts their first run, once.",
+)
+def new_query_designs_sensor(context: dg.SensorEvaluationContext, postgres: PostgresResource):
+    cursor = SensorCursor.parse(context.cursor)
+    requests, next_cursor = new_design_requests(postgres.engine(), cursor, datetime.now(UTC))
+    existing = set(context.instance.get_dynamic_partitions(query_designs_partitions.name))
+    new_partitions = sorted({r.design_id for r in requests} - existing)
+    partition_requests = (
+        [query_designs_partitions.build_add_request(new_partitions)] if new_partitions else []
+    )
+    return dg.SensorResult(
+        run_requests=[_run_request(r) for r in requests],
+        dynamic_partitions_requests=partition_requests,
+        cursor=next_cursor.dump(),
+    )
+
+
+@dg.schedule(
+    job=collect_query_design_job,
+    cron_schedule="15 0 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every day: yesterday's UTC window for every active live-mode query design.",
+)
+def live_query_designs_schedule(context: dg.ScheduleEvaluationContext, postgres: PostgresResource):
+    tick = context.scheduled_execution_time or datetime.now(UTC)
+    yesterday = (tick.astimezone(UTC) - timedelta(days=1)).date()
+    existing = set(context.instance.get_dynamic_partitions(query_designs_partitions.name))
+    requests = [r for r in live_requests(postgres.engine(), yesterday) if r.design_id in existing]
+    if not requests:
+        return dg.SkipReason(f"no active live query design to collect for {yesterday.isoformat()}")
+    return [_run_request(r) for r in requests]
+
+
+defs = dg.Definitions(
+    assets=[collected_content],
+    jobs=[collect_query_design_job],
+    sensors=[new_query_designs_sensor],
+    schedules=[live_query_designs_schedule],
+)

@@ -1,0 +1,216 @@
+"""Enrichment on ingest: terms matched, content hash, clean URL, pseudonym, linked actor.
+
+Turns cleaned ``NormalizedRecord``s into staging rows (tuples in ``STAGING_COLUMNS``
+order) for the COPY in ``ingest.py``. Author → actor links are looked up once per
+batch for the authors not seen before in this run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+from ural import normalize_url
+
+from observatory_pipelines.arenas.base import NormalizedRecord, SearchTerm
+from observatory_pipelines.arenas.matching import match_terms
+from observatory_pipelines.collection.normalize import (
+    RecordRejected,
+    clean_record,
+    metadata_json,
+)
+from observatory_pipelines.security.pseudonymize import pseudonymization_key, pseudonymize
+
+# Staging row layout (COPY binary types); author_id and raw_metadata are cast on insert.
+STAGING = (
+    ("published_at", "timestamptz"),
+    ("platform", "text"),
+    ("arena", "text"),
+    ("platform_id", "text"),
+    ("content_type", "text"),
+    ("url", "text"),
+    ("text_content", "text"),
+    ("title", "text"),
+    ("language", "text"),
+    ("collected_at", "timestamptz"),
+    ("author_platform_id", "text"),
+    ("author_display_name", "text"),
+    ("author_id", "text"),
+    ("pseudonymized_author_id", "text"),
+    ("views_count", "int8"),
+    ("likes_count", "int8"),
+    ("shares_count", "int8"),
+    ("comments_count", "int8"),
+    ("search_terms_matched", "text[]"),
+    ("raw_metadata", "text"),
+    ("media_urls", "text[]"),
+    ("content_hash", "text"),
+    ("undated", "bool"),
+)
+STAGING_COLUMNS = tuple(name for name, _ in STAGING)
+STAGING_TYPES = tuple(kind for _, kind in STAGING)
+_AUTHOR_SQL = (Path(__file__).parent / "sql" / "author_lookup.sql").read_text()
+_MAX_AUTHOR_CACHE = 200_000
+
+
+def normalize_for_hash(value: str) -> str:
+    """NFC, trimmed, whitespace collapsed to one space, lowercased."""
+    return " ".join(unicodedata.normalize("NFC", value).split()).lower()
+
+
+def content_hash(value: str | None) -> str | None:
+    if not value:
+        return None
+    normalized = normalize_for_hash(value)
+    return hashlib.sha256(normalized.encode()).hexdigest() if normalized else None
+
+
+def clean_url(url: str | None) -> str | None:
+    """The link with tracking parameters and fragments removed, still clickable."""
+    if not url:
+        return None
+    try:
+        cleaned = normalize_url(url, strip_protocol=False, strip_irrelevant_subdomains=False)
+    except Exception:
+        return url
+    return cleaned if cleaned and len(cleaned) <= 2000 else url
+
+
+def url_key(url: str | None) -> str | None:
+    """ural's full normalisation (no scheme, no www): equal keys mean the same page."""
+    if not url:
+        return None
+    try:
+        return normalize_url(url)
+    except Exception:
+        return url
+
+
+@dataclass
+class EnrichStats:
+    rejected: int = 0
+    repaired: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def reject(self, reason: str) -> None:
+        self.rejected += 1
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
+
+
+class Enricher:
+    """One per task: knows the run's terms and caches author → actor links."""
+
+    def __init__(self, engine: Engine | None, terms: list[SearchTerm] | None = None):
+        self.engine = engine
+        self.terms = [t for t in (terms or []) if t.term and t.term.strip()]
+        self.key = pseudonymization_key()
+        self._actors: dict[tuple[str, str], str | None] = {}
+        self.stats = EnrichStats()
+
+    def rows(self, records: Iterable[NormalizedRecord], collected_at: datetime) -> list[tuple]:
+        """Staging rows for the records that survive cleaning; rejections are counted."""
+        prepared: list[tuple[NormalizedRecord, bool, list[str], str | None]] = []
+        for record in records:
+            try:
+                undated, repairs = clean_record(record, collected_at)
+                digest = self._derive_ids(record, repairs)
+            except RecordRejected as exc:
+                self.stats.reject(str(exc))
+                continue
+            except Exception as exc:  # a collector's odd object must not end the task
+                self.stats.reject(f"unreadable record ({type(exc).__name__})")
+                continue
+            if repairs:
+                self.stats.repaired += 1
+            prepared.append((record, undated, repairs, digest))
+        self._link_actors(item[0] for item in prepared)
+        return [self._row(*item, collected_at) for item in prepared]
+
+    def _derive_ids(self, record: NormalizedRecord, repairs: list[str]) -> str | None:
+        """Cleans the URL, returns the content hash, derives a missing platform_id."""
+        record.url = clean_url(record.url)
+        digest = content_hash(record.hash_source or record.text_content or record.title)
+        if digest is None and record.url:
+            digest = content_hash(url_key(record.url))
+        if record.platform_id:
+            return digest
+        # Without an id the unique key cannot dedup; derive a stable one.
+        key = url_key(record.url)
+        if key:
+            record.platform_id = hashlib.sha256(key.encode()).hexdigest()
+            record.raw_metadata = {**record.raw_metadata, "platform_id_source": "url"}
+        elif digest:
+            record.platform_id = digest
+            record.raw_metadata = {**record.raw_metadata, "platform_id_source": "content_hash"}
+        else:
+            raise RecordRejected("missing platform_id, url and text")
+        repairs.append("platform_id:derived")
+        return digest
+
+    def _link_actors(self, records: Iterable[NormalizedRecord]) -> None:
+        wanted: dict[str, set[str]] = {}
+        for record in records:
+            if record.author_platform_id:
+                key = (record.platform, record.author_platform_id)
+                if key not in self._actors:
+                    wanted.setdefault(record.platform, set()).add(record.author_platform_id)
+        if not wanted or self.engine is None:
+            return
+        if len(self._actors) > _MAX_AUTHOR_CACHE:
+            self._actors.clear()
+        with self.engine.connect() as conn:
+            for platform, ids in wanted.items():
+                found = dict(
+                    conn.execute(
+                        text(_AUTHOR_SQL), {"platform": platform, "ids": sorted(ids)}
+                    ).all()
+                )
+                for author in ids:
+                    self._actors[(platform, author)] = found.get(author)
+
+    def _row(
+        self,
+        r: NormalizedRecord,
+        undated: bool,
+        repairs: list[str],
+        digest: str | None,
+        collected_at: datetime,
+    ) -> tuple:
+        matched = None
+        if self.terms:
+            haystack = " ".join(x for x in (r.title, r.text_content) if x)
+            matched = match_terms(haystack, self.terms) or None
+        author_id = (
+            self._actors.get((r.platform, r.author_platform_id)) if r.author_platform_id else None
+        )
+        actor = str(author_id) if author_id else None
+        return (
+            r.published_at,
+            r.platform,
+            r.arena,
+            r.platform_id,
+            r.content_type,
+            r.url,
+            r.text_content,
+            r.title,
+            r.language,
+            collected_at,
+            r.author_platform_id,
+            r.author_display_name,
+            actor,
+            pseudonymize(r.platform, r.author_platform_id, self.key),
+            r.views_count,
+            r.likes_count,
+            r.shares_count,
+            r.comments_count,
+            matched,
+            metadata_json(r.raw_metadata, repairs),
+            r.media_urls or None,
+            digest,
+            undated,
+        )

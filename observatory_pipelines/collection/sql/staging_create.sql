@@ -1,0 +1,26 @@
+-- One per connection (author_id and raw_metadata arrive as text, cast on insert); emptied by every commit, so a batch never sees the last one's rows.
+CREATE TEMP TABLE IF NOT EXISTS collection_staging (
+    published_at timestamptz NOT NULL,
+    platform text NOT NULL,
+    arena text NOT NULL,
+    platform_id text,
+    content_type text NOT NULL,
+    url text,
+    text_content text,
+    title text,
+    language text,
+    collected_at timestamptz NOT NULL,
+    author_platform_id text,
+    author_display_name text,
+    author_id text,
+    pseudonymized_author_id text,
+    views_count bigint,
+    likes_count bigint,
+    shares_count bigint,
+    comments_count bigint,
+    search_terms_matched text[],
+    raw_metadata text NOT NULL,
+    media_urls text[],
+    content_hash text,
+    undated boolean NOT NULL
+) ON COMMIT DELETE ROWS

@@ -1,0 +1,203 @@
+"""One arena's task: collector pages → clean/enrich → bulk ingest, with progress saved per page.
+
+Knows nothing of credits or run status (``runs.py`` does); raises on failure so
+the run can mark this task failed and go on with the others.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from observatory_pipelines.arenas.base import (
+    ActorRef,
+    ArenaQuotaExceeded,
+    CollectionRequest,
+    Collector,
+    SearchTerm,
+)
+from observatory_pipelines.collection.credential_pool import CredentialPool, Lease, scrub
+from observatory_pipelines.collection.enrich import Enricher
+from observatory_pipelines.collection.ingest import BulkIngester
+from observatory_pipelines.logs import get_logger
+
+log = get_logger(__name__)
+PROGRESS_SQL = (Path(__file__).parent / "sql" / "task_progress.sql").read_text()
+MAX_QUOTA_ROTATIONS = 10
+
+CollectorFactory = Callable[..., Collector]
+
+
+@dataclass
+class TaskSpec:
+    task_id: str
+    run_id: str
+    query_design_id: str | None
+    platform: str
+    arena: str
+    tier: str
+    date_from: datetime
+    date_to: datetime
+    terms: list[SearchTerm]
+    actors: list[ActorRef]
+    options: dict[str, Any]
+    language: str = "da"
+    locale_country: str = "dk"
+    rate_limit_state: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TaskOutcome:
+    inserted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    repaired: int = 0
+    units_spent: int = 0
+    pages: int = 0
+    credential_id: str | None = None
+    rejection_reasons: dict[str, int] = field(default_factory=dict)
+
+
+class TaskFailed(RuntimeError):
+    """Carries the partial outcome; the message is safe to store and show."""
+
+    def __init__(self, message: str, outcome: TaskOutcome):
+        super().__init__(message)
+        self.outcome = outcome
+
+
+def _request(spec: TaskSpec) -> CollectionRequest:
+    return CollectionRequest(
+        date_from=spec.date_from,
+        date_to=spec.date_to,
+        terms=spec.terms,
+        actors=spec.actors,
+        tier=spec.tier,
+        language=spec.language,
+        locale_country=spec.locale_country,
+        options=spec.options,
+        max_records=spec.options.get("max_records"),
+    )
+
+
+def _units(collector: Collector) -> int:
+    # units_spent is the collector's own counter of requests / quota units (see arenas/base.py).
+    return int(getattr(collector, "units_spent", 0) or 0)
+
+
+class TaskRunner:
+    def __init__(
+        self,
+        engine: Engine,
+        factory: CollectorFactory,
+        pool: CredentialPool,
+        batch_size: int = 5000,
+    ):
+        self.engine = engine
+        self.factory = factory
+        self.pool = pool
+        self.batch_size = batch_size
+
+    def _save(self, spec: TaskSpec, out: TaskOutcome, state: dict[str, Any]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                text(PROGRESS_SQL),
+                {
+                    "id": spec.task_id,
+                    "collected": out.inserted,
+                    "duplicates": out.duplicates,
+                    "rejected": out.rejected,
+                    "credential_id": out.credential_id,
+                    "state": json.dumps(state, default=str),
+                },
+            )
+
+    def run(self, spec: TaskSpec, needs_credentials: bool) -> TaskOutcome:
+        out = TaskOutcome()
+        tried: set[str] = set()
+        lease: Lease | None = None
+        state = dict(spec.rate_limit_state)
+        enricher = Enricher(self.engine, spec.terms)
+        try:
+            with BulkIngester(
+                self.engine,
+                run_id=spec.run_id,
+                query_design_id=spec.query_design_id,
+                tier=spec.tier,
+            ) as ingester:
+                for _attempt in range(MAX_QUOTA_ROTATIONS):
+                    if needs_credentials:
+                        lease = self.pool.acquire(spec.platform, exclude=tried)
+                        tried.add(lease.id)
+                        out.credential_id = lease.id
+                    collector = self.factory(
+                        spec.platform,
+                        credentials=lease.credentials if lease else None,
+                        rate_limit_state=state,
+                        base_url=spec.options.get("base_url"),
+                    )
+                    try:
+                        self._collect(spec, collector, enricher, ingester, out)
+                    except ArenaQuotaExceeded:
+                        if lease is None:
+                            raise
+                        self.pool.mark_exhausted(lease.id)
+                        log.info(
+                            "task.rotating_credential", platform=spec.platform, task_id=spec.task_id
+                        )
+                        continue
+                    finally:
+                        out.units_spent += _units(collector)
+                        state = collector.rate_limit_state
+                    break
+                else:
+                    raise ArenaQuotaExceeded(
+                        f"quota exceeded on {MAX_QUOTA_ROTATIONS} {spec.platform} credentials"
+                    )
+                self._save(spec, out, state)
+        except Exception as exc:
+            if lease is not None and not isinstance(exc, ArenaQuotaExceeded):
+                self.pool.record_error(lease.id, scrub(f"{type(exc).__name__}: {exc}", lease))
+            message = scrub(f"{type(exc).__name__}: {exc}", lease)[:2000]
+            try:
+                self._save(spec, out, state)
+            except Exception:  # the failure being reported matters more than its counters
+                log.exception("task.progress_not_saved", task_id=spec.task_id)
+            raise TaskFailed(message, out) from None
+        return out
+
+    def _collect(self, spec, collector, enricher, ingester, out: TaskOutcome) -> None:
+        buffer: list[tuple] = []
+        try:
+            for page in collector.collect(_request(spec)):
+                out.pages += 1
+                out.rejected += page.rejected
+                for reason in page.rejection_reasons[:20]:
+                    out.rejection_reasons[reason] = out.rejection_reasons.get(reason, 0) + 1
+                before = enricher.stats.rejected
+                buffer.extend(enricher.rows(page.records, datetime.now(UTC)))
+                out.rejected += enricher.stats.rejected - before
+                if len(buffer) >= self.batch_size:
+                    self._flush(ingester, buffer, out)
+                self._save(spec, out, collector.rate_limit_state)
+        finally:
+            # Records already mapped are kept even when the source fails mid-way.
+            self._flush(ingester, buffer, out)
+        out.repaired = enricher.stats.repaired
+        for reason, count in enricher.stats.reasons.items():
+            out.rejection_reasons[reason] = out.rejection_reasons.get(reason, 0) + count
+
+    @staticmethod
+    def _flush(ingester: BulkIngester, buffer: list[tuple], out: TaskOutcome) -> None:
+        if not buffer:
+            return
+        counts = ingester.write(buffer)
+        out.inserted += counts.inserted
+        out.duplicates += counts.skipped
+        buffer.clear()
