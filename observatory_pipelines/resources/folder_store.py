@@ -176,8 +176,15 @@ class FolderObjectStore:
         if not start.is_dir():
             return
         found: list[tuple[str, os.stat_result]] = []
-        for folder, _dirs, files in os.walk(start):
+        for folder, dirs, files in os.walk(start):
             rel = Path(folder).relative_to(self.base).as_posix()
+            # Descend only where keys can still start with the prefix.
+            dirs[:] = [
+                d
+                for d in dirs
+                if (sub := d + "/" if rel == "." else f"{rel}/{d}/").startswith(prefix)
+                or prefix.startswith(sub)
+            ]
             for name in files:
                 key = name if rel == "." else f"{rel}/{name}"
                 if key.startswith(prefix):
