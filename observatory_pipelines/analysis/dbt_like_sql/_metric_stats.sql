@@ -1,0 +1,8 @@
+-- Fragment (not a model): one metric's summary as a jsonb object; $1 = column, $2 = output name.
+jsonb_build_object(
+    'n', count(s.$1),
+    'mean', round(avg(s.$1)::numeric, 2)::float8,
+    'median', round((percentile_cont(0.5) WITHIN GROUP (ORDER BY s.$1))::numeric, 2)::float8,
+    'p95', round((percentile_cont(0.95) WITHIN GROUP (ORDER BY s.$1))::numeric, 2)::float8,
+    'max', max(s.$1)
+) AS $2

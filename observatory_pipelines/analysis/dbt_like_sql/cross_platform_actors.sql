@@ -1,0 +1,39 @@
+-- Actors seen on two or more platforms in scope. Identity: the record's resolved actor
+-- (author_id, else the actor whose platform presence matches the record's platform user id),
+-- else the pseudonym. One row per (actor, platform) with that platform's post count.
+-- depends_on: stg_content
+-- order_by: actor_key, platform
+WITH identified AS (
+    SELECT coalesce(s.author_id, app.actor_id) AS actor_id,
+           CASE WHEN coalesce(s.author_id, app.actor_id) IS NOT NULL
+                THEN 'actor:' || coalesce(s.author_id, app.actor_id)::text
+                WHEN s.pseudonymized_author_id IS NOT NULL
+                THEN 'author:' || s.pseudonymized_author_id END AS actor_key,
+           s.platform,
+           s.author_display_name
+    FROM stg_content AS s
+    LEFT JOIN actor_platform_presences AS app
+           ON app.platform = s.platform AND app.platform_user_id = s.author_platform_id
+),
+per_platform AS (
+    SELECT actor_key, max(actor_id::text) AS actor_id, platform,
+           max(author_display_name) AS display_name, count(*)::bigint AS post_count
+    FROM identified
+    WHERE actor_key IS NOT NULL
+    GROUP BY actor_key, platform
+),
+multi AS (
+    SELECT actor_key, count(*)::bigint AS platform_count
+    FROM per_platform
+    GROUP BY actor_key
+    HAVING count(*) >= 2
+)
+SELECT pp.actor_key,
+       coalesce(act.canonical_name, pp.display_name, pp.actor_key) AS label,
+       pp.actor_id,
+       pp.platform,
+       pp.post_count,
+       m.platform_count
+FROM per_platform AS pp
+JOIN multi AS m USING (actor_key)
+LEFT JOIN actors AS act ON act.id = CAST(pp.actor_id AS uuid)

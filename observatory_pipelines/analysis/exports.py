@@ -1,0 +1,391 @@
+"""Record exports (CSV, XLSX, NDJSON, Parquet) streamed from Postgres into the object store.
+
+Nothing holds the export in memory: CSV, NDJSON and Parquet read a ``COPY ... TO STDOUT``
+stream in ~1 MB pieces and hand ``ObjectStore.put`` an iterable of chunks (multipart);
+XLSX reads a server-side cursor in batches into xlsxwriter's constant-memory mode, which
+must finish a zip file on disk, so that one is uploaded from a temporary file.
+
+- CSV: UTF-8 with BOM (Excel reads æøå), CRLF, RFC 4180 quoting, lists joined " | ". The
+  lines are built by Postgres and streamed with COPY (FORMAT text); its backslash escapes
+  are undone with ``codecs.escape_decode``, so embedded newlines stay LF inside quotes.
+- NDJSON: one ``json_build_object`` per line; COPY in CSV mode with control characters as
+  quote and delimiter, which JSON text never contains, so the lines pass through untouched.
+- Parquet: COPY (FORMAT csv) parsed by Arrow's streaming CSV reader with explicit types:
+  int64 counts, float64 engagement, timestamp[us, UTC], list<string> terms.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from psycopg import sql
+
+from observatory_pipelines.analysis.scope import AnalysisScope, check_scope
+from observatory_pipelines.analysis.sql_models import expand_includes, split_header, to_psycopg
+from observatory_pipelines.logs import get_logger
+
+SQL_DIR = Path(__file__).with_name("sql")
+BOM = "\ufeff".encode()
+XLSX_MAX_DATA_ROWS = 1_048_575  # 1,048,576 rows per sheet, one of them the header
+CHUNK_BYTES = 1 << 20
+
+# (column, readable label), in export order.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("query_design", "Query design"),
+    ("platform", "Platform"),
+    ("arena", "Arena"),
+    ("content_type", "Content type"),
+    ("title", "Title"),
+    ("text_content", "Text"),
+    ("url", "URL"),
+    ("author_display_name", "Author"),
+    ("pseudonymized_author_id", "Author (pseudonymized id)"),
+    ("published_at", "Published at (UTC)"),
+    ("views", "Views"),
+    ("likes", "Likes"),
+    ("shares", "Shares"),
+    ("comments", "Comments"),
+    ("engagement_score", "Engagement score"),
+    ("language", "Language"),
+    ("collection_tier", "Collection tier"),
+    ("search_terms_matched", "Search terms matched"),
+    ("content_hash", "Content hash"),
+)
+_INT_COLUMNS = ("views", "likes", "shares", "comments")
+
+PARQUET_SCHEMA = pa.schema(
+    [
+        (name, pa.int64())
+        if name in _INT_COLUMNS
+        else (name, pa.float64())
+        if name == "engagement_score"
+        else (name, pa.timestamp("us", tz="UTC"))
+        if name == "published_at"
+        else (name, pa.list_(pa.string()))
+        if name == "search_terms_matched"
+        else (name, pa.string())
+        for name, _ in COLUMNS
+    ]
+)
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "ndjson": "application/x-ndjson",
+    "parquet": "application/vnd.apache.parquet",
+}
+FORMATS = tuple(CONTENT_TYPES)
+
+log = get_logger(__name__)
+
+
+class ExportError(ValueError):
+    pass
+
+
+@dataclass
+class ExportResult:
+    key: str
+    format: str
+    rows: int
+    size: int
+    content_type: str
+    sheets: int = 0
+
+
+@lru_cache(maxsize=8)
+def export_sql(name: str) -> str:
+    """``sql/<name>.sql`` with the scope filter and the export rows expanded (psycopg style)."""
+
+    def load(file: str, snippets: dict[str, str]) -> str:
+        _, body = split_header((SQL_DIR / f"{file}.sql").read_text(encoding="utf-8"))
+        return expand_includes(body, SQL_DIR, f"{file}.sql", snippets=snippets)
+
+    rows = load("export_rows", {})
+    return to_psycopg(rows if name == "export_rows" else load(name, {"export_rows": rows}))
+
+
+def _copy_stream(conn, query: str, params: dict[str, Any], options: str) -> Iterator[bytes]:
+    """``COPY (query) TO STDOUT options`` as chunks of about CHUNK_BYTES."""
+    statement = sql.SQL("COPY ({}) TO STDOUT {}").format(sql.SQL(query), sql.SQL(options))
+    buffer = bytearray()
+    with conn.cursor() as cur, cur.copy(statement, params) as copy:
+        for data in copy:
+            buffer += data
+            if len(buffer) >= CHUNK_BYTES:
+                yield bytes(buffer)
+                buffer.clear()
+    if buffer:
+        yield bytes(buffer)
+
+
+class _Counter:
+    rows = 0
+
+
+def _csv_header() -> bytes:
+    labels = ",".join('"' + label.replace('"', '""') + '"' for _, label in COLUMNS)
+    return BOM + labels.encode() + b"\r\n"
+
+
+def csv_chunks(conn, params: dict[str, Any], counter: _Counter) -> Iterator[bytes]:
+    yield _csv_header()
+    pending = b""
+    for chunk in _copy_stream(conn, export_sql("export_csv_lines"), params, "(FORMAT text)"):
+        counter.rows += chunk.count(b"\n")  # escaped text: one raw LF per row
+        data = pending + chunk
+        cut = len(data)
+        if (cut - len(data.rstrip(b"\\"))) % 2:
+            cut -= 1  # a lone trailing backslash starts an escape finished by the next chunk
+        pending = data[cut:]
+        yield codecs.escape_decode(data[:cut])[0]
+    if pending:
+        yield codecs.escape_decode(pending)[0]
+
+
+def ndjson_chunks(conn, params: dict[str, Any], counter: _Counter) -> Iterator[bytes]:
+    options = "(FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')"
+    for chunk in _copy_stream(conn, export_sql("export_ndjson"), params, options):
+        counter.rows += chunk.count(b"\n")
+        yield chunk
+
+
+class _IterReader(io.RawIOBase):
+    """A readable file over an iterator of byte chunks (for Arrow's streaming CSV reader)."""
+
+    def __init__(self, chunks: Iterable[bytes]):
+        self._chunks = iter(chunks)
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target) -> int:
+        while not self._buffer:
+            try:
+                self._buffer = next(self._chunks)
+            except StopIteration:
+                return 0
+        size = min(len(target), len(self._buffer))
+        target[:size] = self._buffer[:size]
+        self._buffer = self._buffer[size:]
+        return size
+
+
+class _Sink(io.RawIOBase):
+    """A writable file that keeps what was written until ``drain()`` hands it on."""
+
+    def __init__(self):
+        self._parts: list[bytes] = []
+        self._position = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self._parts.append(bytes(data))
+        self._position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._position
+
+    def drain(self) -> bytes:
+        data = b"".join(self._parts)
+        self._parts.clear()
+        return data
+
+
+def _typed_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
+    columns = []
+    for field in PARQUET_SCHEMA:
+        column = batch.column(field.name)
+        if field.name == "published_at":
+            column = pc.cast(column, field.type)
+        elif field.name == "search_terms_matched":
+            split = pc.split_pattern(column, "\x1f")
+            empty = pa.array([[]] * len(column), type=field.type)
+            column = pc.if_else(pc.equal(column, ""), empty, split)
+        columns.append(column.cast(field.type))
+    return pa.RecordBatch.from_arrays(columns, schema=PARQUET_SCHEMA)
+
+
+def parquet_chunks(
+    conn, params: dict[str, Any], counter: _Counter, batch_rows: int = 100_000
+) -> Iterator[bytes]:
+    sink = _Sink()
+    writer = pq.ParquetWriter(sink, PARQUET_SCHEMA, compression="snappy")
+    stream = _copy_stream(conn, export_sql("export_parquet"), params, "(FORMAT csv)")
+    first = next(stream, None)
+    if first is not None:
+        raw_types = {name: PARQUET_SCHEMA.field(name).type for name in _INT_COLUMNS}
+        raw_types |= {
+            "published_at": pa.int64(),
+            "engagement_score": pa.float64(),
+            "search_terms_matched": pa.string(),
+        }
+        reader = pacsv.open_csv(
+            _IterReader(_prepend(first, stream)),
+            read_options=pacsv.ReadOptions(
+                column_names=[name for name, _ in COLUMNS], block_size=4 << 20
+            ),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: raw_types.get(name, pa.string()) for name, _ in COLUMNS},
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        pending: list[pa.RecordBatch] = []
+        pending_rows = 0
+        for batch in reader:
+            pending.append(_typed_batch(batch))
+            pending_rows += batch.num_rows
+            if pending_rows >= batch_rows:
+                writer.write_table(pa.Table.from_batches(pending), row_group_size=pending_rows)
+                counter.rows += pending_rows
+                pending, pending_rows = [], 0
+                yield sink.drain()
+        if pending:
+            writer.write_table(pa.Table.from_batches(pending), row_group_size=pending_rows)
+            counter.rows += pending_rows
+    writer.close()
+    yield sink.drain()
+
+
+def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
+
+
+def _xlsx_value(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name == "published_at":
+        return value.astimezone(UTC).replace(tzinfo=None)
+    if name == "search_terms_matched":
+        return " | ".join(value)
+    return value
+
+
+def write_xlsx(
+    conn,
+    params: dict[str, Any],
+    path: Path,
+    *,
+    max_rows_per_sheet: int = XLSX_MAX_DATA_ROWS,
+    batch_rows: int = 10_000,
+) -> tuple[int, int]:
+    """Write the workbook to ``path``; returns (rows, sheets). Sheets: Content, Content_2, ..."""
+    import xlsxwriter
+
+    if not 1 <= max_rows_per_sheet <= XLSX_MAX_DATA_ROWS:
+        raise ExportError(f"max_rows_per_sheet must be in 1..{XLSX_MAX_DATA_ROWS}")
+    workbook = xlsxwriter.Workbook(
+        str(path),
+        {
+            "constant_memory": True,
+            "tmpdir": str(path.parent),
+            # Cell text is data: never formulas (CSV/Excel injection), URLs or numbers.
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    bold = workbook.add_format({"bold": True})
+    when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    names = [name for name, _ in COLUMNS]
+    time_col = names.index("published_at")
+
+    def new_sheet(number: int):
+        sheet = workbook.add_worksheet("Content" if number == 1 else f"Content_{number}")
+        sheet.write_row(0, 0, [label for _, label in COLUMNS], bold)
+        sheet.freeze_panes(1, 0)
+        sheet.set_column(time_col, time_col, 20)
+        return sheet
+
+    rows = 0
+    sheets = 1
+    sheet = new_sheet(sheets)
+    row_in_sheet = 0
+    with conn.cursor(name="analysis_xlsx_export") as cur:
+        cur.itersize = batch_rows
+        cur.execute(export_sql("export_rows"), params)
+        while batch := cur.fetchmany(batch_rows):
+            for record in batch:
+                if row_in_sheet == max_rows_per_sheet:
+                    sheets += 1
+                    sheet = new_sheet(sheets)
+                    row_in_sheet = 0
+                row_in_sheet += 1
+                values = [_xlsx_value(n, v) for n, v in zip(names, record, strict=True)]
+                sheet.write_row(row_in_sheet, 0, values)
+                if values[time_col] is not None:
+                    sheet.write_datetime(row_in_sheet, time_col, values[time_col], when)
+                rows += 1
+    workbook.close()
+    return rows, sheets
+
+
+def export_records(
+    conn,
+    params: dict[str, Any],
+    fmt: str,
+    store,
+    key: str,
+    *,
+    metadata: dict[str, str] | None = None,
+    max_rows_per_sheet: int = XLSX_MAX_DATA_ROWS,
+) -> ExportResult:
+    """Stream the scope's records as ``fmt`` into ``store`` under ``key``.
+
+    ``params`` from ``check_scope``. Uses its own transaction on ``conn`` (a psycopg
+    connection) with the session time zone set to UTC for the duration.
+    """
+    if fmt not in CONTENT_TYPES:
+        raise ExportError(f"format must be one of {', '.join(FORMATS)}, got {str(fmt)[:40]!r}")
+    content_type = CONTENT_TYPES[fmt]
+    meta = {"format": fmt, **(metadata or {})}
+    counter = _Counter()
+    sheets = 0
+    with conn.transaction():
+        conn.execute("SET LOCAL TIME ZONE 'UTC'")
+        if fmt == "xlsx":
+            with tempfile.TemporaryDirectory(prefix="xlsx-export-") as tmp:
+                path = Path(tmp) / "export.xlsx"
+                counter.rows, sheets = write_xlsx(
+                    conn, params, path, max_rows_per_sheet=max_rows_per_sheet
+                )
+                with path.open("rb") as handle:
+                    info = store.put(key, handle, content_type=content_type, metadata=meta)
+        else:
+            producer = {"csv": csv_chunks, "ndjson": ndjson_chunks, "parquet": parquet_chunks}
+            chunks = producer[fmt](conn, params, counter)
+            info = store.put(key, chunks, content_type=content_type, metadata=meta)
+    log.info("export_written", key=key, format=fmt, rows=counter.rows, size=info.size)
+    return ExportResult(
+        key=key,
+        format=fmt,
+        rows=counter.rows,
+        size=info.size,
+        content_type=content_type,
+        sheets=sheets,
+    )
+
+
+def export_content(conn, scope: AnalysisScope, fmt: str, store, key: str, **kwargs) -> ExportResult:
+    """Validate ``scope`` (design must exist) and export its records."""
+    return export_records(conn, check_scope(conn, scope), fmt, store, key, **kwargs)

@@ -1,0 +1,195 @@
+"""Networks as plain graph dicts, their metrics (networkx) and GEXF 1.3.
+
+Graph dict: ``{"nodes": [{id, label, type, ...}], "edges": [{source, target, weight, ...}]}``.
+Pairs and weights come from SQL (``actor_pairs``, ``term_pairs``, ``actor_term_edges``,
+``cross_platform_actors``); Python only shapes them and measures the small result.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from typing import Any
+
+import networkx as nx
+from networkx.readwrite.gexf import GEXFWriter
+
+from observatory_pipelines.analysis.scope import AnalysisScope, check_scope
+from observatory_pipelines.analysis.sql_models import run_models
+
+NETWORK_MODELS = {
+    "actor_cooccurrence": "actor_pairs",
+    "term_cooccurrence": "term_pairs",
+    "actor_term_bipartite": "actor_term_edges",
+    "cross_platform_actors": "cross_platform_actors",
+}
+
+
+def _add_node(nodes: dict[str, dict], node_id: str, **attrs: Any) -> None:
+    nodes.setdefault(node_id, {"id": node_id, **attrs})
+
+
+def actor_graph(rows: list[dict[str, Any]]) -> dict:
+    nodes: dict[str, dict] = {}
+    edges = []
+    for row in rows:
+        for side in ("source", "target"):
+            _add_node(
+                nodes,
+                row[side],
+                label=row[f"{side}_label"],
+                type="actor",
+                platform=row[f"{side}_platform"],
+                post_count=row[f"{side}_post_count"],
+            )
+        edges.append(
+            {
+                "source": row["source"],
+                "target": row["target"],
+                "weight": row["weight"],
+                "shared_terms": row["shared_terms"],
+            }
+        )
+    return {"nodes": list(nodes.values()), "edges": edges}
+
+
+def term_graph(rows: list[dict[str, Any]]) -> dict:
+    nodes: dict[str, dict] = {}
+    edges = []
+    for row in rows:
+        for side in ("source", "target"):
+            _add_node(
+                nodes, row[side], label=row[side], type="term", frequency=row[f"{side}_frequency"]
+            )
+        edges.append({"source": row["source"], "target": row["target"], "weight": row["weight"]})
+    return {"nodes": list(nodes.values()), "edges": edges}
+
+
+def bipartite_graph(rows: list[dict[str, Any]]) -> dict:
+    nodes: dict[str, dict] = {}
+    edges = []
+    for row in rows:
+        _add_node(
+            nodes,
+            row["source"],
+            label=row["source_label"],
+            type="actor",
+            platform=row["source_platform"],
+            post_count=row["source_post_count"],
+        )
+        _add_node(nodes, row["target"], label=row["term"], type="term")
+        edges.append({"source": row["source"], "target": row["target"], "weight": row["weight"]})
+    for node in nodes.values():
+        if node["type"] == "term":
+            node["doc_count"] = sum(e["weight"] for e in edges if e["target"] == node["id"])
+    return {"nodes": list(nodes.values()), "edges": edges}
+
+
+def cross_platform_graph(rows: list[dict[str, Any]]) -> dict:
+    """Actors and the platforms they posted on; weight = their posts on that platform."""
+    nodes: dict[str, dict] = {}
+    edges = []
+    for row in rows:
+        _add_node(
+            nodes,
+            row["actor_key"],
+            label=row["label"],
+            type="actor",
+            platform_count=row["platform_count"],
+        )
+        platform_id = f"platform:{row['platform']}"
+        _add_node(nodes, platform_id, label=row["platform"], type="platform")
+        edges.append(
+            {"source": row["actor_key"], "target": platform_id, "weight": row["post_count"]}
+        )
+    return {"nodes": list(nodes.values()), "edges": edges}
+
+
+BUILDERS = {
+    "actor_cooccurrence": actor_graph,
+    "term_cooccurrence": term_graph,
+    "actor_term_bipartite": bipartite_graph,
+    "cross_platform_actors": cross_platform_graph,
+}
+
+
+def to_networkx(graph: dict) -> nx.Graph:
+    g = nx.Graph()
+    for node in graph["nodes"]:
+        g.add_node(node["id"], **{k: v for k, v in node.items() if k != "id"})
+    for edge in graph["edges"]:
+        g.add_edge(
+            edge["source"],
+            edge["target"],
+            **{k: v for k, v in edge.items() if k not in ("source", "target")},
+        )
+    return g
+
+
+def add_metrics(graph: dict, seed: int = 0) -> dict:
+    """Degree, weighted degree and a Louvain community on every node; a summary beside."""
+    g = to_networkx(graph)
+    degree = dict(g.degree())
+    weighted = dict(g.degree(weight="weight"))
+    community: dict[str, int] = {}
+    if g.number_of_edges():
+        found = nx.community.louvain_communities(g, weight="weight", seed=seed)
+        ordered = sorted(found, key=lambda c: (-len(c), min(c)))
+        for index, members in enumerate(ordered):
+            for member in members:
+                community[member] = index
+    for node in graph["nodes"]:
+        node["degree"] = degree.get(node["id"], 0)
+        node["weighted_degree"] = weighted.get(node["id"], 0)
+        node["community"] = community.get(node["id"], -1)
+    graph["metrics"] = {
+        "nodes": g.number_of_nodes(),
+        "edges": g.number_of_edges(),
+        "density": round(nx.density(g), 6) if g.number_of_nodes() > 1 else 0.0,
+        "communities": len(set(community.values())),
+        "components": nx.number_connected_components(g) if g.number_of_nodes() else 0,
+    }
+    return graph
+
+
+def build_network(name: str, rows: list[dict[str, Any]]) -> dict:
+    if name not in BUILDERS:
+        raise ValueError(f"unknown network {name!r}; known: {', '.join(BUILDERS)}")
+    return add_metrics(BUILDERS[name](rows))
+
+
+def network(conn, scope: AnalysisScope, name: str) -> dict:
+    params = check_scope(conn, scope)
+    model = NETWORK_MODELS[name]
+    return build_network(name, run_models(conn, params, [model])[model])
+
+
+def _gexf_value(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return " | ".join(str(v) for v in value)
+    return value
+
+
+def gexf_bytes(graph: dict, description: str, creator: str = "The Issue Observatory") -> bytes:
+    """GEXF 1.3, UTF-8, undirected, weighted edges; list attributes joined with ' | '."""
+    g = nx.Graph(name=description[:200])
+    for node in graph["nodes"]:
+        attrs = {k: _gexf_value(v) for k, v in node.items() if k != "id" and v is not None}
+        g.add_node(node["id"], **attrs)
+    for edge in graph["edges"]:
+        attrs = {
+            k: _gexf_value(v)
+            for k, v in edge.items()
+            if k not in ("source", "target") and v is not None
+        }
+        g.add_edge(edge["source"], edge["target"], **attrs)
+    writer = GEXFWriter(encoding="utf-8", prettyprint=True, version="1.3")
+    meta = writer.xml.find("meta")
+    meta.find("creator").text = creator
+    meta.set("lastmodifieddate", time.strftime("%Y-%m-%d", time.gmtime()))
+    meta.append(meta.makeelement("description", {}))
+    meta.find("description").text = description
+    writer.add_graph(g)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,24 @@
+-- One finished CSV line per record (RFC 4180 quoting, lists joined with ' | ', UTC times,
+-- CR before COPY's LF). Streamed with COPY ... (FORMAT text) and un-escaped by the reader.
+SELECT concat_ws(',',
+    {{ csv_text('query_design') }},
+    {{ csv_text('platform') }},
+    {{ csv_text('arena') }},
+    {{ csv_text('content_type') }},
+    {{ csv_text('title') }},
+    {{ csv_text('text_content') }},
+    {{ csv_text('url') }},
+    {{ csv_text('author_display_name') }},
+    {{ csv_text('pseudonymized_author_id') }},
+    coalesce(CAST(r.published_at AT TIME ZONE 'UTC' AS text), ''),
+    coalesce(CAST(r.views AS text), ''),
+    coalesce(CAST(r.likes AS text), ''),
+    coalesce(CAST(r.shares AS text), ''),
+    coalesce(CAST(r.comments AS text), ''),
+    coalesce(CAST(r.engagement_score AS text), ''),
+    {{ csv_text('language') }},
+    {{ csv_text('collection_tier') }},
+    coalesce('"' || replace(array_to_string(r.search_terms_matched, ' | '), '"', '""') || '"', ''),
+    {{ csv_text('content_hash') }}
+) || chr(13) AS line
+FROM ({{ export_rows }}) AS r

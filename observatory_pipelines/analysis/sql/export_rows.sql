@@ -1,0 +1,25 @@
+-- The records of one scope in export column order (spec section 5), oldest first.
+-- {{ scope_where }} is the same filter fragment the SQL models use.
+SELECT qd.name AS query_design,
+       c.platform,
+       c.arena,
+       c.content_type,
+       c.title,
+       c.text_content,
+       c.url,
+       c.author_display_name,
+       c.pseudonymized_author_id,
+       c.published_at,
+       c.views_count AS views,
+       c.likes_count AS likes,
+       c.shares_count AS shares,
+       c.comments_count AS comments,
+       c.engagement_score,
+       c.language,
+       c.collection_tier,
+       c.search_terms_matched,
+       c.content_hash
+FROM content_records AS c
+LEFT JOIN query_designs AS qd ON qd.id = c.query_design_id
+WHERE {{ scope_where }}
+ORDER BY c.published_at, c.id

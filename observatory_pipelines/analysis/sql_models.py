@@ -1,0 +1,243 @@
+"""dbt-like SQL models: one ``.sql`` file per model under ``dbt_like_sql/``, with a header.
+
+Header lines (leading ``--`` comments)::
+
+    -- params: granularity              bound parameters the model uses (checked both ways)
+    -- depends_on: stg_content           models it reads, by name (a DAG; Dagster lineage)
+    -- order_by: period                 the order of its rows when read back
+
+Other header lines are the description. ``{{ fragment }}`` and ``{{ fragment('a', 'b') }}``
+include ``_fragment.sql`` (``$1``, ``$2`` replaced by the identifier arguments): that is
+composition of our own files, never of values. Values are always bound parameters.
+
+Running: every model needed is created, in dependency order, as a TEMP table named after
+the model on one connection, so a model reads its dependencies (``stg_content`` above all)
+once instead of re-scanning ``content_records``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from observatory_pipelines.logs import get_logger
+
+MODEL_DIR = Path(__file__).with_name("dbt_like_sql")
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+_ORDER = re.compile(r"^[a-z_][a-z0-9_]*( (ASC|DESC))?( NULLS (FIRST|LAST))?$", re.IGNORECASE)
+_INCLUDE = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*(?:\(([^)]*)\))?\s*\}\}")
+# The same rule SQLAlchemy uses: ':name' not preceded by ':' or a word char ('::casts' pass).
+_PARAM = re.compile(r"(?<![:\w\\]):([a-z_][a-z0-9_]*)(?![:\w])")
+_STRING = re.compile(r"'(?:[^']|'')*'")
+
+log = get_logger(__name__)
+
+
+class SqlModelError(ValueError):
+    """A model file that cannot be used: names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class SqlModel:
+    name: str
+    path: Path
+    description: str
+    params: tuple[str, ...]
+    depends_on: tuple[str, ...]
+    order_by: tuple[str, ...]
+    body: str  # includes expanded, ':name' placeholders
+
+    def psycopg_sql(self) -> str:
+        """The body with psycopg's ``%(name)s`` placeholders (literal ``%`` escaped)."""
+        return to_psycopg(self.body)
+
+
+def to_psycopg(body: str) -> str:
+    return _PARAM.sub(lambda m: f"%({m.group(1)})s", body.replace("%", "%%"))
+
+
+def used_params(body: str) -> set[str]:
+    without_strings = _STRING.sub("''", body)
+    return set(_PARAM.findall(without_strings))
+
+
+def split_header(text: str) -> tuple[list[str], str]:
+    lines = text.splitlines()
+    header: list[str] = []
+    while lines and (lines[0].startswith("--") or not lines[0].strip()):
+        line = lines.pop(0)
+        if line.startswith("--"):
+            header.append(line[2:].strip())
+    return header, "\n".join(lines).strip()
+
+
+def _list(value: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def expand_includes(
+    body: str,
+    folder: Path,
+    origin: str,
+    depth: int = 0,
+    snippets: dict[str, str] | None = None,
+) -> str:
+    """Replace ``{{ name }}`` with ``snippets[name]`` or ``_name.sql`` (this folder, then MODEL_DIR)."""
+    if depth > 5:
+        raise SqlModelError(f"{origin}: includes nested too deeply")
+    snippets = snippets or {}
+
+    def replace(match: re.Match[str]) -> str:
+        name, raw_args = match.group(1), match.group(2)
+        if name in snippets:
+            return snippets[name]
+        path = next(
+            (f / f"_{name}.sql" for f in (folder, MODEL_DIR) if (f / f"_{name}.sql").exists()),
+            None,
+        )
+        if path is None:
+            raise SqlModelError(f"{origin}: no fragment _{name}.sql for {match.group(0)}")
+        _, fragment = split_header(path.read_text(encoding="utf-8"))
+        args = [a.strip().strip("'\"") for a in raw_args.split(",")] if raw_args else []
+        for index, arg in enumerate(args, start=1):
+            if not _IDENT.match(arg):
+                raise SqlModelError(f"{origin}: fragment argument {arg!r} is not an identifier")
+            fragment = fragment.replace(f"${index}", arg)
+        return expand_includes(fragment, folder, origin, depth + 1, snippets)
+
+    return _INCLUDE.sub(replace, body)
+
+
+def parse_model(path: Path) -> SqlModel:
+    name = path.stem
+    if not _IDENT.match(name):
+        raise SqlModelError(f"{path.name}: model names must be lower_snake_case")
+    header, body = split_header(path.read_text(encoding="utf-8"))
+    fields: dict[str, tuple[str, ...]] = {"params": (), "depends_on": (), "order_by": ()}
+    description = []
+    for line in header:
+        key, sep, value = line.partition(":")
+        if sep and key.strip() in fields:
+            fields[key.strip()] = _list(value)
+        else:
+            description.append(line)
+    if not body:
+        raise SqlModelError(f"{path.name}: no SQL after the header")
+    body = expand_includes(body, path.parent, path.name)
+    declared, used = set(fields["params"]), used_params(body)
+    if used - declared:
+        raise SqlModelError(f"{path.name}: uses undeclared params {sorted(used - declared)}")
+    if declared - used:
+        raise SqlModelError(f"{path.name}: declares unused params {sorted(declared - used)}")
+    for item in fields["order_by"]:
+        if not _ORDER.match(item):
+            raise SqlModelError(f"{path.name}: bad order_by item {item!r}")
+    return SqlModel(
+        name=name,
+        path=path,
+        description=" ".join(description),
+        params=fields["params"],
+        depends_on=fields["depends_on"],
+        order_by=fields["order_by"],
+        body=body,
+    )
+
+
+@lru_cache(maxsize=4)
+def load_models(folder: Path = MODEL_DIR) -> dict[str, SqlModel]:
+    """Every model of ``folder`` in dependency order (fragments ``_*.sql`` excluded)."""
+    models = {p.stem: parse_model(p) for p in sorted(folder.glob("*.sql")) if p.stem[0] != "_"}
+    for model in models.values():
+        for dep in model.depends_on:
+            if dep not in models:
+                raise SqlModelError(f"{model.path.name}: depends on unknown model {dep!r}")
+    ordered: dict[str, SqlModel] = {}
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in ordered:
+            return
+        if name in visiting:
+            raise SqlModelError(f"dependency cycle through {name!r}")
+        visiting.add(name)
+        for dep in models[name].depends_on:
+            visit(dep)
+        visiting.discard(name)
+        ordered[name] = models[name]
+
+    for name in models:
+        visit(name)
+    return ordered
+
+
+def required_models(names: Iterable[str], models: dict[str, SqlModel]) -> list[str]:
+    """``names`` and everything they depend on, in dependency order."""
+    needed: set[str] = set()
+    stack = list(names)
+    while stack:
+        name = stack.pop()
+        if name not in models:
+            raise SqlModelError(f"unknown model {name!r}; known: {', '.join(models)}")
+        if name not in needed:
+            needed.add(name)
+            stack.extend(models[name].depends_on)
+    return [name for name in models if name in needed]
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def run_models(
+    conn, params: dict[str, Any], names: Iterable[str], models: dict[str, SqlModel] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Build the temp tables ``names`` need and return the rows of each of ``names``.
+
+    ``params`` must come from ``check_scope`` (validated). Runs in one transaction on
+    ``conn`` (a psycopg connection); the temp tables vanish at its end.
+    """
+    models = models or load_models()
+    wanted = list(dict.fromkeys(names))
+    results: dict[str, list[dict[str, Any]]] = {}
+    with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        for name in required_models(wanted, models):
+            model = models[name]
+            table = sql.Identifier(name)
+            bound = {p: params[p] for p in model.params}
+            cur.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(table))
+            cur.execute(
+                sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS ").format(table).as_string(conn)
+                + model.psycopg_sql(),
+                bound,
+            )
+            # Autovacuum never analyses temp tables; without statistics the joins plan badly.
+            cur.execute(sql.SQL("ANALYZE {}").format(table))
+            log.debug("sql_model_built", model=name, rows=cur.rowcount)
+            if name in wanted:
+                order = sql.SQL(", ").join(sql.SQL(item) for item in model.order_by)
+                query = sql.SQL("SELECT * FROM {}").format(table)
+                if model.order_by:
+                    query = sql.SQL("{} ORDER BY {}").format(query, order)
+                cur.execute(query)
+                results[name] = [jsonable(row) for row in cur.fetchall()]
+    return results
