@@ -32,6 +32,7 @@ from observatory_pipelines.arenas.rss_feeds_catalog import DANISH_FEEDS, outlet_
 from observatory_pipelines.arenas.support import (
     Reject,
     Skip,
+    SourceTally,
     failed_source,
     in_window,
     map_page,
@@ -108,6 +109,7 @@ class RssFeedsCollector(Collector):
             feeds = {k: v for k, v in feeds.items() if k in unfiltered}
         remaining = record_cap(self, request)
         seen: set[str] = set()
+        tally = SourceTally(self.platform)
         items = list(feeds.items())
         with ThreadPoolExecutor(max_workers=CONCURRENT_FEEDS) as pool:
             # Windows of 10 feeds: at most 10 feed bodies in memory at once.
@@ -121,7 +123,9 @@ class RssFeedsCollector(Collector):
                 ):
                     if remaining <= 0:
                         return
+                    tally.tried += 1
                     if isinstance(fetched, Page):
+                        tally.failed.extend(fetched.errors)
                         yield fetched
                         continue
                     page = map_page(
@@ -136,6 +140,7 @@ class RssFeedsCollector(Collector):
                         )
                     remaining -= len(page.records)
                     yield page
+        tally.finish()
 
     def _fetch(self, key: str, url: str) -> Any:
         """The parsed feed, or a Page reporting why this feed was skipped."""

@@ -8,6 +8,7 @@ from typing import Any
 
 from observatory_pipelines.arenas.base import (
     ArenaAuthError,
+    ArenaError,
     CollectionRequest,
     Collector,
     NormalizedRecord,
@@ -87,3 +88,21 @@ def require(credentials: dict[str, Any], *names: str, platform: str) -> list[str
             raise ArenaAuthError(f"{platform}: credential field {options[0]!r} is missing")
         values.append(str(value))
     return values
+
+
+class SourceTally:
+    """Counts sources (terms, feeds) tried and failed: all failing fails the task."""
+
+    def __init__(self, platform: str):
+        self.platform = platform
+        self.tried = 0
+        self.failed: list[str] = []
+
+    def fail(self, message: str) -> Page:
+        self.failed.append(message)
+        return failed_source(message)
+
+    def finish(self) -> None:
+        if self.tried and len(self.failed) == self.tried:
+            shown = "; ".join(self.failed[:3])
+            raise ArenaError(f"{self.platform}: every source failed ({self.tried}): {shown}")

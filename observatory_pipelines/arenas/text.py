@@ -171,6 +171,10 @@ def clamp_record(record: NormalizedRecord) -> NormalizedRecord:
     record.media_urls = [
         u for u in (clean_str(m) for m in record.media_urls or []) if u and len(u) <= MAX_URL_CHARS
     ]
+    record.views_count = to_int(record.views_count)
+    record.likes_count = to_int(record.likes_count)
+    record.shares_count = to_int(record.shares_count)
+    record.comments_count = to_int(record.comments_count)
     if record.hash_source is not None:
         record.hash_source = clean_str(record.hash_source, MAX_TEXT_CHARS)
     record.raw_metadata = meta
