@@ -25,10 +25,13 @@ change nothing, which is what makes them idempotent. Settling above the
 reservation charges the real cost (logged at WARNING); the balance check flags
 any balance that goes negative that way.
 
-Concurrency: every write takes ``pg_advisory_xact_lock`` on the user (reserve)
-or on the user of the reservation (settle/refund) inside one transaction that
-reads the balance/key state and inserts, so concurrent reservations cannot
-overdraw. Each call commits before it returns; database errors surface as
+Concurrency: every write takes a per-user ``pg_advisory_xact_lock``
+(``credit_lock_user``, migration 004) inside the one transaction that reads the
+balance or key state and inserts, so concurrent reservations cannot overdraw.
+``reserve`` is a single autocommitted call of ``credit_reserve`` (lock, key
+check, balance check, insert): the lock is never held across a client round
+trip. The balance formula itself is ``credit_balance`` in the same migration.
+Each call commits before it returns; database errors surface as
 ``CreditReservationError`` carrying ``collection_run_id``.
 """
 
@@ -50,17 +53,12 @@ from observatory_pipelines.logs import get_logger
 log = get_logger(__name__)
 
 SQL_DIR = Path(__file__).with_name("sql")
-# First key of the two-int advisory lock: keeps credit locks apart from any other user of locks.
-LOCK_NAMESPACE = 0x0C12ED17
 HISTORY_MAX_PAGE = 200
 
 
 @cache
 def load_sql(name: str) -> str:
-    sql = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-    if "{balance}" in sql:
-        sql = sql.replace("{balance}", load_sql("balance"))
-    return sql
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
 class CreditReservationError(RuntimeError):
@@ -98,17 +96,12 @@ def _uuid(value: Any, what: str) -> uuid.UUID:
         raise ValueError(f"{what} must be a UUID, got {value!r}") from None
 
 
-def _user_lock_key(user_id: uuid.UUID) -> int:
-    # Signed 32 bits of the uuid; a collision only makes two users wait on each other.
-    return int.from_bytes(user_id.bytes[:4], "big", signed=True)
-
-
 def lock_user(conn: Connection, user_id: uuid.UUID) -> None:
-    """Serialize credit writes of one user until the surrounding transaction ends."""
-    conn.execute(
-        text("SELECT pg_advisory_xact_lock(:ns, :key)"),
-        {"ns": LOCK_NAMESPACE, "key": _user_lock_key(user_id)},
-    )
+    """Serialize credit writes of one user until the surrounding transaction ends.
+
+    The same lock ``credit_reserve`` takes (both via migration 004's ``credit_lock_user``).
+    """
+    conn.execute(text("SELECT credit_lock_user(CAST(:user_id AS uuid))"), {"user_id": user_id})
 
 
 def _db_error(action: str, run_id: Any, exc: SQLAlchemyError) -> CreditReservationError:
@@ -207,44 +200,43 @@ class CreditLedger:
             "description": f"reserved {credits} for {platform}",
         }
         try:
-            with self._engine.begin() as conn:
-                lock_user(conn, user)
-                inserted = conn.execute(text(load_sql("reserve")), params).first()
-                if inserted is not None:
-                    log.info(
-                        "credits.reserved",
-                        user_id=str(user),
-                        collection_run_id=str(run),
-                        platform=platform,
-                        credits=credits,
-                    )
-                    return
-                state = self._key_state(conn, run, arena, platform)
-                if state["reserved"] is not None and not state["closed"]:
-                    if state["reserved"] == credits and state["reserved_by"] == str(user):
-                        return
-                    raise CreditReservationError(
-                        f"run {run} already holds a reservation of {state['reserved']} "
-                        f"for {arena}/{platform}",
-                        collection_run_id,
-                    )
-                if state["closed"]:
-                    raise CreditReservationError(
-                        f"run {run} has already settled {arena}/{platform}; cannot reserve again",
-                        collection_run_id,
-                    )
-                balance = self._balance(conn, user)
+            # Autocommit: the statement is its own transaction, so the user's lock is released
+            # by the server's commit, not after another client round trip.
+            with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                row = conn.execute(text(load_sql("reserve")), params).one()
         except SQLAlchemyError as exc:
             raise _db_error("reservation", collection_run_id, exc) from exc
+        if row.outcome == "reserved":
+            log.info(
+                "credits.reserved",
+                user_id=str(user),
+                collection_run_id=str(run),
+                platform=platform,
+                credits=credits,
+            )
+            return
+        if row.outcome == "exists":
+            if row.existing_credits == credits and row.existing_user == user:
+                return
+            raise CreditReservationError(
+                f"run {run} already holds a reservation of {row.existing_credits} "
+                f"for {arena}/{platform}",
+                collection_run_id,
+            )
+        if row.outcome == "closed":
+            raise CreditReservationError(
+                f"run {run} has already settled {arena}/{platform}; cannot reserve again",
+                collection_run_id,
+            )
         log.info(
             "credits.insufficient",
             user_id=str(user),
             collection_run_id=str(run),
             platform=platform,
             needed=credits,
-            available=balance.available,
+            available=row.available,
         )
-        raise InsufficientCredits(credits, balance.available, collection_run_id)
+        raise InsufficientCredits(credits, int(row.available), collection_run_id)
 
     @staticmethod
     def _key_state(conn: Connection, run: uuid.UUID, arena: str, platform: str) -> dict:
