@@ -5,6 +5,7 @@ Header lines (leading ``--`` comments)::
     -- params: granularity              bound parameters the model uses (checked both ways)
     -- depends_on: stg_content           models it reads, by name (a DAG; Dagster lineage)
     -- order_by: period                 the order of its rows when read back
+    -- returns: count                    read back only its row count (large models)
 
 Other header lines are the description. ``{{ fragment }}`` and ``{{ fragment('a', 'b') }}``
 include ``_fragment.sql`` (``$1``, ``$2`` replaced by the identifier arguments): that is
@@ -55,6 +56,7 @@ class SqlModel:
     params: tuple[str, ...]
     depends_on: tuple[str, ...]
     order_by: tuple[str, ...]
+    returns: str  # "rows" or "count"
     body: str  # includes expanded, ':name' placeholders
 
     def psycopg_sql(self) -> str:
@@ -123,7 +125,12 @@ def parse_model(path: Path) -> SqlModel:
     if not _IDENT.match(name):
         raise SqlModelError(f"{path.name}: model names must be lower_snake_case")
     header, body = split_header(path.read_text(encoding="utf-8"))
-    fields: dict[str, tuple[str, ...]] = {"params": (), "depends_on": (), "order_by": ()}
+    fields: dict[str, tuple[str, ...]] = {
+        "params": (),
+        "depends_on": (),
+        "order_by": (),
+        "returns": ("rows",),
+    }
     description = []
     for line in header:
         key, sep, value = line.partition(":")
@@ -133,6 +140,8 @@ def parse_model(path: Path) -> SqlModel:
             description.append(line)
     if not body:
         raise SqlModelError(f"{path.name}: no SQL after the header")
+    if fields["returns"] not in (("rows",), ("count",)):
+        raise SqlModelError(f"{path.name}: returns must be 'rows' or 'count'")
     body = expand_includes(body, path.parent, path.name)
     declared, used = set(fields["params"]), used_params(body)
     if used - declared:
@@ -149,6 +158,7 @@ def parse_model(path: Path) -> SqlModel:
         params=fields["params"],
         depends_on=fields["depends_on"],
         order_by=fields["order_by"],
+        returns=fields["returns"][0],
         body=body,
     )
 
@@ -211,7 +221,8 @@ def jsonable(value: Any) -> Any:
 def run_models(
     conn, params: dict[str, Any], names: Iterable[str], models: dict[str, SqlModel] | None = None
 ) -> dict[str, list[dict[str, Any]]]:
-    """Build the temp tables ``names`` need and return the rows of each of ``names``.
+    """Build the temp tables ``names`` need and return the rows of each of ``names``
+    (``[{"rows": n}]`` for ``returns: count`` models).
 
     ``params`` must come from ``check_scope`` (validated). Runs in one transaction on
     ``conn`` (a psycopg connection); the temp tables vanish at its end.
@@ -230,10 +241,13 @@ def run_models(
                 + model.psycopg_sql(),
                 bound,
             )
+            built = cur.rowcount
             # Autovacuum never analyses temp tables; without statistics the joins plan badly.
             cur.execute(sql.SQL("ANALYZE {}").format(table))
-            log.debug("sql_model_built", model=name, rows=cur.rowcount)
-            if name in wanted:
+            log.debug("sql_model_built", model=name, rows=built)
+            if name in wanted and model.returns == "count":
+                results[name] = [{"rows": built}]
+            elif name in wanted:
                 order = sql.SQL(", ").join(sql.SQL(item) for item in model.order_by)
                 query = sql.SQL("SELECT * FROM {}").format(table)
                 if model.order_by:

@@ -41,6 +41,12 @@ class Corpus:
     other_run: str
     actor_x: str
     owner: str
+    # author keys of the five actors (E has a display name only)
+    A: str = A
+    B: str = B
+    C: str = C
+    D: str = D
+    E: str = E
 
 
 def _t(month: int, day: int, hour: int) -> datetime:

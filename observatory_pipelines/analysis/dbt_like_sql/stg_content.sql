@@ -5,6 +5,7 @@
 -- Terms are de-duplicated and sorted per record, so counts over unnest() count records.
 -- params: query_design_id, collection_run_id, arenas, platforms, date_from, date_to_exclusive, languages, terms
 -- depends_on:
+-- returns: count
 SELECT
     c.id,
     c.published_at,
