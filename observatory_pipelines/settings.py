@@ -190,3 +190,8 @@ def collection_sensor_interval_seconds() -> int:
 def partition_oldest_month() -> str:
     """Oldest month (YYYY-MM) partition maintenance creates; older rows stay in the default."""
     return env("PARTITION_OLDEST_MONTH", "2000-01")
+
+
+def minio_region() -> str | None:
+    """Unset: the client asks the server for each bucket's region (MinIO answers us-east-1)."""
+    return env("MINIO_REGION")

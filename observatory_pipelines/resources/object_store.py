@@ -20,6 +20,7 @@ from typing import BinaryIO, Protocol, runtime_checkable
 import dagster as dg
 
 from observatory_pipelines import settings
+from observatory_pipelines.resources.env import optional_env
 
 
 @dataclass(frozen=True)
@@ -242,7 +243,24 @@ def object_store_from_env() -> ObjectStoreResource:
         access_key=settings.minio_access_key(),
         secret_key=settings.minio_secret_key(),
         secure=settings.minio_secure(),
+        region=settings.minio_region(),
         backup_bucket=settings.minio_backup_bucket(),
         outputs_bucket=settings.minio_outputs_bucket(),
         local_dir=str(settings.object_store_dir()),
+    )
+
+
+def dagster_object_store() -> ObjectStoreResource:
+    """The resource for ``Definitions``: the same variables as EnvVars, so the UI shows where
+    values come from and secrets stay out of run config. Only variables that are set become
+    EnvVars (an unset one fails the run); the resource resolves the rest at run time (no
+    endpoint → the project folder, credentials → minioadmin, MINIO_SECURE)."""
+    return ObjectStoreResource(
+        endpoint=optional_env("MINIO_ENDPOINT"),
+        access_key=optional_env("MINIO_ACCESS_KEY") or optional_env("MINIO_ROOT_USER"),
+        secret_key=optional_env("MINIO_SECRET_KEY") or optional_env("MINIO_ROOT_PASSWORD"),
+        region=optional_env("MINIO_REGION"),
+        backup_bucket=optional_env("MINIO_BUCKET"),
+        outputs_bucket=optional_env("MINIO_OUTPUTS_BUCKET"),
+        local_dir=optional_env("OBJECT_STORE_DIR"),
     )
