@@ -10,8 +10,6 @@
   ``restore_drill`` check.
 """
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 
 import dagster as dg

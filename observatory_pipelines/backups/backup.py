@@ -13,6 +13,7 @@ visible once complete.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ from observatory_pipelines.logs import get_logger
 from observatory_pipelines.resources.object_store import ObjectInfo, ObjectStore
 
 log = get_logger(__name__)
+_SNAPSHOT_ID = re.compile(r"^[0-9A-Fa-f-]+$")
 
 
 class BackupFailed(RuntimeError):
@@ -74,25 +76,35 @@ class _Facts:
 
 
 @contextmanager
-def exported_snapshot(database_url: str) -> Iterator[tuple[str, Connection]]:
+def exported_snapshot(database_url: str) -> Iterator[str]:
     """A read-only repeatable-read transaction kept open while pg_dump uses its snapshot."""
     with get_engine(database_url).connect() as conn:
         conn = conn.execution_options(isolation_level="REPEATABLE READ")
         conn.execute(text("SET TRANSACTION READ ONLY"))
         snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
         try:
-            yield snapshot, conn
+            yield snapshot
         finally:
             conn.rollback()
 
 
-def _facts(conn: Connection) -> _Facts:
-    bind = _SnapshotBind(conn)
-    return _Facts(
-        row_counts=introspect.table_row_counts(bind),
-        server_version=introspect.server_version(bind),
-        schema_revision=introspect.schema_revision(bind),
-    )
+def _facts(database_url: str, snapshot: str) -> _Facts:
+    """Counts on a second connection that imports the snapshot: if a count fails, the
+    exporting transaction (which pg_dump still needs) is not the one aborted."""
+    if not _SNAPSHOT_ID.match(snapshot):
+        raise ValueError(f"unexpected snapshot id {snapshot!r}")
+    with get_engine(database_url).connect() as conn:
+        conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        try:
+            conn.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+            bind = _SnapshotBind(conn)
+            return _Facts(
+                row_counts=introspect.table_row_counts(bind),
+                server_version=introspect.server_version(bind),
+                schema_revision=introspect.schema_revision(bind),
+            )
+        finally:
+            conn.rollback()
 
 
 def run_backup(
@@ -142,10 +154,10 @@ def _dump_and_upload(
 ) -> BackupResult:
     if store.exists(key):
         raise BackupFailed(f"{key} already exists in bucket {store.bucket!r}; not overwriting")
-    with exported_snapshot(url) as (snapshot, conn), ThreadPoolExecutor(1) as pool:
+    with exported_snapshot(url) as snapshot, ThreadPoolExecutor(1) as pool:
         dump = PgDumpStream(urls.libpq_url(url), level=level, snapshot=snapshot)
-        # Counting runs beside the dump, in the same snapshot, on its own connection thread.
-        facts = pool.submit(_facts, conn)
+        # Counting runs beside the dump, in the same snapshot.
+        facts = pool.submit(_facts, url, snapshot)
         try:
             store.put(
                 key,

@@ -38,7 +38,9 @@ def client_target(raw_url: str) -> tuple[str, dict[str, str]]:
     if url.password is not None:
         env["PGPASSWORD"] = url.password
     env.setdefault("PGAPPNAME", "observatory-backups")
-    conninfo = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    # URL.set() ignores None, so the password is dropped with the tuple's own _replace.
+    bare = url.set(drivername="postgresql")._replace(password=None)
+    conninfo = bare.render_as_string(hide_password=False)
     return conninfo, env
 
 

@@ -226,7 +226,7 @@ def list_lines(store: ObjectStore, now: datetime | None = None) -> list[str]:
     width = max(len(b.key) for b in backups)
     lines = [f"{'KEY':<{width}}  {'SIZE':>10}  AGE"]
     for info in backups:
-        age = catalog.human_age(info.last_modified, now)
+        age = catalog.human_age(catalog.taken_at(info.key), now)
         lines.append(f"{info.key:<{width}}  {catalog.human_size(info.size):>10}  {age}")
     return lines
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from pathlib import Path
 
@@ -54,9 +55,20 @@ def secret_role(server_url, database_url):
         conn.execute(f"DROP ROLE {name}")
 
 
-# TEMPORARY until tests/conftest.py provides it (storage helper, issue 4).
-@pytest.fixture()
-def object_store_resource(tmp_path):
-    from observatory_pipelines.resources.object_store import ObjectStoreResource
+class _Lines(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.lines: list[str] = []
 
-    return ObjectStoreResource(local_dir=str(tmp_path / "objects"))
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture()
+def log_lines():
+    """The rendered JSON log lines (as written to stderr outside Dagster) during the test."""
+    handler = _Lines()
+    logger = logging.getLogger("observatory")
+    logger.addHandler(handler)
+    yield handler.lines
+    logger.removeHandler(handler)

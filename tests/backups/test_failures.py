@@ -1,0 +1,104 @@
+"""A failed backup leaves nothing behind and says why; secrets never show."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+
+from observatory_pipelines.backups import catalog
+from observatory_pipelines.backups.backup import BackupFailed, run_backup
+from observatory_pipelines.backups.pgclient import PgDumpStream
+from observatory_pipelines.db import urls
+
+
+def _objects(store) -> list[str]:
+    return [info.key for info in store.list("")]
+
+
+def test_unknown_database_fails_and_leaves_no_object(database_url, store):
+    missing = urls.with_database(database_url, f"missing_{uuid.uuid4().hex[:8]}")
+    with pytest.raises(BackupFailed, match="does not exist"):
+        run_backup(store, missing)
+    assert _objects(store) == []
+
+
+def test_pg_dump_failure_leaves_no_object_and_reports_pg_dump_stderr(
+    seeded, database_url, store, secret_role
+):
+    role_url, _password = secret_role
+    with psycopg.connect(urls.libpq_url(database_url), autocommit=True) as conn:
+        role = urls.parse_database_url(role_url).username
+        conn.execute(f"REVOKE SELECT ON users FROM {role}")
+
+    with pytest.raises(BackupFailed) as failed:
+        run_backup(store, role_url)
+
+    message = str(failed.value)
+    assert message.startswith("pg_dump exited with 1: pg_dump: error:")
+    assert "permission denied for table users" in message
+    assert _objects(store) == []
+
+
+def test_pg_dump_failure_on_s3_leaves_no_object(seeded, database_url, s3_store, secret_role):
+    role_url, _password = secret_role
+    with psycopg.connect(urls.libpq_url(database_url), autocommit=True) as conn:
+        role = urls.parse_database_url(role_url).username
+        conn.execute(f"REVOKE SELECT ON content_records FROM {role}")
+    with pytest.raises(BackupFailed, match="pg_dump exited"):
+        run_backup(s3_store, role_url)
+    assert _objects(s3_store) == []
+
+
+class BrokenUpload:
+    """The real store, except that ``put`` of a dump fails after the first chunk."""
+
+    def __init__(self, store):
+        self._store = store
+        self.bucket = store.bucket
+        self.dump = None
+
+    def put(self, key, data, **kwargs):
+        if catalog.is_backup_key(key):
+            self.dump = data
+            next(iter(data))
+            raise ConnectionResetError("connection reset by peer during UploadPart")
+        return self._store.put(key, data, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+
+def test_upload_error_stops_pg_dump_and_leaves_no_object(seeded, database_url, store):
+    broken = BrokenUpload(store)
+    with pytest.raises(BackupFailed, match="upload of postgres/.* failed: ConnectionResetError"):
+        run_backup(broken, database_url)
+    assert _objects(store) == []
+    assert broken.dump._proc.poll() is not None  # pg_dump is not left running
+
+
+def test_password_never_reaches_argv_logs_or_errors(
+    seeded, database_url, store, secret_role, log_lines
+):
+    role_url, password = secret_role
+    asyncpg_url = role_url.replace("postgresql+psycopg://", "postgresql+asyncpg://")
+
+    dump = PgDumpStream(urls.libpq_url(asyncpg_url), level=1)
+    assert password not in " ".join(dump.argv())  # what ps would show
+
+    result = run_backup(store, asyncpg_url)
+    assert result.manifest.row_counts["content_records"] == 120
+    with pytest.raises(BackupFailed) as failed:
+        run_backup(
+            store,
+            urls.with_database(asyncpg_url, "no_such_db"),
+            now=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+
+    assert "no_such_db" in str(failed.value) and password not in str(failed.value)
+    assert any('"event": "backup_failed"' in line for line in log_lines)
+    assert any('"event": "backup_complete"' in line for line in log_lines)
+    assert not [line for line in log_lines if password in line]
+    assert password not in store.get_bytes(result.manifest_key).decode()
