@@ -118,8 +118,8 @@ class ArenaHttpClient:
             entry.update(seen)
             entry["observed_at"] = datetime.now(UTC).isoformat()
 
-    def _send(self, request: httpx.Request) -> httpx.Response:
-        response = self._client.send(request, stream=True)
+    def _send(self, request: httpx.Request, auth: Any = None) -> httpx.Response:
+        response = self._client.send(request, stream=True, auth=auth)
         try:
             body = bytearray()
             for chunk in response.iter_bytes():
@@ -143,11 +143,12 @@ class ArenaHttpClient:
         host = urlsplit(url).netloc
         where = describe(url)
         last_problem = ""
+        auth = kwargs.pop("auth", None)
         for attempt in range(self.max_retries + 1):
             _wait_for_slot(host, self.min_interval)
             request = self._client.build_request(method, url, **kwargs)
             try:
-                response = self._send(request)
+                response = self._send(request, auth)
             except httpx.HTTPError as exc:
                 last_problem = f"network error ({type(exc).__name__})"
                 wait = self._backoff(attempt)

@@ -103,6 +103,6 @@ class SourceTally:
         return failed_source(message)
 
     def finish(self) -> None:
-        if self.tried and len(self.failed) == self.tried:
+        if self.tried and len(self.failed) >= self.tried:
             shown = "; ".join(self.failed[:3])
             raise ArenaError(f"{self.platform}: every source failed ({self.tried}): {shown}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
@@ -63,7 +63,7 @@ class ReplayServer:
                 body = self.rfile.read(length) if length else b""
                 parts = urlsplit(self.path)
                 query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-                seen = Seen(self.command, parts.path, query, dict(self.headers), body)
+                seen = Seen(self.command, unquote(parts.path), query, dict(self.headers), body)
                 reply = server._reply(seen)
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
@@ -79,7 +79,7 @@ class ReplayServer:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     @property
