@@ -29,7 +29,6 @@ from observatory_pipelines.logs import get_logger
 from observatory_pipelines.partitions.catalog import (
     Layout,
     Partition,
-    default_rows_by_month,
     list_partitions,
     load_sql,
     parent_columns,
@@ -334,7 +333,13 @@ class PartitionManager:
         # With the default locked no row for this month can arrive between move and attach.
         conn.exec_driver_sql(f"LOCK TABLE {parent} IN SHARE UPDATE EXCLUSIVE MODE")
         conn.exec_driver_sql(f"LOCK TABLE {quote_ident(default.name)} IN ACCESS EXCLUSIVE MODE")
-        expected = default_rows_by_month(conn, default.name).get(month, 0)
+        expected = conn.execute(
+            text(
+                f"SELECT count(*) FROM {quote_ident(default.name)} "
+                "WHERE published_at >= CAST(:lo AS timestamptz) AND published_at < CAST(:hi AS timestamptz)"
+            ),
+            {"lo": lo, "hi": hi},
+        ).scalar_one()
         fill = {
             "parent": parent,
             "default": quote_ident(default.name),
