@@ -85,7 +85,7 @@ def collected_content(
         date_from,
         date_to,
         mode=config.mode or design.mode,
-        dagster_run_id=context.run_id,
+        dagster_run_id=context.run.run_id,
     )
     metadata = _metadata(report)
     if report.status == "failed":

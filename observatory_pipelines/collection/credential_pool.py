@@ -77,7 +77,7 @@ def add_credential(
                 "notes": notes,
             },
         ).scalar_one()
-    log.info("credential.added", credential_id=str(new_id), platform=platform, name=name)
+    log.info("credential.added", cred_id=str(new_id), platform=platform, name=name)
     return str(new_id)
 
 
@@ -111,7 +111,7 @@ class CredentialPool:
                 self.record_error(str(row.id), str(exc))
                 excluded.add(str(row.id))
                 continue
-            log.info("credential.acquired", credential_id=str(row.id), platform=platform)
+            log.info("credential.acquired", cred_id=str(row.id), platform=platform)
             return Lease(
                 id=str(row.id), name=row.credential_name, platform=platform, credentials=values
             )
@@ -126,7 +126,7 @@ class CredentialPool:
                 ),
                 {"id": uuid.UUID(credential_id)},
             )
-        log.warning("credential.error", credential_id=credential_id, error=message)
+        log.warning("credential.error", cred_id=credential_id, error=message)
 
     def mark_exhausted(self, credential_id: str, reset_at: datetime | None = None) -> None:
         """Quota spent: skip the credential until ``reset_at`` (default: one hour)."""
@@ -142,7 +142,7 @@ class CredentialPool:
                     "backoff": DEFAULT_QUOTA_BACKOFF,
                 },
             )
-        log.warning("credential.quota_exhausted", credential_id=credential_id)
+        log.warning("credential.quota_exhausted", cred_id=credential_id)
 
 
 def scrub(message: str, lease: Lease | None) -> str:

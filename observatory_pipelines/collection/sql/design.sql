@@ -4,4 +4,4 @@ SELECT d.id, d.owner_id, d.name, d.is_active, d.default_tier, d.language, d.loca
 FROM query_designs AS d
 LEFT JOIN search_terms AS t ON t.query_design_id = d.id AND t.is_active
 WHERE d.id = CAST(:id AS uuid)
-ORDER BY t.added_at, t.id
+ORDER BY t.added_at, t.term, t.id

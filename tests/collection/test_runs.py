@@ -1,0 +1,174 @@
+"""Run lifecycle end to end: fake collectors over HTTP on 127.0.0.1, real ledger, real Postgres."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from observatory_pipelines.collection.credential_pool import CredentialPool, add_credential
+from observatory_pipelines.collection.runs import start_run
+from observatory_pipelines.credits.ledger import CreditLedger
+
+from .conftest import item, make_design, make_user
+
+FROM = datetime(2026, 3, 1, tzinfo=UTC)
+TO = datetime(2026, 3, 8, tzinfo=UTC)
+
+
+@pytest.fixture()
+def log_lines():
+    """Every log line the project writes while the test runs."""
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            lines.append(record.getMessage())
+
+    handler = Collect()
+    logger = logging.getLogger("observatory")
+    logger.addHandler(handler)
+    yield lines
+    logger.removeHandler(handler)
+
+
+def one(engine, sql, **params):
+    with engine.connect() as conn:
+        return conn.execute(text(sql), params).mappings().all()
+
+
+def test_run_collects_dedups_and_survives_a_failing_arena(db, json_server):
+    news = json_server.feed("news", [[item(1), item(2)], [item(3), "not-an-object"], []])
+    broken = json_server.feed("broken", [(500, {"error": "boom"})])
+    user = make_user(db, credits=100)
+    config = {
+        "mode": "batch",
+        "arenas": {
+            "fake_news": {"tier": "premium", "base_url": news, "estimated_units": 900},
+            "fake_social": {"tier": "premium", "base_url": broken},
+        },
+    }
+    design = make_design(db, user, config, terms=[("grønland", "keyword"), ("klima", "hashtag")])
+    add_credential(db, "fake_social", "key one", {"api_key": "good-key"})
+
+    report = start_run(db, design, FROM, TO)
+
+    assert report.status == "completed"
+    by = {a.platform: a for a in report.arenas}
+    assert by["fake_news"].status == "completed"
+    assert by["fake_news"].records_collected == 3 and by["fake_news"].records_rejected == 1
+    assert by["fake_social"].status == "failed"
+    assert "HTTP 500" in by["fake_social"].error
+    records = one(
+        db, "SELECT platform_id, search_terms_matched, collection_run_id FROM content_records"
+    )
+    assert sorted(r["platform_id"] for r in records) == ["p1", "p2", "p3"]
+    assert [r["search_terms_matched"] for r in records] == [["grønland", "klima"]] * 3
+    assert all(str(r["collection_run_id"]) == report.run_id for r in records)
+    tasks = {
+        t["platform"]: t
+        for t in one(
+            db, "SELECT * FROM collection_tasks WHERE collection_run_id = :r", r=report.run_id
+        )
+    }
+    assert tasks["fake_news"]["status"] == "completed"
+    assert tasks["fake_news"]["records_collected"] == 3
+    assert tasks["fake_news"]["records_rejected"] == 1
+    assert tasks["fake_news"]["rate_limit_state"] == {"requests": 3}
+    assert tasks["fake_social"]["status"] == "failed"
+    assert (
+        tasks["fake_social"]["error_message"]
+        == "ArenaError: fake_social answered HTTP 500 on page 0"
+    )
+    assert tasks["fake_social"]["credential_id"] is not None
+    (run,) = one(db, "SELECT * FROM collection_runs WHERE id = :r", r=report.run_id)
+    assert run["status"] == "completed" and run["records_collected"] == 3
+    assert run["started_at"] and run["completed_at"] and "fake_social" in run["error_log"]
+
+    # Credits: estimate 900 units → 5 reserved for news; 3 requests x 100 units → 2 charged;
+    # the failed arena's reservation comes back whole.
+    assert by["fake_news"].credits_estimated == 5 and by["fake_news"].credits_spent == 2
+    assert run["credits_spent"] == 2
+    assert CreditLedger(db).get_balance(user).available == 98
+
+    # Rerun of the same window: nothing new, everything counted as duplicate.
+    again = start_run(db, design, FROM, TO)
+    news_again = next(a for a in again.arenas if a.platform == "fake_news")
+    assert (news_again.records_collected, news_again.duplicates_skipped) == (0, 3)
+    assert one(db, "SELECT count(*) AS n FROM content_records")[0]["n"] == 3
+    assert CreditLedger(db).get_balance(user).available == 96
+
+
+def test_insufficient_credits_refuses_the_run_before_collecting(db, json_server):
+    news = json_server.feed("news-poor", [[item(1)]])
+    user = make_user(db, credits=1)
+    config = {
+        "arenas": {"fake_news": {"tier": "premium", "base_url": news, "estimated_units": 900}}
+    }
+    design = make_design(db, user, config)
+    report = start_run(db, design, FROM, TO)
+    assert report.status == "failed"
+    assert report.error == "insufficient credits: need 5, available 1"
+    (task,) = one(db, "SELECT status, error_message FROM collection_tasks")
+    assert task["status"] == "failed" and "insufficient credits" in task["error_message"]
+    assert one(db, "SELECT count(*) AS n FROM content_records")[0]["n"] == 0
+    assert CreditLedger(db).get_balance(user).available == 1
+
+
+def test_all_arenas_failing_fails_the_run_and_refunds(db, json_server):
+    broken = json_server.feed("broken-all", [(200, b"{not json")])
+    user = make_user(db, credits=50)
+    config = {"arenas": {"fake_news": {"tier": "premium", "base_url": broken}, "no_such_arena": {}}}
+    design = make_design(db, user, config)
+    report = start_run(db, design, FROM, TO)
+    assert report.status == "failed"
+    errors = {a.platform: a.error for a in report.arenas}
+    assert errors["fake_news"] == "ArenaError: fake_news sent malformed JSON on page 0"
+    assert errors["no_such_arena"] == "no collector registered for platform 'no_such_arena'"
+    assert CreditLedger(db).get_balance(user).available == 50
+    (run,) = one(db, "SELECT status, credits_spent FROM collection_runs")
+    assert (run["status"], run["credits_spent"]) == ("failed", 0)
+
+
+def test_credentials_encrypted_rotated_and_never_logged(db, json_server, log_lines):
+    feed = json_server.feed("social", [[item(1)], [item(2)]])
+    user = make_user(db, credits=10)
+    spent = add_credential(db, "fake_social", "spent", {"api_key": "spent-key"})
+    good = add_credential(db, "fake_social", "good", {"api_key": "good-key"})
+    with db.begin() as conn:  # the spent key looks fresher, so the pool tries it first
+        conn.execute(
+            text("UPDATE api_credentials SET last_used_at = NULL WHERE id = :i"), {"i": spent}
+        )
+        conn.execute(
+            text("UPDATE api_credentials SET last_used_at = now() WHERE id = :i"), {"i": good}
+        )
+    raw = one(db, "SELECT credentials::text AS c FROM api_credentials")
+    assert all("key" not in r["c"].replace("ciphertext", "") for r in raw)
+    assert all("spent-key" not in r["c"] and "good-key" not in r["c"] for r in raw)
+
+    design = make_design(db, user, {"arenas": {"fake_social": {"base_url": feed}}})
+    report = start_run(db, design, FROM, TO)
+
+    (arena,) = report.arenas
+    assert arena.status == "completed" and arena.records_collected == 2
+    (task,) = one(db, "SELECT credential_id FROM collection_tasks")
+    assert str(task["credential_id"]) == good
+    creds = {str(r["id"]): r for r in one(db, "SELECT * FROM api_credentials")}
+    assert creds[spent]["quota_reset_at"] is not None and creds[spent]["last_error_at"] is not None
+    assert creds[good]["last_used_at"] is not None
+    assert (
+        "Bearer spent-key" in json_server.auth_seen and "Bearer good-key" in json_server.auth_seen
+    )
+    joined = "\n".join(log_lines)
+    assert "credential.quota_exhausted" in joined and "run.finished" in joined
+    assert "good-key" not in joined and "spent-key" not in joined
+
+    # With every key exhausted the task fails with a readable error, and the pool says so.
+    with pytest.raises(Exception, match="no active fake_social credential with quota left"):
+        with db.begin() as conn:
+            conn.execute(
+                text("UPDATE api_credentials SET quota_reset_at = now() + interval '1 day'")
+            )
+        CredentialPool(db).acquire("fake_social")
