@@ -83,11 +83,15 @@ class ArenaHttpClient:
         min_interval: float = 0.0,
         retry_after_default: float | None = None,
         linear_backoff: bool = False,
+        backoff_scale: float = 1.0,
+        max_retries: int | None = None,
         headers: dict[str, str] | None = None,
     ):
         self.state = state
-        self.max_retries = settings.arena_http_max_retries()
-        self.backoff_base = settings.arena_http_backoff_base()
+        if max_retries is None:
+            max_retries = settings.arena_http_max_retries()
+        self.max_retries = max_retries
+        self.backoff_base = settings.arena_http_backoff_base() * backoff_scale
         self.max_wait = settings.arena_http_max_wait()
         self.min_interval = min_interval * settings.arena_rate_limit_scale()
         self.max_bytes = settings.arena_http_max_response_mb() * 1024 * 1024
