@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, text
 
-from observatory_pipelines.credits.ledger import HISTORY_MAX_PAGE, load_sql
+from observatory_pipelines.credits.common import HISTORY_MAX_PAGE, load_sql
 
 
 class InvalidCursor(ValueError):

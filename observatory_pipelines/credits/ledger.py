@@ -39,61 +39,36 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from observatory_pipelines.credits.common import (
+    Balance,
+    CreditReservationError,
+    InsufficientCredits,
+    as_uuid,
+    check_amount,
+    check_key,
+    db_error,
+    load_sql,
+)
+from observatory_pipelines.credits.estimate import estimate_credits
+from observatory_pipelines.credits.history import history_page
+from observatory_pipelines.credits.settlement import settle_finished_run, unsettled_finished_runs
 from observatory_pipelines.logs import get_logger
 
 log = get_logger(__name__)
 
-SQL_DIR = Path(__file__).with_name("sql")
-HISTORY_MAX_PAGE = 200
-
-
-@cache
-def load_sql(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-
-
-class CreditReservationError(RuntimeError):
-    """A ledger write failed; ``collection_run_id`` says for which run."""
-
-    def __init__(self, message: str, collection_run_id: Any = None):
-        super().__init__(message)
-        self.collection_run_id = collection_run_id
-
-
-class InsufficientCredits(CreditReservationError):
-    def __init__(self, needed: int, available: int, collection_run_id: Any = None):
-        super().__init__(
-            f"insufficient credits: need {needed}, available {available}", collection_run_id
-        )
-        self.needed = needed
-        self.available = available
-
-
-@dataclass(frozen=True)
-class Balance:
-    allocated: int
-    reserved: int
-    settled: int
-    refunded: int
-    available: int
-
-
-def _uuid(value: Any, what: str) -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a UUID, got {value!r}") from None
+__all__ = [
+    "Balance",
+    "CreditLedger",
+    "CreditReservationError",
+    "InsufficientCredits",
+    "lock_user",
+]
 
 
 def lock_user(conn: Connection, user_id: uuid.UUID) -> None:
@@ -102,15 +77,6 @@ def lock_user(conn: Connection, user_id: uuid.UUID) -> None:
     The same lock ``credit_reserve`` takes (both via migration 004's ``credit_lock_user``).
     """
     conn.execute(text("SELECT credit_lock_user(CAST(:user_id AS uuid))"), {"user_id": user_id})
-
-
-def _db_error(action: str, run_id: Any, exc: SQLAlchemyError) -> CreditReservationError:
-    orig = getattr(exc, "orig", None) or exc
-    first_line = (str(orig).strip().splitlines() or [""])[0]
-    return CreditReservationError(
-        f"credit {action} failed for collection run {run_id}: {type(orig).__name__}: {first_line}",
-        run_id,
-    )
 
 
 class CreditLedger:
@@ -143,32 +109,11 @@ class CreditLedger:
         return Balance(*(int(v) for v in row))
 
     def get_balance(self, user_id: Any) -> Balance:
-        user = _uuid(user_id, "user_id")
+        user = as_uuid(user_id, "user_id")
         with self._engine.connect() as conn:
             return self._balance(conn, user)
 
     # -- writes ----------------------------------------------------------------------------
-
-    @staticmethod
-    def _check_key(run_id: Any, arena: str, platform: str) -> uuid.UUID:
-        try:
-            run = _uuid(run_id, "collection_run_id")
-        except ValueError as exc:
-            raise CreditReservationError(str(exc), run_id) from None
-        if not arena or not platform:
-            raise CreditReservationError(
-                f"arena and platform are required (got arena={arena!r}, platform={platform!r})",
-                run_id,
-            )
-        return run
-
-    @staticmethod
-    def _check_amount(name: str, value: Any, run_id: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise CreditReservationError(
-                f"{name} must be a non-negative integer, got {value!r}", run_id
-            )
-        return value
 
     def reserve(
         self,
@@ -183,10 +128,10 @@ class CreditLedger:
 
         Reserving the same key again with the same amount is a no-op.
         """
-        run = self._check_key(collection_run_id, arena, platform)
-        credits = self._check_amount("credits", credits, collection_run_id)
+        run = check_key(collection_run_id, arena, platform)
+        credits = check_amount("credits", credits, collection_run_id)
         try:
-            user = _uuid(user_id, "user_id")
+            user = as_uuid(user_id, "user_id")
         except ValueError as exc:
             raise CreditReservationError(str(exc), collection_run_id) from None
         params = {
@@ -205,7 +150,7 @@ class CreditLedger:
             with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 row = conn.execute(text(load_sql("reserve")), params).one()
         except SQLAlchemyError as exc:
-            raise _db_error("reservation", collection_run_id, exc) from exc
+            raise db_error("reservation", collection_run_id, exc) from exc
         if row.outcome == "reserved":
             log.info(
                 "credits.reserved",
@@ -259,9 +204,9 @@ class CreditLedger:
 
         ``charge(reserved)`` gives the settlement amount, or None for a pure refund.
         """
-        run = self._check_key(collection_run_id, arena, platform)
+        run = check_key(collection_run_id, arena, platform)
         try:
-            user = _uuid(user_id, "user_id")
+            user = as_uuid(user_id, "user_id")
             with self._engine.begin() as conn:
                 lock_user(conn, user)
                 state = self._key_state(conn, run, arena, platform)
@@ -300,7 +245,7 @@ class CreditLedger:
         except ValueError as exc:
             raise CreditReservationError(str(exc), collection_run_id) from None
         except SQLAlchemyError as exc:
-            raise _db_error(action, collection_run_id, exc) from exc
+            raise db_error(action, collection_run_id, exc) from exc
         if settled is not None and settled > reserved:
             log.warning(
                 "credits.settled_above_reservation",
@@ -328,7 +273,7 @@ class CreditLedger:
         actual: int,
     ) -> None:
         """Charge the real cost ``actual`` and release the reservation (surplus returns)."""
-        actual = self._check_amount("actual", actual, collection_run_id)
+        actual = check_amount("actual", actual, collection_run_id)
         self._close(
             "settle", user_id, collection_run_id, arena, platform, tier, lambda _reserved: actual
         )
@@ -347,7 +292,7 @@ class CreditLedger:
         Returning N of a reservation R charges the remaining R - N as a settlement.
         """
         if credits is not None:
-            credits = self._check_amount("credits", credits, collection_run_id)
+            credits = check_amount("credits", credits, collection_run_id)
 
         def charge(reserved: int) -> int | None:
             if credits is None or credits == reserved:
@@ -361,7 +306,7 @@ class CreditLedger:
 
         self._close("refund", user_id, collection_run_id, arena, platform, tier, charge)
 
-    # -- reads and jobs (separate modules) -------------------------------------------------
+    # -- reads and the settlement job (their own modules) -----------------------------------
 
     def estimate(
         self,
@@ -372,17 +317,13 @@ class CreditLedger:
         tier: str | None = None,
     ) -> dict[str, int]:
         """Estimated credits per arena key; ``sum(...)`` for the total (see ``estimate.py``)."""
-        from observatory_pipelines.credits.estimate import estimate_credits
-
         return estimate_credits(self._engine, arenas_config, date_from, date_to, terms, tier)
 
     def get_transaction_history(
         self, user_id: Any, cursor: str | None = None, limit: int = 50
     ) -> tuple[list[dict], str | None]:
         """One page, newest first, and the cursor of the next page (None at the end)."""
-        from observatory_pipelines.credits.history import history_page
-
-        return history_page(self._engine, _uuid(user_id, "user_id"), cursor, limit)
+        return history_page(self._engine, as_uuid(user_id, "user_id"), cursor, limit)
 
     def all_balances(self) -> list[dict]:
         """Every user's balance, most at risk first (for the ``credit_balances`` asset)."""
@@ -391,11 +332,7 @@ class CreditLedger:
             return [dict(r._mapping) for r in rows]
 
     def unsettled_finished_runs(self, older_than: Any = None) -> list:
-        from observatory_pipelines.credits.settlement import unsettled_finished_runs
-
         return unsettled_finished_runs(self, older_than)
 
     def settle_finished_run(self, collection_run_id: Any):
-        from observatory_pipelines.credits.settlement import settle_finished_run
-
         return settle_finished_run(self, collection_run_id)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, text
 
-from observatory_pipelines.credits.ledger import _uuid, load_sql
+from observatory_pipelines.credits.common import as_uuid, load_sql
 from observatory_pipelines.db.models import CollectionRun, CollectionTask, CreditTransaction
 from observatory_pipelines.logs import get_logger
 
@@ -84,7 +84,7 @@ def _split(total: int, weights: list[int]) -> list[int]:
 
 
 def settle_finished_run(ledger: CreditLedger, collection_run_id: Any) -> SettlementOutcome:
-    run_id = _uuid(collection_run_id, "collection_run_id")
+    run_id = as_uuid(collection_run_id, "collection_run_id")
     with ledger.engine.connect() as conn:
         run = conn.execute(
             select(CollectionRun.status, CollectionRun.credits_spent).where(
