@@ -67,6 +67,13 @@ def advisory_key(parent: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def _oldest_month_setting() -> date:
+    try:
+        return parse_month(settings.partition_oldest_month())
+    except ValueError as exc:
+        raise ValueError(f"PARTITION_OLDEST_MONTH: {exc}") from None
+
+
 @dataclass(frozen=True)
 class Policy:
     premake_months: int = 3
@@ -90,7 +97,7 @@ class Policy:
             premake_months=settings.partition_premake_months(),
             retention_months=settings.partition_retention_months(),
             retention_drop=settings.partition_retention_drop(),
-            oldest_month=parse_month(settings.partition_oldest_month()),
+            oldest_month=_oldest_month_setting(),
         )
 
     def horizon(self, today: date) -> date:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dagster as dg
+from sqlalchemy import text
 
 from observatory_pipelines.partitions import assets as partition_assets
 from observatory_pipelines.partitions.assets import content_partitions, partitions_ahead
 from observatory_pipelines.partitions.months import add_months, month_start, utc_today
 from observatory_pipelines.resources.postgres import PostgresResource
-from tests.partitions.conftest import insert_records, total_rows, where_rows_live
+from tests.partitions.conftest import insert_records, partition_bounds, total_rows, where_rows_live
 
 RUN_CONFIG = {"ops": {"content_partitions": {"config": {"today": "2026-05-15"}}}}
 
@@ -104,6 +105,28 @@ def test_check_fails_when_default_holds_rows_with_a_month_of_their_own(pg, postg
     assert evaluation.metadata["default_rows_misplaced"].value == 1
     dg.materialize([content_partitions], resources={"postgres": postgres_resource})
     assert run_check(postgres_resource).passed
+
+
+def test_a_month_that_fails_fails_the_run_by_name_and_the_others_are_made(pg, postgres_resource):
+    with pg.begin() as conn:  # a stray table squatting on June's name
+        conn.execute(text("CREATE TABLE content_records_2026_06 (x int)"))
+
+    result = dg.materialize(
+        [content_partitions],
+        resources={"postgres": postgres_resource},
+        run_config=RUN_CONFIG,
+        raise_on_error=False,
+    )
+
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    message = failure.step_failure_data.error.message
+    assert "content_records_2026_06" in message
+    bounds = partition_bounds(pg)
+    assert {"content_records_2026_05", "content_records_2026_07", "content_records_2026_08"} <= set(
+        bounds
+    )
+    assert "content_records_2026_06" not in bounds
 
 
 def test_schedules_run_the_job_monthly_and_weekly_in_utc():

@@ -246,3 +246,45 @@ def test_status_reads_bounds_as_utc_datetimes(pg):
     assert feb.range_to == datetime(2026, 3, 1, tzinfo=UTC)
     assert feb.rows == 0 and feb.size_bytes > 0
     assert status.months_ahead == 0
+
+
+def test_policy_refuses_bad_settings_by_name(monkeypatch):
+    monkeypatch.setenv("PARTITION_OLDEST_MONTH", "2000/01")
+    with pytest.raises(ValueError, match="PARTITION_OLDEST_MONTH"):
+        Policy.from_settings()
+    monkeypatch.setenv("PARTITION_OLDEST_MONTH", "2010-06")
+    monkeypatch.setenv("PARTITION_RETENTION_MONTHS", "0")
+    with pytest.raises(ValueError, match="PARTITION_RETENTION_MONTHS"):
+        Policy.from_settings()
+    monkeypatch.setenv("PARTITION_RETENTION_MONTHS", "24")
+    monkeypatch.setenv("PARTITION_RETENTION_DROP", "true")
+    policy = Policy.from_settings()
+    assert (policy.oldest_month, policy.retention_months, policy.retention_drop) == (
+        date(2010, 6, 1),
+        24,
+        True,
+    )
+
+
+def test_newest_partition_is_never_retired():
+    from observatory_pipelines.partitions.catalog import Layout, Partition
+    from observatory_pipelines.partitions.manager import plan
+
+    def month(y, m):
+        lo = datetime(y, m, 1, tzinfo=UTC)
+        return Partition(f"p_{y}_{m}", False, lo, datetime(y + m // 12, m % 12 + 1, 1, tzinfo=UTC))
+
+    layout = Layout("content_records", [month(2020, 1), month(2020, 2)])
+    todo = plan(layout, date(2030, 1, 1), Policy(retention_months=1))
+    assert [p.name for p in todo.retire] == ["p_2020_1"]
+
+
+def test_month_arithmetic_is_utc_and_crosses_years():
+    from datetime import timedelta, timezone
+
+    assert month_start(datetime(2026, 5, 31, 23, 30, tzinfo=timezone(timedelta(hours=-2)))) == date(
+        2026, 6, 1
+    )
+    assert add_months(date(2026, 11, 1), 3) == date(2027, 2, 1)
+    assert add_months(date(2026, 1, 1), -1) == date(2025, 12, 1)
+    assert Policy(premake_months=3).horizon(date(2026, 11, 25)) == date(2027, 3, 1)
