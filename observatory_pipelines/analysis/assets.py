@@ -23,9 +23,7 @@ from observatory_pipelines.analysis.descriptive import DESCRIPTIVE_MODELS, assem
 from observatory_pipelines.analysis.exports import XLSX_MAX_DATA_ROWS, export_records
 from observatory_pipelines.analysis.network import NETWORK_MODELS, build_network, gexf_bytes
 from observatory_pipelines.analysis.scope import (
-    GRANULARITIES,
     LIMITS,
-    SORTS,
     AnalysisScope,
     check_scope,
     design_owner,
@@ -67,8 +65,8 @@ class AnalysisScopeResource(dg.ConfigurableResource):
     platforms: list[str] = []
     languages: list[str] = []
     terms: list[str] = []
-    granularity: str = "day"  # hour | day | week | month
-    sort: str = "post_count"  # post_count | engagement
+    granularity: str = "day"  # allow-listed: hour | day | week | month
+    sort: str = "post_count"  # allow-listed: post_count | engagement
     top_limit: int = LIMITS["top_limit"][0]
     actor_limit: int = LIMITS["actor_limit"][0]
     actor_min_weight: int = LIMITS["actor_min_weight"][0]
@@ -249,7 +247,7 @@ def _network_asset(network: str, model: str) -> dg.AssetsDefinition:
         _put_json(store, json_key, graph)
         with _connect(postgres) as conn:
             owner = design_owner(conn, design)
-        gexf_key = f"exports/{owner}/{context.run_id}-{network}.gexf"
+        gexf_key = f"exports/{owner}/{context.run.run_id}-{network}.gexf"
         description = f"{network.replace('_', ' ')} network of query design {design}"
         store.put(gexf_key, gexf_bytes(graph, description), content_type="application/gexf+xml")
         png = plots.degree_distribution(graph, f"{network.replace('_', ' ')}: degrees")
@@ -298,21 +296,21 @@ def _export_asset(fmt: str) -> dg.AssetsDefinition:
         with _connect(postgres) as conn:
             params = check_scope(conn, analysis_scope.scope(design))
             owner = design_owner(conn, design)
-            key = f"exports/{owner}/{context.run_id}.{fmt}"
+            key = f"exports/{owner}/{context.run.run_id}.{fmt}"
             result = export_records(
                 conn,
                 params,
                 fmt,
                 store,
                 key,
-                metadata={"query-design": design, "dagster-run": context.run_id},
+                metadata={"query-design": design, "dagster-run": context.run.run_id},
                 max_rows_per_sheet=analysis_scope.xlsx_max_rows_per_sheet,
             )
         metadata = {
             "dagster/row_count": dg.MetadataValue.int(result.rows),
             "bytes": dg.MetadataValue.int(result.size),
             "object_key": dg.MetadataValue.text(key),
-            "export_id": dg.MetadataValue.text(context.run_id),
+            "export_id": dg.MetadataValue.text(context.run.run_id),
             "url": dg.MetadataValue.url(store.presign(key, PRESIGN_FOR)),
         }
         if fmt == "xlsx":
@@ -329,17 +327,13 @@ analyse_query_design_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(
         analysis_sql_models, descriptive_statistics, *NETWORK_ASSETS
     ),
-    partitions_def=query_designs_partitions,
     description="Every SQL model, the descriptive report and the networks of one query design.",
 )
 export_query_design_job = dg.define_asset_job(
     "export_query_design",
     selection=dg.AssetSelection.assets(*EXPORT_ASSETS),
-    partitions_def=query_designs_partitions,
     description="CSV, XLSX, NDJSON and Parquet exports of one query design's records.",
 )
-
-ALLOWED = {"granularity": GRANULARITIES, "sort": SORTS}
 
 defs = dg.Definitions(
     assets=[analysis_sql_models, descriptive_statistics, *NETWORK_ASSETS, *EXPORT_ASSETS],

@@ -1,0 +1,156 @@
+"""Exports land in the object store in formats researchers' tools open."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+
+import openpyxl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from observatory_pipelines.analysis.exports import COLUMNS, ExportError, export_content
+from observatory_pipelines.analysis.scope import AnalysisScope
+
+LABELS = [label for _, label in COLUMNS]
+
+
+@pytest.fixture()
+def store(object_store_resource):
+    return object_store_resource.outputs()
+
+
+def _export(conn, design, fmt, store, **kwargs):
+    key = f"exports/u/test.{fmt}"
+    result = export_content(conn, AnalysisScope(design), fmt, store, key, **kwargs)
+    return result, store.get_bytes(key)
+
+
+def test_csv_has_bom_crlf_danish_letters_and_joined_lists(conn, corpus, store):
+    result, data = _export(conn, corpus.design, "csv", store)
+    assert result.rows == 9 and result.size == len(data)
+    assert data.startswith(b"\xef\xbb\xbf")
+    text = data.decode("utf-8-sig")
+    assert text.count("\r\n") == 10  # header + 9 records; the embedded newlines stay LF
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows[0] == LABELS
+    assert len(rows) == 10
+    first = dict(zip(LABELS, rows[1], strict=True))
+    assert first["Query design"] == "Klima og energi"
+    assert first["Text"] == 'Post 1: grøn omstilling, "æøå" og komma, ny linje\nslut'
+    assert first["Title"] == "Titel 1 – Ærø"
+    assert first["Search terms matched"] == "klima | energi"
+    assert first["Published at (UTC)"] == "2026-02-03 10:00:00"
+    assert (first["Likes"], first["Shares"], first["Comments"], first["Views"]) == (
+        "10",
+        "2",
+        "1",
+        "",
+    )
+    assert [dict(zip(LABELS, r, strict=True))["Author"] for r in rows[1:]][-3:] == [
+        "Jens Ærø",
+        "",
+        "Jens Ærø",
+    ]
+
+
+def test_csv_backslashes_survive(conn, corpus, store):
+    conn.execute(
+        "UPDATE content_records SET text_content = %s WHERE platform_id = 'p2'",
+        ["C:\\temp\\new \\\\ tab\there\r\nend\\"],
+    )
+    conn.commit()
+    _, data = _export(conn, corpus.design, "csv", store)
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert rows[2][LABELS.index("Text")] == "C:\\temp\\new \\\\ tab\there\r\nend\\"
+
+
+def test_ndjson_one_object_per_line(conn, corpus, store):
+    result, data = _export(conn, corpus.design, "ndjson", store)
+    lines = data.decode("utf-8").split("\n")
+    assert lines[-1] == "" and len(lines) == 10 and result.rows == 9
+    objects = [json.loads(line) for line in lines[:-1]]
+    assert list(objects[0]) == [name for name, _ in COLUMNS]
+    assert objects[0]["text_content"].endswith("ny linje\nslut")
+    assert objects[0]["search_terms_matched"] == ["klima", "energi"]
+    assert objects[0]["published_at"] == "2026-02-03T10:00:00+00:00"
+    assert objects[0]["views"] is None and objects[0]["likes"] == 10
+
+
+def test_parquet_is_typed(conn, corpus, store):
+    result, data = _export(conn, corpus.design, "parquet", store)
+    table = pq.read_table(io.BytesIO(data))
+    assert result.rows == table.num_rows == 9
+    schema = table.schema
+    for name in ("views", "likes", "shares", "comments"):
+        assert schema.field(name).type == pa.int64()
+    assert schema.field("engagement_score").type == pa.float64()
+    assert schema.field("published_at").type == pa.timestamp("us", tz="UTC")
+    assert schema.field("search_terms_matched").type == pa.list_(pa.string())
+    rows = table.to_pylist()
+    assert rows[0]["published_at"] == datetime(2026, 2, 3, 10, tzinfo=UTC)
+    assert rows[0]["search_terms_matched"] == ["klima", "energi"]
+    assert rows[0]["text_content"].endswith("ny linje\nslut")
+    assert rows[0]["views"] is None and rows[0]["likes"] == 10
+    assert rows[0]["engagement_score"] == 0.5
+    assert rows[2]["title"] == '=HYPERLINK("x")'
+
+
+def test_xlsx_readable_bold_frozen_header_and_split(conn, corpus, store):
+    result, data = _export(conn, corpus.design, "xlsx", store)
+    assert result.rows == 9 and result.sheets == 1
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = book["Content"]
+    assert [c.value for c in sheet[1]] == LABELS
+    assert sheet["A1"].font.bold and sheet.freeze_panes == "A2"
+    assert sheet.max_row == 10
+    published = sheet.cell(row=2, column=LABELS.index("Published at (UTC)") + 1).value
+    assert published == datetime(2026, 2, 3, 10)  # without time zone, UTC
+    assert sheet.cell(row=2, column=LABELS.index("Title") + 1).value == "Titel 1 – Ærø"
+    # a formula-looking title is text, never a formula
+    assert sheet.cell(row=4, column=LABELS.index("Title") + 1).value == '=HYPERLINK("x")'
+    assert sheet.cell(row=4, column=LABELS.index("Title") + 1).data_type == "s"
+
+    result, data = _export(conn, corpus.design, "xlsx", store, max_rows_per_sheet=4)
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["Content", "Content_2", "Content_3"] and result.sheets == 3
+    assert [book[n].max_row for n in book.sheetnames] == [5, 5, 2]
+    assert [c.value for c in book["Content_3"][1]] == LABELS
+    text_col = LABELS.index("Text") + 1
+    assert book["Content_3"].cell(row=2, column=text_col).value.startswith("Post 9:")
+
+
+def test_empty_design_gives_valid_empty_files(conn, corpus, store):
+    _, data = _export(conn, corpus.empty_design, "csv", store)
+    assert data == b"\xef\xbb\xbf" + ",".join(f'"{x}"' for x in LABELS).encode() + b"\r\n"
+    _, data = _export(conn, corpus.empty_design, "ndjson", store)
+    assert data == b""
+    _, data = _export(conn, corpus.empty_design, "parquet", store)
+    table = pq.read_table(io.BytesIO(data))
+    assert table.num_rows == 0 and table.schema.field("published_at").type.tz == "UTC"
+    _, data = _export(conn, corpus.empty_design, "xlsx", store)
+    sheet = openpyxl.load_workbook(io.BytesIO(data))["Content"]
+    assert sheet.max_row == 1 and [c.value for c in sheet[1]] == LABELS
+
+
+def test_filtered_export(conn, corpus, store):
+    scope = AnalysisScope(corpus.design, platforms=["reddit", "rss_feeds"], date_to="2026-03-05")
+    result = export_content(conn, scope, "ndjson", store, "exports/u/f.ndjson")
+    objects = [json.loads(x) for x in store.get_bytes("exports/u/f.ndjson").splitlines()]
+    assert result.rows == 4
+    assert [o["platform"] for o in objects] == ["reddit", "reddit", "reddit", "rss_feeds"]
+
+
+def test_unknown_format_rejected(conn, corpus, store):
+    with pytest.raises(ExportError, match="format must be one of csv, xlsx, ndjson, parquet"):
+        export_content(conn, AnalysisScope(corpus.design), "xls'; --", store, "exports/u/x")
+
+
+def test_export_to_s3(conn, corpus, s3_object_store_resource):
+    store = s3_object_store_resource.outputs()
+    result, data = _export(conn, corpus.design, "parquet", store)
+    assert pq.read_table(io.BytesIO(data)).num_rows == 9 == result.rows
+    assert store.stat("exports/u/test.parquet").size == len(data)
