@@ -7,4 +7,4 @@ COPY dbt_like_sql ./dbt_like_sql
 RUN pip install --no-cache-dir -e .
 ENV DAGSTER_HOME=/opt/dagster/home
 RUN mkdir -p $DAGSTER_HOME
-COPY dagster.yaml $DAGSTER_HOME/dagster.yaml
+COPY deploy/dagster.yaml $DAGSTER_HOME/dagster.yaml
