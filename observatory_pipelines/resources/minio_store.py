@@ -157,15 +157,20 @@ class MinioObjectStore:
                 problem = f"access denied ({detail}); check MINIO_ACCESS_KEY / MINIO_SECRET_KEY"
             else:
                 problem = f"request failed ({detail})"
-            raise ObjectStoreUnavailable(self._describe(problem)) from None
+            raise self._unavailable(problem) from None
         except (ServerError, InvalidResponseError) as exc:
             status = getattr(exc, "status_code", None) or getattr(exc, "_code", "?")
-            problem = f"unexpected response (HTTP {status}); is this an S3 server?"
-            raise ObjectStoreUnavailable(self._describe(problem)) from None
-        except urllib3.exceptions.HTTPError as exc:
-            raise ObjectStoreUnavailable(
-                self._describe(f"unreachable ({_connection_reason(exc)})")
+            raise self._unavailable(
+                f"unexpected response (HTTP {status}); is this an S3 server?"
             ) from None
+        except urllib3.exceptions.HTTPError as exc:
+            raise self._unavailable(f"unreachable ({_connection_reason(exc)})") from None
+
+    def _unavailable(self, problem: str) -> ObjectStoreUnavailable:
+        log.warning(
+            "object store unavailable", endpoint=self.url, bucket=self.bucket, problem=problem
+        )
+        return ObjectStoreUnavailable(self._describe(problem))
 
     def _ensure_bucket(self) -> None:
         marker = (self.url, self.bucket)
@@ -215,7 +220,8 @@ class MinioObjectStore:
                 buffer += chunk
                 size += len(chunk)
                 while len(buffer) >= self.part_size:
-                    payload = bytes(buffer[: self.part_size])
+                    with memoryview(buffer) as view:  # one copy, not slice-then-bytes
+                        payload = bytes(view[: self.part_size])
                     del buffer[: self.part_size]
                     send_part(payload)
             if upload_id is None:
