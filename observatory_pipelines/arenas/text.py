@@ -30,6 +30,7 @@ _TAG = re.compile(r"<[^>]*>")
 _DROP_BLOCKS = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _SPACE = re.compile(r"\s+")
 _GDELT_DATE = re.compile(r"^(\d{8})T?(\d{6})Z?$")
+_TWITTER_DATE = re.compile(r"^[A-Z][a-z]{2} [A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2} [+-]\d{4} \d{4}$")
 
 
 def strip_html(value: str | None) -> str | None:
@@ -83,6 +84,8 @@ def parse_datetime(value: Any) -> datetime | None:
                 parsed = datetime.strptime("".join(match.groups()), "%Y%m%d%H%M%S")
             elif text[:4].isdigit() and "-" in text[:8]:
                 parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            elif _TWITTER_DATE.match(text):
+                parsed = datetime.strptime(text, "%a %b %d %H:%M:%S %z %Y")
             else:
                 parsed = parsedate_to_datetime(text)
     except (TypeError, ValueError, OverflowError, OSError, IndexError):
@@ -163,6 +166,8 @@ def clamp_record(record: NormalizedRecord) -> NormalizedRecord:
         text = text[:MAX_TEXT_CHARS]
     record.text_content = text
     record.title = clean_str(record.title, MAX_TITLE_CHARS)
+    record.content_type = clean_str(record.content_type, 50) or "post"
+    record.platform = clean_str(record.platform, 50) or record.platform
     record.platform_id = _clamp_id(record.platform_id)
     record.url = _clamp_url(record.url, meta, "url")
     record.language = clean_str(record.language, MAX_LANGUAGE_CHARS)
