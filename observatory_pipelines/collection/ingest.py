@@ -1,12 +1,14 @@
 """Bulk ingest: COPY a batch into a temp staging table, then one deduplicating INSERT … SELECT.
 
 Memory is bounded by one batch (the caller flushes every ``batch_size`` rows);
-nothing accumulates across batches except counters.
+nothing accumulates in Python across batches except counters. The content hashes
+already seen by the task live in a temp table on the server (see staging_create.sql).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,8 @@ class BulkIngester:
             "tier": tier,
         }
         self.counts = IngestCounts()
+        self._executor: ThreadPoolExecutor | None = None
+        self._pending: Future | None = None
         with self.conn.cursor() as cur:
             cur.execute(CREATE_STAGING)
         self.conn.commit()
@@ -66,7 +70,7 @@ class BulkIngester:
                         batch.staged += 1
                 if batch.staged:
                     cur.execute(INSERT_FROM_STAGING, self.params)
-                    batch.inserted = max(cur.rowcount, 0)
+                    batch.inserted = cur.fetchone()[0]
             self.conn.commit()
         except BaseException:
             self.conn.rollback()
@@ -75,11 +79,35 @@ class BulkIngester:
         self.counts.inserted += batch.inserted
         return batch
 
+    def submit(self, rows: list[tuple]) -> None:
+        """Write ``rows`` on a background thread while the caller prepares the next batch.
+
+        At most one batch is in flight (memory: two batches); ``drain`` waits for it and
+        re-raises its error. The counters include a batch only once it is written.
+        """
+        self.drain()
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
+        self._pending = self._executor.submit(self.write, rows)
+
+    def drain(self) -> IngestCounts:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+        return self.counts
+
     def close(self) -> None:
-        self._raw.close()
+        try:
+            self.drain()
+        finally:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True)
+            self._raw.close()
 
     def __enter__(self) -> BulkIngester:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type, *exc: object) -> None:
+        if exc_type is not None and self._pending is not None:
+            self._pending.cancel()
         self.close()

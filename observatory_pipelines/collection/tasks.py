@@ -184,20 +184,21 @@ class TaskRunner:
                 buffer.extend(enricher.rows(page.records, datetime.now(UTC)))
                 out.rejected += enricher.stats.rejected - before
                 if len(buffer) >= self.batch_size:
-                    self._flush(ingester, buffer, out)
+                    ingester.submit(buffer)  # written while the next pages are fetched
+                    buffer = []
+                self._count(ingester, out)
                 self._save(spec, out, collector.rate_limit_state)
         finally:
             # Records already mapped are kept even when the source fails mid-way.
-            self._flush(ingester, buffer, out)
+            if buffer:
+                ingester.submit(buffer)
+            ingester.drain()
+            self._count(ingester, out)
         out.repaired = enricher.stats.repaired
         for reason, count in enricher.stats.reasons.items():
             out.rejection_reasons[reason] = out.rejection_reasons.get(reason, 0) + count
 
     @staticmethod
-    def _flush(ingester: BulkIngester, buffer: list[tuple], out: TaskOutcome) -> None:
-        if not buffer:
-            return
-        counts = ingester.write(buffer)
-        out.inserted += counts.inserted
-        out.duplicates += counts.skipped
-        buffer.clear()
+    def _count(ingester: BulkIngester, out: TaskOutcome) -> None:
+        out.inserted = ingester.counts.inserted
+        out.duplicates = ingester.counts.skipped

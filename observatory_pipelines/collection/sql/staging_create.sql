@@ -1,4 +1,7 @@
--- One per connection (author_id and raw_metadata arrive as text, cast on insert); emptied by every commit, so a batch never sees the last one's rows.
+-- Per connection (= per task). collection_staging is emptied by every commit, so a batch never
+-- sees the last one's rows; author_id and raw_metadata arrive as text and are cast on insert.
+-- collection_seen_hashes remembers every content hash this task has staged (server-side, so
+-- Python memory stays one batch); the ingester empties it when a task starts.
 CREATE TEMP TABLE IF NOT EXISTS collection_staging (
     published_at timestamptz NOT NULL,
     platform text NOT NULL,
@@ -23,4 +26,12 @@ CREATE TEMP TABLE IF NOT EXISTS collection_staging (
     media_urls text[],
     content_hash text,
     undated boolean NOT NULL
-) ON COMMIT DELETE ROWS
+) ON COMMIT DELETE ROWS;
+
+CREATE TEMP TABLE IF NOT EXISTS collection_seen_hashes (
+    platform text NOT NULL,
+    content_hash text NOT NULL,
+    PRIMARY KEY (platform, content_hash)
+);
+
+TRUNCATE collection_seen_hashes;

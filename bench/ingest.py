@@ -1,0 +1,223 @@
+"""Benchmark: the collection ingest path vs a plain COPY of the same rows.
+
+Both phases write ``--rows`` synthetic records into the same partitioned
+``content_records`` (monthly partitions 2026_02..04 + default, every index of
+migration 001 incl. the Danish full-text GIN) of a fresh database on the embedded
+server (or TEST_DATABASE_URL's server), emptied between phases:
+
+- ``plain_copy``: rows already in final column form, one binary COPY straight
+  into content_records (no cleaning, no enrichment, no dedup);
+- ``ingest``: ``NormalizedRecord`` objects through the real path — clean
+  (normalize.py) → enrich (terms, content hash, ural URL cleaning, HMAC pseudonym,
+  actor lookup) → COPY into the temp staging table → one deduplicating
+  ``INSERT … SELECT … ON CONFLICT DO NOTHING`` per batch.
+
+Records are generated lazily in both phases, so memory is the batch, not the
+source; RSS is sampled after every batch to show it stays flat. Prints one JSON
+line and writes bench/results/ingest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("PSEUDONYMIZATION_KEY", "bench-only-key")
+
+from observatory_pipelines.arenas.base import NormalizedRecord, SearchTerm  # noqa: E402
+from observatory_pipelines.collection.enrich import Enricher  # noqa: E402
+from observatory_pipelines.collection.ingest import BulkIngester  # noqa: E402
+from observatory_pipelines.db import urls  # noqa: E402
+from observatory_pipelines.db.engine import get_engine, migrate  # noqa: E402
+
+RESULT_PATH = ROOT / "bench" / "results" / "ingest.json"
+START = datetime(2026, 2, 1, tzinfo=UTC)
+SPAN_SECONDS = 89 * 24 * 3600  # Feb..Apr: the three monthly partitions
+WORDS = (
+    "regeringen folketinget grønland klimaet økonomien sundhed skolerne København Aarhus "
+    "borgerne politikerne forslaget debatten æbler øerne århus valget skatten pension"
+).split()
+TERMS = [SearchTerm("grønland"), SearchTerm("klimaet"), SearchTerm("Mette Frederiksen", "phrase")]
+PLAIN_COLUMNS = (
+    "published_at, platform, arena, platform_id, content_type, url, text_content, title, "
+    "language, collected_at, author_platform_id, author_display_name, pseudonymized_author_id, "
+    "likes_count, shares_count, comments_count, search_terms_matched, collection_tier, "
+    "raw_metadata, media_urls, content_hash"
+)
+PLAIN_TYPES = (
+    ["timestamptz"] + ["text"] * 8 + ["timestamptz"] + ["text"] * 3 + ["int8"] * 3
+    + ["text[]", "text", "jsonb", "text[]", "text"]
+)  # fmt: skip
+
+
+def server_url() -> str:
+    base = os.environ.get("TEST_DATABASE_URL")
+    if base:
+        return urls.sqlalchemy_url(urls.with_database(base, "postgres"))
+    from observatory_pipelines.db.embedded import EmbeddedPostgres
+
+    return EmbeddedPostgres().ensure_running("postgres")
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def text_for(n: int) -> str:
+    words = [WORDS[(n * 7 + i * 13) % len(WORDS)] for i in range(40)]
+    return f"Nyhed {n}: " + " ".join(words)
+
+
+def records(rows: int) -> Iterator[NormalizedRecord]:
+    for n in range(rows):
+        title = f"Overskrift nummer {n} om {WORDS[n % len(WORDS)]}"
+        yield NormalizedRecord(
+            platform="rss_feeds",
+            arena="news_media",
+            content_type="article",
+            platform_id=f"https://www.dr.dk/nyheder/{n}",
+            published_at=START + timedelta(seconds=(n * 7919) % SPAN_SECONDS),
+            url=f"https://www.dr.dk/nyheder/politik/artikel-{n}?utm_source=rss&utm_medium=feed",
+            title=title,
+            text_content=text_for(n),
+            language="da",
+            author_platform_id=f"author-{n % 5000}",
+            author_display_name=f"Journalist {n % 5000}",
+            likes_count=n % 100,
+            raw_metadata={"feed_key": "dr_politik", "outlet_name": "DR", "tags": ["politik"]},
+            media_urls=[f"https://asset.dr.dk/img/{n}.jpg"],
+            hash_source=title,
+        )
+
+
+def plain_rows(rows: int, collected_at: datetime) -> Iterator[tuple]:
+    """The same records in final column form (what the ingest path would end up storing)."""
+    for r in records(rows):
+        yield (
+            r.published_at, r.platform, r.arena, r.platform_id, r.content_type, r.url,
+            r.text_content, r.title, r.language, collected_at, r.author_platform_id,
+            r.author_display_name, None, r.likes_count, None, None, None, "free",
+            json.dumps(r.raw_metadata), r.media_urls, None,
+        )  # fmt: skip
+
+
+def phase_plain_copy(libpq: str, rows: int, samples: list[float]) -> float:
+    collected_at = datetime.now(UTC)
+    with psycopg.connect(libpq) as conn:
+        started = time.perf_counter()
+        with conn.cursor() as cur:
+            sql = f"COPY content_records ({PLAIN_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+            with cur.copy(sql) as copy:
+                copy.set_types(PLAIN_TYPES)
+                for n, row in enumerate(plain_rows(rows, collected_at)):
+                    copy.write_row(row)
+                    if n % 10_000 == 0:
+                        samples.append(rss_mb())
+        conn.commit()
+        return time.perf_counter() - started
+
+
+def make_run(libpq: str) -> str:
+    """A real collection run, so the within-run content-hash dedup is part of what is timed."""
+    with psycopg.connect(libpq) as conn:
+        user = conn.execute(
+            "INSERT INTO users (email) VALUES ('bench@example.org') RETURNING id"
+        ).fetchone()[0]
+        run = conn.execute(
+            "INSERT INTO collection_runs (initiated_by) VALUES (%s) RETURNING id", (user,)
+        ).fetchone()[0]
+    return str(run)
+
+
+def phase_ingest(
+    engine, run_id: str, rows: int, batch: int, samples: list[float]
+) -> tuple[float, dict]:
+    enricher = Enricher(engine, TERMS)
+    source = records(rows)
+    started = time.perf_counter()
+    with BulkIngester(engine, run_id=run_id, tier="free") as ingester:
+        while chunk := list(islice(source, batch)):
+            ingester.submit(enricher.rows(chunk, datetime.now(UTC)))
+            samples.append(rss_mb())
+        counts = ingester.drain()
+    elapsed = time.perf_counter() - started
+    return elapsed, {
+        "staged": counts.staged,
+        "inserted": counts.inserted,
+        "skipped": counts.skipped,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    args = parser.parse_args()
+
+    server = server_url()
+    name = f"bench_ingest_{uuid.uuid4().hex[:8]}"
+    admin = urls.libpq_url(urls.with_database(server, "postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = urls.with_database(server, name)
+    try:
+        migrate(url)
+        engine = get_engine(url)
+        libpq = urls.libpq_url(url)
+        copy_samples: list[float] = []
+        copy_seconds = phase_plain_copy(libpq, args.rows, copy_samples)
+        with psycopg.connect(libpq, autocommit=True) as conn:
+            conn.execute("TRUNCATE content_records")
+            conn.execute("CHECKPOINT")
+        ingest_samples: list[float] = []
+        run_id = make_run(libpq)
+        ingest_seconds, counts = phase_ingest(engine, run_id, args.rows, args.batch, ingest_samples)
+        engine.dispose()
+    finally:
+        if not args.keep:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    tenth = ingest_samples[max(0, len(ingest_samples) // 10 - 1)]
+    result = {
+        "benchmark": "ingest",
+        "rows": args.rows,
+        "batch": args.batch,
+        "plain_copy_seconds": round(copy_seconds, 2),
+        "ingest_seconds": round(ingest_seconds, 2),
+        "ratio": round(ingest_seconds / copy_seconds, 3),
+        "target_ratio": 2.0,
+        "plain_copy_rows_per_second": round(args.rows / copy_seconds),
+        "ingest_rows_per_second": round(args.rows / ingest_seconds),
+        "ingest_counts": counts,
+        "rss_mb_at_10pct": round(tenth, 1),
+        "rss_mb_at_end": round(ingest_samples[-1], 1),
+        "rss_mb_max_during_ingest": round(max(ingest_samples), 1),
+        "peak_rss_mb_process": round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6, 1
+        ),
+        "cpus": os.cpu_count(),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    RESULT_PATH.parent.mkdir(parents=True, exist_ok=True)
+    RESULT_PATH.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
