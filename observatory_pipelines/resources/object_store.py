@@ -92,7 +92,9 @@ MIB = 1024 * 1024
 MIN_PART_SIZE = 5 * MIB  # S3's floor for every part but the last
 MAX_PRESIGN = timedelta(days=7)  # S3's ceiling for a presigned URL
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_META_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+# No '_': proxies in front of MinIO (nginx by default) drop headers with underscores.
+_META_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+MAX_METADATA_BYTES = 2048  # S3's limit on all user metadata of one object
 
 
 def check_bucket(bucket: str) -> str:
@@ -123,15 +125,17 @@ def check_key(key: str) -> str:
 
 
 def check_metadata(metadata: dict[str, str] | None) -> dict[str, str]:
-    """S3 user metadata travels in HTTP headers: lowercase names, ASCII values."""
+    """S3 user metadata travels in HTTP headers: lowercase names, ASCII values, 2 KiB in all."""
     clean: dict[str, str] = {}
     for name, value in (metadata or {}).items():
         low = str(name).lower()
         if not _META_KEY_RE.match(low):
-            raise ValueError(f"invalid metadata name {name!r}: use a-z, 0-9, '-' and '_'")
+            raise ValueError(f"invalid metadata name {name!r}: use a-z, 0-9 and '-'")
         if not isinstance(value, str) or not value.isascii() or "\n" in value or "\r" in value:
             raise ValueError(f"metadata {name!r} must be a one-line ASCII string, got {value!r}")
         clean[low] = value
+    if sum(len(k) + len(v) for k, v in clean.items()) > MAX_METADATA_BYTES:
+        raise ValueError(f"object metadata exceeds S3's {MAX_METADATA_BYTES} bytes")
     return clean
 
 

@@ -190,3 +190,18 @@ def test_buckets_are_separate_and_created_on_first_use(resource):
     backups.put("postgres/2026/04/01/db.dump.gz", b"dump")
     assert [o.key for o in backups.list()] == ["postgres/2026/04/01/db.dump.gz"]
     assert list(outputs.list()) == []
+
+
+@pytest.mark.parametrize(
+    ("metadata", "problem"),
+    [
+        ({"with_underscore": "x"}, "invalid metadata name"),
+        ({"sha256": "Ø"}, "one-line ASCII"),
+        ({"note": "two\nlines"}, "one-line ASCII"),
+        ({"big": "x" * 3000}, "exceeds"),
+    ],
+)
+def test_bad_metadata_rejected_alike_and_nothing_stored(store, metadata, problem):
+    with pytest.raises(ValueError, match=problem):
+        store.put("m.bin", b"1", metadata=metadata)
+    assert not store.exists("m.bin")
