@@ -109,6 +109,9 @@ class Collector(ABC):
     supported_tiers: tuple[str, ...] = ("free",)
     needs_credentials: bool = False
     max_records_per_run: int = 10_000
+    # API units (requests or quota units) spent by this instance; collection prices the
+    # task with credits_for(platform, tier, units_spent). Collectors add to it per call.
+    units_spent: int = 0
 
     def __init__(
         self,
