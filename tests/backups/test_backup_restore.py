@@ -175,3 +175,22 @@ def test_source_database_is_unchanged_by_its_own_backup(seeded, database_url, st
             )
         ).scalar_one()
     assert idle == 0
+
+
+def test_multipart_backup_on_s3_round_trips(seeded, database_url, scratch_database, s3_store):
+    # ~7 MiB of dump at gzip level 0: more than one 5 MiB part.
+    with seeded.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO content_records (published_at, platform, arena, platform_id, "
+                "content_type, collection_tier, text_content) "
+                "SELECT '2026-03-01', 'bench', 'news_media', 'big-' || n, 'article', 'free', "
+                "repeat(md5(n::text), 32) FROM generate_series(1, 7000) AS n"
+            )
+        )
+    result = run_backup(s3_store, database_url, gzip_level=0)
+    assert result.size > 6 * 2**20
+    assert hashlib.sha256(s3_store.get_bytes(result.key)).hexdigest() == result.sha256
+
+    restore(s3_store, result.key, scratch_database)
+    assert _facts(scratch_database)[:2] == _facts(database_url)[:2]
