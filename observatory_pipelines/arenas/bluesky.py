@@ -161,7 +161,7 @@ class BlueskyCollector(Collector):
                     items = body.get("posts") or []
                 page = map_page(items, lambda p: self._map(p, request), seen=seen, limit=remaining)
                 remaining -= len(page.records)
-                yield page
+                yield tally.ok(page)
                 previous, cursor = cursor, body.get("cursor")
                 if not items or not cursor or cursor == previous:
                     break  # a repeated cursor would loop forever

@@ -122,7 +122,7 @@ class FileImportCollector(Collector):
                         limit=remaining,
                     )
                     remaining -= len(page.records)
-                    yield page
+                    yield tally.ok(page)
                     if remaining <= 0:
                         break
         tally.finish()

@@ -135,7 +135,7 @@ class GdeltCollector(Collector):
                 continue
             page = map_page(articles, lambda a: self._map(a, request), seen=seen, limit=remaining)
             remaining -= len(page.records)
-            yield page
+            yield tally.ok(page)
         tally.finish()
 
     def _map(self, article: dict[str, Any], request: CollectionRequest) -> NormalizedRecord:

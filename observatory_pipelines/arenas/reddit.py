@@ -202,11 +202,12 @@ class RedditCollector(Collector):
             except ArenaAuthError:
                 raise
             except (ArenaError, AttributeError) as exc:
-                yield tally.fail(f"reddit {label}: {exc}")
+                text = str(exc)
+                yield tally.fail(text if text.startswith("reddit") else f"reddit {label}: {text}")
                 return
             page = map_page(children, lambda c: self._map(c, request), seen=seen, limit=remaining)
             remaining -= len(page.records)
-            yield page
+            yield tally.ok(page)
             after, response = data.get("after"), None
             if not children or not after or self._past_window(children, request):
                 return

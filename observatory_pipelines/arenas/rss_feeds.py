@@ -125,7 +125,10 @@ class RssFeedsCollector(Collector):
                         return
                     tally.tried += 1
                     if isinstance(fetched, Page):
-                        tally.failed.extend(fetched.errors)
+                        if fetched.errors:
+                            tally.failed.extend(fetched.errors)
+                        else:
+                            tally.ok(fetched)  # 304: unchanged is a success
                         yield fetched
                         continue
                     page = map_page(
@@ -139,7 +142,7 @@ class RssFeedsCollector(Collector):
                             f"feed {key}: tolerated malformed feed ({type(fetched.bozo_exception).__name__})"
                         )
                     remaining -= len(page.records)
-                    yield page
+                    yield tally.ok(page)
         tally.finish()
 
     def _fetch(self, key: str, url: str) -> Any:

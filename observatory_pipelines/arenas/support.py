@@ -15,6 +15,9 @@ from observatory_pipelines.arenas.base import (
     Page,
 )
 from observatory_pipelines.arenas.text import clamp_record
+from observatory_pipelines.logs import get_logger
+
+log = get_logger(__name__)
 
 MAX_REASONS_PER_PAGE = 20
 
@@ -97,12 +100,19 @@ class SourceTally:
         self.platform = platform
         self.tried = 0
         self.failed: list[str] = []
+        self.pages_ok = 0
+
+    def ok(self, page: Page) -> Page:
+        self.pages_ok += 1
+        return page
 
     def fail(self, message: str) -> Page:
+        log.warning("arena_source_skipped", platform=self.platform, reason=message[:500])
         self.failed.append(message)
         return failed_source(message)
 
     def finish(self) -> None:
-        if self.tried and len(self.failed) >= self.tried:
+        # A source that delivered pages before failing still delivered: only none-at-all fails.
+        if self.failed and self.pages_ok == 0:
             shown = "; ".join(self.failed[:3])
             raise ArenaError(f"{self.platform}: every source failed ({self.tried}): {shown}")

@@ -163,7 +163,7 @@ class YoutubeCollector(Collector):
                     break
                 page.rejected += sum(1 for v in ids if not v)
                 remaining -= len(page.records)
-                yield page
+                yield tally.ok(page)
                 previous, token = token, body.get("nextPageToken")
                 if not items or not token or token == previous:
                     break
@@ -180,7 +180,7 @@ class YoutubeCollector(Collector):
                 continue
             page.records = [r for r in page.records if in_window(r.published_at, request)]
             remaining -= len(page.records)
-            yield page
+            yield tally.ok(page)
         tally.finish()
 
     def _channel_ids(self, channel: str) -> list[str]:

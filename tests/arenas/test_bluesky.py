@@ -149,3 +149,22 @@ def test_actor_feed_stops_past_the_window(replay):
         "at://did:plc:abc123/app.bsky.feed.post/3kauthor1"
     ]
     assert len(replay.requests("/xrpc/app.bsky.feed.getAuthorFeed")) == 1
+
+
+def test_ten_megabyte_post_is_truncated_not_fatal(replay):
+    _login(replay)
+    huge = "Grønland " * (10 * 1024 * 1024 // 9)
+    post = {
+        "uri": "at://did:plc:big/app.bsky.feed.post/3kbig",
+        "cid": "bafybig",
+        "author": {"did": "did:plc:big", "handle": "big.bsky.social", "displayName": "N" * 3000},
+        "record": {"text": huge, "createdAt": "2026-11-18T09:00:00Z", "langs": ["da"]},
+        "likeCount": "12",
+    }
+    replay.add(SEARCH, json_reply({"posts": [post]}))
+    pages = list(
+        _collector(replay).collect(CollectionRequest(**WINDOW, terms=[SearchTerm("grønland")]))
+    )
+    [record] = pages[0].records
+    assert len(record.text_content) == 100_000 and len(record.hash_source) == 100_000
+    assert len(record.author_display_name) == 500 and record.likes_count == 12

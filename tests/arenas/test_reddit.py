@@ -13,7 +13,7 @@ from observatory_pipelines.arenas.base import (
 )
 from observatory_pipelines.arenas.reddit import DANISH_SUBREDDITS
 from observatory_pipelines.arenas.registry import build_collector
-from tests.arenas.conftest import file_reply, json_reply
+from tests.arenas.conftest import Reply, file_reply, json_reply
 
 CREDS = {
     "client_id": "cid-123",
@@ -143,3 +143,19 @@ def test_refused_token_and_missing_user_agent_are_auth_errors(replay):
     with pytest.raises(ArenaAuthError, match="user_agent"):
         list(build_collector("reddit", credentials=no_agent, base_url=replay.url).collect(request))
     assert not collector.health_check().ok
+
+
+def test_malformed_second_page_keeps_the_first(replay):
+    replay.add(
+        COMBINED,
+        Reply(
+            200, b'{"kind": "Listing", "data": {"children": [', {"Content-Type": "application/json"}
+        ),
+        after="t3_1h2b3c4",
+    )
+    replay.add(COMBINED, file_reply("reddit_search_page1.json"))
+    pages = list(
+        _collector(replay).collect(CollectionRequest(**WINDOW, terms=[SearchTerm("grønland")]))
+    )
+    assert [len(p.records) for p in pages] == [4, 0]
+    assert "not valid JSON" in pages[1].errors[0]
