@@ -86,9 +86,15 @@ def _request(spec: TaskSpec) -> CollectionRequest:
     )
 
 
-def _units(collector: Collector) -> int:
-    # units_spent is the collector's own counter of requests / quota units (see arenas/base.py).
-    return int(getattr(collector, "units_spent", 0) or 0)
+def _units(collector: Collector, state_before: dict[str, Any]) -> int:
+    """API units this collector spent: its ``units_spent`` counter, else the growth of the
+    ``quota_units_used`` it keeps in rate_limit_state (the YouTube collector does)."""
+    counted = int(getattr(collector, "units_spent", 0) or 0)
+    if counted:
+        return counted
+    after = int((collector.rate_limit_state or {}).get("quota_units_used", 0) or 0)
+    before = int((state_before or {}).get("quota_units_used", 0) or 0)
+    return max(after - before, 0)
 
 
 class TaskRunner:
@@ -136,6 +142,7 @@ class TaskRunner:
                         lease = self.pool.acquire(spec.platform, exclude=tried)
                         tried.add(lease.id)
                         out.credential_id = lease.id
+                    state_before = dict(state)
                     collector = self.factory(
                         spec.platform,
                         credentials=lease.credentials if lease else None,
@@ -153,7 +160,7 @@ class TaskRunner:
                         )
                         continue
                     finally:
-                        out.units_spent += _units(collector)
+                        out.units_spent += _units(collector, state_before)
                         state = collector.rate_limit_state
                     break
                 else:

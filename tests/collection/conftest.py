@@ -190,16 +190,6 @@ class FakeSocial(_FakeBase):
 
 @pytest.fixture(scope="session", autouse=True)
 def fake_collectors():
-    try:
-        registry.available_platforms()
-    except ModuleNotFoundError:
-        # Until every built-in arena module has landed, load the ones that exist.
-        for module in registry.BUILTIN_MODULES:
-            try:
-                __import__(module)
-            except ModuleNotFoundError:
-                pass
-        registry._loaded = True
     registry.register(FakeNews)
     registry.register(FakeSocial)
     return {"fake_news": FakeNews, "fake_social": FakeSocial}

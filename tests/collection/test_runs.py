@@ -172,3 +172,30 @@ def test_credentials_encrypted_rotated_and_never_logged(db, json_server, log_lin
                 text("UPDATE api_credentials SET quota_reset_at = now() + interval '1 day'")
             )
         CredentialPool(db).acquire("fake_social")
+
+
+RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Lokal</title>
+<item><guid>rss-1</guid><title>Grønlandspolitik i Folketinget</title>
+<link>https://www.example.dk/a?utm_source=rss</link>
+<description>&lt;p&gt;Debat om &lt;b&gt;Grønland&lt;/b&gt;&lt;/p&gt;</description>
+<pubDate>Tue, 03 Mar 2026 10:00:00 +0100</pubDate></item>
+<item><guid>rss-2</guid><title>Vejret</title><link>https://www.example.dk/b</link>
+<description>Sol og regn</description><pubDate>Tue, 03 Mar 2026 11:00:00 +0100</pubDate></item>
+</channel></rss>""".encode()
+
+
+def test_real_rss_arena_through_a_run(db, json_server):
+    feed = json_server.feed("rss-dk", [(200, RSS)])
+    user = make_user(db)
+    config = {"arenas": {"rss_feeds": {"feeds": [feed], "default_feeds": False}}}
+    design = make_design(db, user, config, terms=[("grønland", "keyword")])
+    report = start_run(db, design, FROM, TO)
+    (arena,) = report.arenas
+    assert (arena.status, arena.records_collected, arena.credits_spent) == ("completed", 1, 0)
+    (row,) = one(db, "SELECT * FROM content_records")
+    assert row["platform"] == "rss_feeds" and row["platform_id"] == "rss-1"
+    assert row["published_at"] == datetime(2026, 3, 3, 9, tzinfo=UTC)
+    assert row["search_terms_matched"] == ["grønland"]
+    assert row["url"] == "https://www.example.dk/a"
+    assert "<" not in (row["text_content"] or "")
