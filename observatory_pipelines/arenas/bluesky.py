@@ -97,6 +97,7 @@ class BlueskyCollector(Collector):
             f"{self.base_url}/xrpc/com.atproto.server.createSession",
             json={"identifier": handle, "password": password},
         )
+        self.units_spent += 1
         check_status(response, "bluesky createSession")
         token = json_body(response, "bluesky createSession").get("accessJwt")
         if not token:
@@ -112,6 +113,7 @@ class BlueskyCollector(Collector):
                 params=params,
                 headers={"Authorization": f"Bearer {self._token}"},
             )
+            self.units_spent += 1
             if response.status_code in (400, 401) and attempt == 0 and "xpired" in response.text:
                 self._login()  # sessions last ~2 h; long runs outlive them
                 continue

@@ -111,6 +111,7 @@ class GdeltCollector(Collector):
                 break
             query = group_query(group, country)
             tally.tried += 1
+            self.units_spent += 1
             params = {
                 "query": query,
                 "mode": "artlist",

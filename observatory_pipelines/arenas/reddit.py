@@ -110,6 +110,7 @@ class RedditCollector(Collector):
             data={"grant_type": "client_credentials"},
             headers={"User-Agent": agent},
         )
+        self.units_spent += 1
         check_status(response, "reddit access_token")
         token = json_body(response, "reddit access_token").get("access_token")
         if not token:
@@ -126,6 +127,7 @@ class RedditCollector(Collector):
                 params={**params, "raw_json": 1},
                 headers={"Authorization": f"bearer {self._token}", "User-Agent": self.user_agent},
             )
+            self.units_spent += 1
             if response.status_code == 401 and attempt == 0:
                 self._authorize()  # tokens last an hour
                 continue

@@ -124,6 +124,7 @@ class RssFeedsCollector(Collector):
                     if remaining <= 0:
                         return
                     tally.tried += 1
+                    self.units_spent += 1
                     if isinstance(fetched, Page):
                         if fetched.errors:
                             tally.failed.extend(fetched.errors)

@@ -106,6 +106,7 @@ class YoutubeCollector(Collector):
     def _api(self, endpoint: str, params: dict[str, Any], units: int) -> dict[str, Any]:
         (key,) = require(self.credentials, "api_key|key", platform=self.platform)
         response = self.http.get(f"{self.base_url}/{endpoint}", params={**params, "key": key})
+        self.units_spent += units
         used = int(self.rate_limit_state.get("quota_units_used", 0)) + units
         self.rate_limit_state["quota_units_used"] = used
         if response.status_code >= 400:

@@ -71,6 +71,7 @@ def test_search_pages_through_cursor_and_normalizes(replay):
     login = json.loads(replay.requests("/xrpc/com.atproto.server.createSession")[0].body)
     assert login == {"identifier": CREDS["handle"], "password": CREDS["app_password"]}
     assert CREDS["app_password"] not in json.dumps(collector.rate_limit_state)
+    assert collector.units_spent == 3  # createSession + two search pages
 
 
 def test_and_group_is_one_query_and_429_is_retried(replay):

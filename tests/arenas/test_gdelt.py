@@ -84,6 +84,7 @@ def test_429_then_success_and_persistent_500_skips_the_term(replay):
     assert "HTTP 500 after 8 attempts" in pages[1].errors[0]
     assert len(replay.requests(DOC)) == 2 + 8
     assert collector.rate_limit_state["retries"] == 1 + 7
+    assert collector.units_spent == 2  # one unit per query, retries included
 
 
 def test_every_term_failing_fails_the_task(replay):

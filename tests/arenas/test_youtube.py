@@ -69,6 +69,7 @@ def test_search_pages_then_video_statistics(replay):
         "gone0000001",
     ]
     assert collector.rate_limit_state["quota_units_used"] == 2 * 100 + 2
+    assert collector.units_spent == 2 * 100 + 2
 
 
 def test_quota_and_key_errors(replay):
