@@ -8,7 +8,6 @@ and skips the ones that refuse (spec pitfall). Reddit ignores date bounds
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -20,22 +19,19 @@ from observatory_pipelines.arenas.base import (
     CollectionRequest,
     Collector,
     HealthStatus,
-    NormalizedRecord,
     Page,
 )
 from observatory_pipelines.arenas.http import ArenaHttpClient, check_status, json_body
 from observatory_pipelines.arenas.matching import term_groups
+from observatory_pipelines.arenas.reddit_items import map_child
 from observatory_pipelines.arenas.registry import register
 from observatory_pipelines.arenas.support import (
-    Reject,
-    Skip,
     SourceTally,
-    in_window,
     map_page,
     record_cap,
     require,
 )
-from observatory_pipelines.arenas.text import plausible_date, strip_html, to_int
+from observatory_pipelines.arenas.text import plausible_date, to_int
 
 TOKEN_URL = "https://www.reddit.com"
 API_URL = "https://oauth.reddit.com"
@@ -50,9 +46,6 @@ DANISH_SUBREDDITS = (
     "NORDVANSEN",
 )
 PAGE_SIZE = 100
-REMOVED = {"[removed]", "[deleted]", ""}
-_COMMENT_ID = re.compile(r"/comments/([a-z0-9]+)/", re.IGNORECASE)
-MEDIA_HINTS = {"image", "hosted:video", "rich:video"}
 
 
 def subreddits(request: CollectionRequest) -> list[str]:
@@ -77,6 +70,7 @@ class RedditCollector(Collector):
     supported_tiers = ("free", "medium")
     needs_credentials = True
     max_records_per_run = 1_000
+    tier_caps = {"medium": 5_000}
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
@@ -142,7 +136,6 @@ class RedditCollector(Collector):
             time.sleep(min(reset, self.http.max_wait))
 
     def collect(self, request: CollectionRequest) -> Iterator[Page]:
-        remaining = record_cap(self, request)
         seen: set[str] = set()
         tally = SourceTally(self.platform)
         subs = subreddits(request)
@@ -157,49 +150,44 @@ class RedditCollector(Collector):
         for label, target, params in sources:
             tally.tried += 1
             if target.startswith("/user/"):
-                yield from self._pages(label, target, params, request, seen, remaining, tally)
-                remaining = record_cap(self, request) - len(seen)
+                yield from self._pages(label, target, params, request, seen, tally)
                 continue
             path = f"/r/{target}/search"
-            first = self._listing(path, {**params, "limit": PAGE_SIZE})
+            try:
+                first = self._listing(path, {**params, "limit": PAGE_SIZE})
+            except ArenaAuthError:
+                raise
+            except ArenaError as exc:
+                yield tally.fail(f"reddit {label}: {exc}")
+                continue
             if first.status_code == 403 and "+" in target:
                 # One private subreddit refuses the whole combined search.
                 tally.tried += target.count("+")
                 for sub in target.split("+"):
+                    sub_path = f"/r/{sub}/search"
                     yield from self._pages(
-                        f"{label} in r/{sub}",
-                        f"/r/{sub}/search",
-                        params,
-                        request,
-                        seen,
-                        record_cap(self, request) - len(seen),
-                        tally,
+                        f"{label} in r/{sub}", sub_path, params, request, seen, tally
                     )
                 continue
-            yield from self._pages(label, path, params, request, seen, remaining, tally, first)
-            remaining = record_cap(self, request) - len(seen)
+            yield from self._pages(label, path, params, request, seen, tally, first)
         tally.finish()
 
-    def _pages(
-        self, label, path, params, request, seen, remaining, tally, first=None
-    ) -> Iterator[Page]:
+    def _pages(self, label, path, params, request, seen, tally, first=None) -> Iterator[Page]:
+        """Follow ``after`` through one listing; with include_comments, each post's comments too."""
+        cap = record_cap(self, request)
+        comments = bool((request.options or {}).get("include_comments"))
         after: str | None = None
         response = first
-        while remaining > 0:
+        while len(seen) < cap:
             try:
                 if response is None:
                     extra = {"after": after} if after else {}
                     response = self._listing(path, {**params, "limit": PAGE_SIZE, **extra})
-                if (
-                    response.status_code in (403, 404)
-                    and path.startswith(("/user/", "/r/"))
-                    and after is None
-                ):
+                if response.status_code in (403, 404) and after is None:
                     yield tally.fail(f"reddit {label}: HTTP {response.status_code}, skipped")
                     return
                 check_status(response, f"reddit {label}")
-                body = json_body(response, f"reddit {label}")
-                data = body.get("data") or {}
+                data = json_body(response, f"reddit {label}").get("data") or {}
                 children = data.get("children") or []
             except ArenaAuthError:
                 raise
@@ -207,62 +195,35 @@ class RedditCollector(Collector):
                 text = str(exc)
                 yield tally.fail(text if text.startswith("reddit") else f"reddit {label}: {text}")
                 return
-            page = map_page(children, lambda c: self._map(c, request), seen=seen, limit=remaining)
-            remaining -= len(page.records)
+            mapper = lambda c: map_child(c, request)  # noqa: E731
+            page = map_page(children, mapper, seen=seen, limit=cap - len(seen))
             yield tally.ok(page)
+            for post in page.records if comments else ():
+                if post.content_type == "post" and len(seen) < cap:
+                    yield from self._comments(post.platform_id, request, seen, tally)
             after, response = data.get("after"), None
             if not children or not after or self._past_window(children, request):
                 return
+
+    def _comments(self, post_id: str, request, seen, tally) -> Iterator[Page]:
+        """Top-level comments of one post (``depth=1``); a failure skips that post's comments."""
+        label = f"comments of {post_id}"
+        try:
+            response = self._listing(
+                f"/comments/{post_id}", {"depth": 1, "sort": "new", "limit": PAGE_SIZE}
+            )
+            check_status(response, f"reddit {label}")
+            listing = json_body(response, f"reddit {label}")
+            children = listing[1]["data"]["children"]
+        except ArenaAuthError:
+            raise
+        except (ArenaError, LookupError, TypeError) as exc:
+            yield tally.fail(f"reddit {label}: {str(exc)[:300]}")
+            return
+        cap = record_cap(self, request)
+        yield map_page(children, lambda c: map_child(c, request), seen=seen, limit=cap - len(seen))
 
     def _past_window(self, children: list[Any], request: CollectionRequest) -> bool:
         last = children[-1].get("data") if isinstance(children[-1], dict) else None
         created = plausible_date((last or {}).get("created_utc"), {})
         return created is not None and created < request.date_from
-
-    def _map(self, child: dict[str, Any], request: CollectionRequest) -> NormalizedRecord:
-        kind, data = child.get("kind"), child.get("data") or {}
-        post_id = data.get("id") or (data.get("name") or "").partition("_")[2]
-        if not post_id:
-            match = _COMMENT_ID.search(data.get("permalink") or "")
-            post_id = match.group(1) if match and kind == "t3" else None
-        if not post_id:
-            raise Reject(f"{kind or 'item'} without id")
-        meta = {
-            "kind": kind,
-            "subreddit": data.get("subreddit"),
-            "flair": data.get("link_flair_text"),
-            "domain": data.get("domain"),
-            "permalink": data.get("permalink"),
-            "over_18": data.get("over_18"),
-            "link_id": data.get("link_id"),
-        }
-        published = plausible_date(data.get("created_utc"), meta)
-        if not in_window(published, request):
-            raise Skip
-        text = data.get("body") if kind == "t1" else data.get("selftext")
-        text = None if (text or "").strip() in REMOVED else strip_html(text)
-        author = data.get("author")
-        author = None if author in ("[deleted]", None) else author
-        hint = data.get("post_hint") in MEDIA_HINTS or data.get("domain") in (
-            "i.redd.it",
-            "v.redd.it",
-        )
-        permalink = data.get("permalink")
-        return NormalizedRecord(
-            platform=self.platform,
-            arena=self.arena,
-            content_type="comment" if kind == "t1" else "post",
-            platform_id=post_id,
-            published_at=published,
-            url=f"https://www.reddit.com{permalink}" if permalink else data.get("url"),
-            title=data.get("title") if kind != "t1" else None,
-            text_content=text,
-            author_platform_id=data.get("author_fullname") or author,
-            author_display_name=author,
-            likes_count=data.get("score"),
-            shares_count=data.get("num_crossposts"),
-            comments_count=data.get("num_comments"),
-            raw_metadata=meta,
-            media_urls=[data["url"]] if hint and data.get("url") else [],
-            hash_source=text,
-        )

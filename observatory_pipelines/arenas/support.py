@@ -31,7 +31,8 @@ class Skip(Exception):
 
 
 def record_cap(collector: Collector, request: CollectionRequest) -> int:
-    cap = collector.max_records_per_run
+    # Some arenas allow more on paid tiers (spec: Reddit 1k, 5k on medium).
+    cap = getattr(collector, "tier_caps", {}).get(request.tier, collector.max_records_per_run)
     if request.max_records is not None:
         cap = min(cap, max(0, request.max_records))
     return cap

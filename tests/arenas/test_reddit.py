@@ -8,6 +8,7 @@ import pytest
 from observatory_pipelines.arenas.base import (
     ActorRef,
     ArenaAuthError,
+    ArenaError,
     CollectionRequest,
     SearchTerm,
 )
@@ -159,3 +160,60 @@ def test_malformed_second_page_keeps_the_first(replay):
     )
     assert [len(p.records) for p in pages] == [4, 0]
     assert "not valid JSON" in pages[1].errors[0]
+
+
+def test_include_comments_fetches_top_level_comments(replay):
+    replay.add(COMBINED, file_reply("reddit_search_page2.json"))
+    post_listing = {
+        "kind": "Listing",
+        "data": {"children": [{"kind": "t3", "data": {"id": "1h1z0z0"}}]},
+    }
+    comments = {
+        "kind": "Listing",
+        "data": {
+            "after": None,
+            "children": [
+                {
+                    "kind": "t1",
+                    "data": {
+                        "id": "c1",
+                        "body": "Jeg kommer!",
+                        "author": "a",
+                        "created_utc": 1794740000,
+                        "score": 3,
+                        "permalink": "/r/copenhagen/comments/1h1z0z0/greenland_rally/c1/",
+                    },
+                },
+                {
+                    "kind": "t1",
+                    "data": {
+                        "id": "c2",
+                        "body": "[deleted]",
+                        "author": "[deleted]",
+                        "created_utc": 1794740100,
+                        "score": 0,
+                        "permalink": "/r/copenhagen/comments/1h1z0z0/greenland_rally/c2/",
+                    },
+                },
+                {"kind": "more", "data": {"count": 12, "children": ["c3", "c4"]}},
+            ],
+        },
+    }
+    replay.add("/comments/1h1z0z0", json_reply([post_listing, comments]))
+    request = CollectionRequest(
+        **WINDOW, terms=[SearchTerm("greenland")], options={"include_comments": True}
+    )
+    pages = list(_collector(replay).collect(request))
+    records = {r.platform_id: r for p in pages for r in p.records}
+    assert set(records) == {"1h1z0z0", "c1", "c2"}
+    assert records["c1"].content_type == "comment" and records["c1"].text_content == "Jeg kommer!"
+    assert records["c2"].text_content is None and records["c2"].author_display_name is None
+    assert replay.requests("/comments/1h1z0z0")[0].query["depth"] == "1"
+
+
+def test_persistent_500_on_search_fails_only_with_a_readable_error(replay):
+    replay.add(COMBINED, Reply(500, b"upstream error"))
+    with pytest.raises(ArenaError, match="HTTP 500 after 4 attempts"):
+        list(
+            _collector(replay).collect(CollectionRequest(**WINDOW, terms=[SearchTerm("grønland")]))
+        )
