@@ -186,8 +186,14 @@ class RunExecutor:
             id=run_id, est=sum(a.credits_estimated for a in report.arenas),
         )  # fmt: skip
         log.info("run.started", collection_run_id=str(run_id), arenas=len(tasks))
-        for t, arena in zip(tasks, report.arenas, strict=True):
-            self._run_task(run, design, t, arena, user, dagster_run_id)
+        try:
+            for t, arena in zip(tasks, report.arenas, strict=True):
+                self._run_task(run, design, t, arena, user, dagster_run_id)
+        except BaseException as exc:
+            # Infrastructure failure (database gone, interrupt): no run may stay "running"
+            # with credits held.
+            self._abort(run, tasks, report, f"{type(exc).__name__}: {exc}")
+            raise
 
         failed = [a for a in report.arenas if a.status == "failed"]
         report.status = "failed" if tasks and len(failed) == len(tasks) else "completed"
@@ -202,6 +208,29 @@ class RunExecutor:
             records=report.records_collected, credits=report.credits_spent, failed_arenas=len(failed),
         )  # fmt: skip
         return report
+
+    def _abort(self, run, tasks, report: RunReport, message: str) -> None:
+        for t, arena in zip(tasks, report.arenas, strict=True):
+            if arena.status != "completed":
+                try:
+                    self.ledger.refund(
+                        run["initiated_by"], run["id"], t["arena"], t["platform"], arena.tier
+                    )
+                except Exception:
+                    log.exception("run.abort_refund_failed", collection_run_id=str(run["id"]))
+        try:
+            self._set(
+                "UPDATE collection_tasks SET status = 'failed', completed_at = now(),"
+                " error_message = :msg WHERE collection_run_id = CAST(:id AS uuid)"
+                " AND status IN ('pending', 'running')",
+                id=str(run["id"]), msg=f"aborted: {message}"[:2000],
+            )  # fmt: skip
+            self._set(
+                SQL["run_finish"], id=str(run["id"]), status="failed",
+                spent=report.credits_spent, collected=report.records_collected, error=message[:2000],
+            )  # fmt: skip
+        except Exception:
+            log.exception("run.abort_not_recorded", collection_run_id=str(run["id"]))
 
     def _reserve(self, run, design: DesignSpec, report: RunReport, tasks) -> bool:
         """Reserve every arena's estimate; on refusal release them all and fail the run."""

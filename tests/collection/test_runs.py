@@ -199,3 +199,21 @@ def test_real_rss_arena_through_a_run(db, json_server):
     assert row["search_terms_matched"] == ["grønland"]
     assert row["url"] == "https://www.example.dk/a"
     assert "<" not in (row["text_content"] or "")
+
+
+def test_infrastructure_failure_leaves_no_run_running_and_no_credits_held(db, json_server):
+    class BrokenSettle(CreditLedger):
+        def settle(self, *args, **kwargs):
+            raise RuntimeError("ledger unavailable")
+
+    news = json_server.feed("news-abort", [[item(1)]])
+    user = make_user(db, credits=10)
+    config = {
+        "arenas": {"fake_news": {"tier": "premium", "base_url": news, "estimated_units": 900}}
+    }
+    design = make_design(db, user, config)
+    with pytest.raises(RuntimeError, match="ledger unavailable"):
+        start_run(db, design, FROM, TO, ledger=BrokenSettle(db))
+    (run,) = one(db, "SELECT status, error_log FROM collection_runs")
+    assert run["status"] == "failed" and "ledger unavailable" in run["error_log"]
+    assert CreditLedger(db).get_balance(user).available == 10
