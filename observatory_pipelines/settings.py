@@ -195,3 +195,13 @@ def partition_oldest_month() -> str:
 def minio_region() -> str | None:
     """Unset: the client asks the server for each bucket's region (MinIO answers us-east-1)."""
     return env("MINIO_REGION")
+
+
+def analysis_work_mem() -> str:
+    """Postgres work_mem for one analysis transaction (sorts/hashes of the SQL models)."""
+    return env("ANALYSIS_WORK_MEM", "64MB")
+
+
+def analysis_temp_buffers() -> str:
+    """Postgres temp_buffers for an analysis session: the stg_content temp table stays in memory."""
+    return env("ANALYSIS_TEMP_BUFFERS", "256MB")

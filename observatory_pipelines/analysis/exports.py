@@ -223,7 +223,7 @@ def _typed_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
 
 
 def parquet_chunks(
-    conn, params: dict[str, Any], counter: _Counter, batch_rows: int = 100_000
+    conn, params: dict[str, Any], counter: _Counter, batch_rows: int = 25_000
 ) -> Iterator[bytes]:
     sink = _Sink()
     writer = pq.ParquetWriter(sink, PARQUET_SCHEMA, compression="snappy")
@@ -239,7 +239,7 @@ def parquet_chunks(
         reader = pacsv.open_csv(
             _IterReader(_prepend(first, stream)),
             read_options=pacsv.ReadOptions(
-                column_names=[name for name, _ in COLUMNS], block_size=4 << 20
+                column_names=[name for name, _ in COLUMNS], block_size=1 << 20
             ),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(

@@ -6,6 +6,7 @@ Header lines (leading ``--`` comments)::
     -- depends_on: stg_content           models it reads, by name (a DAG; Dagster lineage)
     -- order_by: period                 the order of its rows when read back
     -- returns: count                    read back only its row count (large models)
+    -- analyze: author_key, platform      columns to ANALYZE after building (default: all)
 
 Other header lines are the description. ``{{ fragment }}`` and ``{{ fragment('a', 'b') }}``
 include ``_fragment.sql`` (``$1``, ``$2`` replaced by the identifier arguments): that is
@@ -28,9 +29,11 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from observatory_pipelines import settings
 from observatory_pipelines.logs import get_logger
 
 MODEL_DIR = Path(__file__).with_name("dbt_like_sql")
@@ -57,6 +60,7 @@ class SqlModel:
     depends_on: tuple[str, ...]
     order_by: tuple[str, ...]
     returns: str  # "rows" or "count"
+    analyze: tuple[str, ...]  # empty: every column
     body: str  # includes expanded, ':name' placeholders
 
     def psycopg_sql(self) -> str:
@@ -130,6 +134,7 @@ def parse_model(path: Path) -> SqlModel:
         "depends_on": (),
         "order_by": (),
         "returns": ("rows",),
+        "analyze": (),
     }
     description = []
     for line in header:
@@ -148,6 +153,9 @@ def parse_model(path: Path) -> SqlModel:
         raise SqlModelError(f"{path.name}: uses undeclared params {sorted(used - declared)}")
     if declared - used:
         raise SqlModelError(f"{path.name}: declares unused params {sorted(declared - used)}")
+    for column in fields["analyze"]:
+        if not _IDENT.match(column):
+            raise SqlModelError(f"{path.name}: bad analyze column {column!r}")
     for item in fields["order_by"]:
         if not _ORDER.match(item):
             raise SqlModelError(f"{path.name}: bad order_by item {item!r}")
@@ -159,6 +167,7 @@ def parse_model(path: Path) -> SqlModel:
         depends_on=fields["depends_on"],
         order_by=fields["order_by"],
         returns=fields["returns"][0],
+        analyze=fields["analyze"],
         body=body,
     )
 
@@ -218,6 +227,19 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def _tune_session(cur) -> None:
+    """Memory for this transaction's sorts and hashes, and for the temp tables (the latter
+    only settable before the session first touches a temp table, hence the savepoint)."""
+    cur.execute("SELECT set_config('work_mem', %s, true)", [settings.analysis_work_mem()])
+    try:
+        with cur.connection.transaction():
+            cur.execute(
+                "SELECT set_config('temp_buffers', %s, false)", [settings.analysis_temp_buffers()]
+            )
+    except psycopg.errors.Error as exc:
+        log.debug("temp_buffers_unchanged", reason=str(exc).splitlines()[0])
+
+
 def run_models(
     conn, params: dict[str, Any], names: Iterable[str], models: dict[str, SqlModel] | None = None
 ) -> dict[str, list[dict[str, Any]]]:
@@ -231,6 +253,7 @@ def run_models(
     wanted = list(dict.fromkeys(names))
     results: dict[str, list[dict[str, Any]]] = {}
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        _tune_session(cur)
         for name in required_models(wanted, models):
             model = models[name]
             table = sql.Identifier(name)
@@ -243,7 +266,11 @@ def run_models(
             )
             built = cur.rowcount
             # Autovacuum never analyses temp tables; without statistics the joins plan badly.
-            cur.execute(sql.SQL("ANALYZE {}").format(table))
+            analyze = sql.SQL("ANALYZE {}").format(table)
+            if model.analyze:
+                columns = sql.SQL(", ").join(sql.Identifier(c) for c in model.analyze)
+                analyze = sql.SQL("{} ({})").format(analyze, columns)
+            cur.execute(analyze)
             log.debug("sql_model_built", model=name, rows=built)
             if name in wanted and model.returns == "count":
                 results[name] = [{"rows": built}]

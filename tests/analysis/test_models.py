@@ -33,6 +33,7 @@ def test_every_model_declares_its_params_and_dependencies():
         "stg_content",
         "actors_in_scope",
         "actor_nodes",
+        "term_sets",
         "actor_terms",
         "actor_pairs",
     ]

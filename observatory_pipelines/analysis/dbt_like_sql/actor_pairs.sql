@@ -21,7 +21,7 @@ pairs AS (
            count(*)::bigint AS weight,
            array_agg(a.term ORDER BY a.term) AS shared_terms
     FROM terms AS a
-    JOIN terms AS b ON b.term = a.term AND a.author_key < b.author_key
+    JOIN terms AS b ON b.term = a.term AND a.author_key < b.author_key COLLATE "C"
     GROUP BY 1, 2
     HAVING count(*) >= CAST(:actor_min_weight AS integer)
     ORDER BY weight DESC, source, target

@@ -1,7 +1,8 @@
 -- Records per (author, matched term): the basis of the actor networks.
--- depends_on: stg_content
-SELECT s.author_key, u.term, count(*)::bigint AS records
-FROM stg_content AS s
-CROSS JOIN LATERAL unnest(s.terms) AS u(term)
-WHERE s.author_key IS NOT NULL
-GROUP BY s.author_key, u.term
+-- depends_on: term_sets
+-- analyze: author_key, term
+SELECT ts.author_key, u.term, sum(ts.records)::bigint AS records
+FROM term_sets AS ts
+CROSS JOIN LATERAL unnest(ts.terms) AS u(term)
+WHERE ts.author_key IS NOT NULL
+GROUP BY ts.author_key, u.term

@@ -3,9 +3,9 @@
 -- depends_on: stg_content
 SELECT s.author_key,
        s.platform,
-       max(s.pseudonymized_author_id) AS pseudonymized_author_id,
-       max(s.author_display_name) AS display_name,
-       (array_agg(s.author_id) FILTER (WHERE s.author_id IS NOT NULL))[1] AS actor_id,
+       max(s.pseudonymized_author_id COLLATE "C") AS pseudonymized_author_id,
+       max(s.author_display_name COLLATE "C") AS display_name,
+       max(CAST(s.author_id AS text) COLLATE "C")::uuid AS actor_id,
        count(*)::bigint AS post_count,
        sum(s.engagement)::bigint AS total_engagement
 FROM stg_content AS s

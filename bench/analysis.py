@@ -1,0 +1,279 @@
+"""Benchmark: the analysis suite and the exports on N records (default 1,000,000).
+
+    .venv/bin/python bench/analysis.py [--rows N] [--formats csv,ndjson,parquet,xlsx] [--keep]
+
+A fresh database on the embedded server is migrated and filled with N records of one
+query design (5 platforms, 3 months, 20,000 authors, 20 terms, ~250 chars of Danish
+text each). Measured in the same process, warm cache, best of --repeat runs:
+
+- suite: every SQL model (descriptive + network) plus building the four networks with
+  metrics, vs one sequential scan ``SELECT count(*), sum(length(text_content))``;
+- each export (into a folder object store) vs ``COPY (<export rows>) TO STDOUT`` of the
+  same rows, each export in its own subprocess so its peak RSS is its own.
+
+Targets: suite <= 5x scan; CSV, NDJSON, Parquet <= 2x COPY; XLSX reported; RSS < 300 MB.
+Writes bench/results/analysis.json and prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from observatory_pipelines.analysis.exports import export_records, export_sql  # noqa: E402
+from observatory_pipelines.analysis.network import NETWORK_MODELS, build_network  # noqa: E402
+from observatory_pipelines.analysis.scope import AnalysisScope, check_scope  # noqa: E402
+from observatory_pipelines.analysis.sql_models import load_models, run_models  # noqa: E402
+from observatory_pipelines.db import urls  # noqa: E402
+
+TERMS = [
+    "klima", "energi", "grøn omstilling", "skat", "sundhed", "forsvar", "indvandring",
+    "landbrug", "elbil", "vindmøller", "inflation", "bolig", "skole", "ældre", "psykiatri",
+    "transport", "natur", "co2-afgift", "arbejdsløshed", "eu",
+]  # fmt: skip
+
+FILL_SQL = """
+INSERT INTO content_records (
+    published_at, platform, arena, platform_id, content_type, url, text_content, title,
+    language, author_platform_id, author_display_name, pseudonymized_author_id,
+    views_count, likes_count, shares_count, comments_count, engagement_score,
+    collection_run_id, query_design_id, search_terms_matched, collection_tier,
+    raw_metadata, content_hash)
+SELECT timestamptz '2026-02-01 00:00+00' + ((g * 7919) %% 7603200) * interval '1 second',
+       (ARRAY['bluesky','reddit','rss_feeds','gdelt','youtube'])[1 + g %% 5],
+       CASE WHEN g %% 5 IN (2, 3) THEN 'news_media' ELSE 'social_media' END,
+       'p' || g, 'post', 'https://example.org/post/' || g,
+       repeat('Grøn omstilling, klimaet og "energien" i Danmark; æøå. ', 4 + g %% 3) || g,
+       'Overskrift nummer ' || g,
+       CASE WHEN g %% 10 = 0 THEN 'en' ELSE 'da' END,
+       'u' || (g %% 20000), 'Forfatter ' || (g %% 20000),
+       md5('author' || (g %% 20000)),
+       CASE WHEN g %% 3 = 0 THEN NULL ELSE (g * 7) %% 10000 END,
+       (g * 13) %% 500, (g * 17) %% 50, (g * 19) %% 80, ((g * 23) %% 1000) / 10.0,
+       %(run)s, %(design)s,
+       CASE WHEN g %% 4 = 0
+            THEN ARRAY[(%(terms)s::text[])[1 + g %% 20], (%(terms)s::text[])[1 + (g / 20) %% 20],
+                       (%(terms)s::text[])[1 + (g / 400) %% 20]]
+            ELSE ARRAY[(%(terms)s::text[])[1 + g %% 20], (%(terms)s::text[])[1 + (g / 20) %% 20]]
+       END,
+       'free',
+       CASE WHEN g %% 100 = 0 THEN '{"duplicate_of": "x"}'::jsonb ELSE '{}'::jsonb END,
+       md5(g::text)
+FROM generate_series(%(start)s, %(stop)s) AS g
+"""
+
+
+def _best(fn, repeat: int) -> tuple[float, object]:
+    best, value = float("inf"), None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        value = fn()
+        best = min(best, time.perf_counter() - started)
+    return best, value
+
+
+def setup_database(rows: int) -> tuple[str, str, str]:
+    from observatory_pipelines.db.embedded import EmbeddedPostgres
+    from observatory_pipelines.db.engine import migrate
+
+    server = EmbeddedPostgres().ensure_running("postgres")
+    name = f"bench_analysis_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(urls.libpq_url(server), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = urls.with_database(server, name)
+    migrate(url)
+    owner, design, run = (str(uuid.uuid4()) for _ in range(3))
+    with psycopg.connect(urls.libpq_url(url)) as conn:
+        conn.execute("INSERT INTO users (id, email) VALUES (%s, 'bench@example.org')", [owner])
+        conn.execute(
+            "INSERT INTO query_designs (id, owner_id, name) VALUES (%s, %s, 'Benchmark')",
+            [design, owner],
+        )
+        conn.execute(
+            "INSERT INTO collection_runs (id, query_design_id, initiated_by, status) "
+            "VALUES (%s, %s, %s, 'completed')",
+            [run, design, owner],
+        )
+        step = 200_000
+        for start in range(1, rows + 1, step):
+            conn.execute(
+                FILL_SQL,
+                {
+                    "run": run,
+                    "design": design,
+                    "terms": TERMS,
+                    "start": start,
+                    "stop": min(rows, start + step - 1),
+                },
+            )
+            conn.commit()
+    with psycopg.connect(urls.libpq_url(url), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE content_records")
+    return server, url, design
+
+
+def drop_database(server: str, url: str) -> None:
+    name = urls.parse_database_url(url).database
+    with psycopg.connect(urls.libpq_url(server), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def suite(conn, design: str) -> dict:
+    params = check_scope(conn, AnalysisScope(design, granularity="day"))
+    results = run_models(conn, params, [n for n in load_models() if n != "stg_content"])
+    graphs = {name: build_network(name, results[model]) for name, model in NETWORK_MODELS.items()}
+    return {name: g["metrics"] for name, g in graphs.items()}
+
+
+def copy_baseline(conn, design: str) -> int:
+    params = AnalysisScope(design).params()
+    total = 0
+    with conn.transaction():
+        conn.execute("SET LOCAL TIME ZONE 'UTC'")
+        with (
+            conn.cursor() as cur,
+            cur.copy("COPY (" + export_sql("export_rows") + ") TO STDOUT", params) as copy,
+        ):
+            for data in copy:
+                total += len(data)
+    return total
+
+
+def worker(args) -> None:
+    """One export in this process; prints seconds, rows, bytes and peak RSS."""
+    from observatory_pipelines.resources.object_store import ObjectStoreResource
+
+    store = ObjectStoreResource(local_dir=args.store_dir, outputs_bucket="bench-outputs").outputs()
+    with psycopg.connect(urls.libpq_url(args.database_url)) as conn:
+        params = check_scope(conn, AnalysisScope(args.design))
+        before = _rss_now_mb()
+        started = time.perf_counter()
+        result = export_records(conn, params, args.worker, store, f"exports/bench/x.{args.worker}")
+        seconds = time.perf_counter() - started
+    store.remove(result.key)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "seconds": round(seconds, 3),
+                "rows": result.rows,
+                "bytes": result.size,
+                "sheets": result.sheets,
+                "rss_before_export_mb": round(before, 1),
+                "peak_rss_mb": round(peak, 1),
+            }
+        )
+    )
+
+
+def _rss_now_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run_worker(fmt: str, url: str, design: str, store_dir: str) -> dict:
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--worker",
+            fmt,
+            "--database-url",
+            url,
+            "--design",
+            design,
+            "--store-dir",
+            store_dir,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--formats", default="csv,ndjson,parquet,xlsx")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    parser.add_argument("--design", help=argparse.SUPPRESS)
+    parser.add_argument("--store-dir", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args)
+        return
+
+    started = time.perf_counter()
+    server, url, design = setup_database(args.rows)
+    setup_seconds = time.perf_counter() - started
+    result: dict = {
+        "benchmark": "analysis",
+        "rows": args.rows,
+        "setup_seconds": round(setup_seconds, 1),
+    }
+    try:
+        with psycopg.connect(urls.libpq_url(url)) as conn:
+            scan_sql = "SELECT count(*), sum(length(text_content)) FROM content_records"
+            conn.execute(scan_sql).fetchone()  # warm the cache
+            scan, _ = _best(lambda: conn.execute(scan_sql).fetchone(), args.repeat)
+            suite_seconds, metrics = _best(lambda: suite(conn, design), args.repeat)
+            copy_seconds, copy_bytes = _best(lambda: copy_baseline(conn, design), args.repeat)
+        result.update(
+            scan_seconds=round(scan, 3),
+            suite_seconds=round(suite_seconds, 3),
+            suite_vs_scan=round(suite_seconds / scan, 2),
+            network_metrics=metrics,
+            copy_seconds=round(copy_seconds, 3),
+            copy_bytes=copy_bytes,
+            exports={},
+        )
+        with tempfile.TemporaryDirectory(prefix="bench-analysis-") as store_dir:
+            for fmt in [f for f in args.formats.split(",") if f]:
+                measured = run_worker(fmt, url, design, store_dir)
+                measured["vs_copy"] = round(measured["seconds"] / copy_seconds, 2)
+                result["exports"][fmt] = measured
+                print(json.dumps({fmt: measured}), file=sys.stderr)
+        exports = result["exports"]
+        result["targets"] = {
+            "suite_le_5x_scan": result["suite_vs_scan"] <= 5,
+            **{
+                f"{fmt}_le_2x_copy": exports[fmt]["vs_copy"] <= 2
+                for fmt in ("csv", "ndjson", "parquet")
+                if fmt in exports
+            },
+            "rss_lt_300mb": all(e["peak_rss_mb"] < 300 for e in exports.values()),
+        }
+        result["machine"] = (
+            f"{platform.machine()}, {platform.python_implementation()} "
+            f"{platform.python_version()}, {__import__('os').cpu_count()} CPUs (shared)"
+        )
+    finally:
+        if not args.keep:
+            drop_database(server, url)
+    out = ROOT / "bench" / "results" / "analysis.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
