@@ -102,7 +102,6 @@ class FileImportCollector(Collector):
         options = request.options or {}
         batch = int(options.get("batch_size", BATCH_SIZE))
         remaining = record_cap(self, request)
-        seen: set[str] = set()
         tally = SourceTally(self.platform)
         for name, opener in _sources(options):
             if remaining <= 0:
@@ -118,7 +117,7 @@ class FileImportCollector(Collector):
                     page = map_page(
                         chunk,
                         lambda r, n=name: self._map(r, n, options),
-                        seen=seen,
+                        seen=None,  # no id set: files can hold millions of rows; ingest dedups
                         limit=remaining,
                     )
                     remaining -= len(page.records)
@@ -159,7 +158,8 @@ class FileImportCollector(Collector):
         if platform_id is None:
             raise Reject(f"{name}: row without id or url")
         published = plausible_date(field(data, "published_at"), meta)
-        text = strip_html(str(field(data, "text"))) if field(data, "text") is not None else None
+        raw_text = field(data, "text")
+        text = strip_html(str(raw_text)) if raw_text is not None else None
         media = field(data, "media_urls") if "media_urls" in data else None
         if isinstance(media, str):
             media = [m.strip() for m in media.split(",")]

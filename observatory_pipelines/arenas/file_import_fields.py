@@ -124,20 +124,28 @@ ZEESCHUIMER_PLATFORMS = {
 
 
 def lookup(row: dict[str, Any], path: str) -> Any:
+    return _walk(row, tuple(path.split(".")))
+
+
+def _walk(row: dict[str, Any], parts: tuple[str, ...]) -> Any:
     value: Any = row
-    for part in path.split("."):
+    for part in parts:
         if not isinstance(value, dict):
             return None
         value = value.get(part)
     return value
 
 
+# Split once: this runs for every field of every imported row.
+_PATHS = {name: tuple(tuple(a.split(".")) for a in aliases) for name, aliases in ALIASES.items()}
+
+
 def field(row: dict[str, Any], name: str) -> Any:
-    for alias in ALIASES[name]:
-        value = lookup(row, alias)
+    for parts in _PATHS[name]:
+        value = row.get(parts[0]) if len(parts) == 1 else _walk(row, parts)
         if isinstance(value, dict):
             continue  # e.g. Instagram's caption object when the flat alias was tried
-        if value not in (None, ""):
+        if value is not None and value != "":
             return value
     return None
 
