@@ -14,7 +14,8 @@ Then, alternating, ``--repeat`` times each:
 - ours: ``python -m observatory_pipelines.backups.backup`` as a subprocess, with the
   folder backend as the sink (a real file write + fsync, which the baseline does not
   pay); its peak RSS comes from ``os.wait4`` (the largest of the process and the
-  children it reaped, i.e. pg_dump).
+  children it reaped, i.e. pg_dump). CPU seconds (user+sys, the process tree) are
+  reported too: on a shared machine they move less than wall time.
 
 Prints one JSON line and writes bench/results/backup.json. The database is
 dropped afterwards unless ``--keep``; ``--reuse NAME`` benchmarks an existing one.
@@ -98,18 +99,22 @@ def fill(url: str, *, target_bytes: int | None, rows: int | None) -> int:
     return done
 
 
-def run_baseline(url: str, level: int) -> float:
+def run_baseline(url: str, level: int) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (bash, pg_dump and gzip together)."""
     conninfo, env = client_target(urls.libpq_url(url))
     dump = [binary("pg_dump"), "--format=plain", "--no-owner", "--no-privileges"]
     env = env | {"BENCH_DSN": conninfo}
     script = f'set -o pipefail; {" ".join(dump)} --dbname="$BENCH_DSN" | gzip -{level} > /dev/null'
     started = time.monotonic()
-    subprocess.run(["bash", "-c", script], env=env, check=True)
-    return time.monotonic() - started
+    proc = subprocess.Popen(["bash", "-c", script], env=env)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"baseline exited with {os.waitstatus_to_exitcode(status)}")
+    return time.monotonic() - started, usage.ru_utime + usage.ru_stime
 
 
-def run_ours(url: str, level: int, sink: Path) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in bytes, and the key it wrote."""
+def run_ours(url: str, level: int, sink: Path) -> tuple[float, float, int, str]:
+    """Wall seconds, CPU seconds (with pg_dump), peak RSS in bytes, and the key it wrote."""
     shutil.rmtree(sink, ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MINIO_")}
     env |= {
@@ -131,7 +136,8 @@ def run_ours(url: str, level: int, sink: Path) -> tuple[float, int, str]:
     proc.stdout.close()
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"backup exited with {os.waitstatus_to_exitcode(status)}")
-    return elapsed, usage.ru_maxrss * 1024, out.split()[0]
+    cpu = usage.ru_utime + usage.ru_stime
+    return elapsed, cpu, usage.ru_maxrss * 1024, out.split()[0]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,11 +165,14 @@ def main(argv: list[str] | None = None) -> int:
         else:
             rows, fill_seconds = None, None
         db_bytes = database_bytes(urls.libpq_url(url))
-        baseline, ours, rss = [], [], []
+        baseline, ours, baseline_cpu, ours_cpu, rss = [], [], [], [], []
         for _ in range(args.repeat):
-            baseline.append(run_baseline(url, args.level))
-            wall, peak, key = run_ours(url, args.level, sink)
+            wall, cpu = run_baseline(url, args.level)
+            baseline.append(wall)
+            baseline_cpu.append(cpu)
+            wall, cpu, peak, key = run_ours(url, args.level, sink)
             ours.append(wall)
+            ours_cpu.append(cpu)
             rss.append(peak)
         store_file = sink / settings.minio_backup_bucket() / key
         manifest_file = Path(str(store_file) + catalog.MANIFEST_SUFFIX)
@@ -181,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
             "baseline_seconds": [round(x, 2) for x in baseline],
             "ours_seconds": [round(x, 2) for x in ours],
             "ratio": round(statistics.median(ours) / statistics.median(baseline), 3),
+            "baseline_cpu_seconds": [round(x, 2) for x in baseline_cpu],
+            "ours_cpu_seconds": [round(x, 2) for x in ours_cpu],
+            "cpu_ratio": round(statistics.median(ours_cpu) / statistics.median(baseline_cpu), 3),
             "peak_rss_mb": round(max(rss) / 2**20, 1),
             "targets": {"ratio_max": 1.2, "peak_rss_mb_max": 150},
             "cpus": os.cpu_count(),
