@@ -72,7 +72,7 @@ SELECT timestamptz '2026-02-01 00:00+00' + ((g * 7919) %% 7603200) * interval '1
        'free',
        CASE WHEN g %% 100 = 0 THEN '{"duplicate_of": "x"}'::jsonb ELSE '{}'::jsonb END,
        md5(g::text)
-FROM generate_series(%(start)s, %(stop)s) AS g
+FROM generate_series(CAST(%(start)s AS bigint), CAST(%(stop)s AS bigint)) AS g
 """
 
 
@@ -87,13 +87,23 @@ def _best(fn, repeat: int) -> tuple[float, object]:
 
 def setup_database(rows: int) -> tuple[str, str, str]:
     from observatory_pipelines.db.embedded import EmbeddedPostgres
-    from observatory_pipelines.db.engine import migrate
 
     server = EmbeddedPostgres().ensure_running("postgres")
     name = f"bench_analysis_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(urls.libpq_url(server), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = urls.with_database(server, name)
+    try:
+        design = _fill(url, rows)
+    except BaseException:
+        drop_database(server, url)
+        raise
+    return server, url, design
+
+
+def _fill(url: str, rows: int) -> str:
+    from observatory_pipelines.db.engine import migrate
+
     migrate(url)
     owner, design, run = (str(uuid.uuid4()) for _ in range(3))
     with psycopg.connect(urls.libpq_url(url)) as conn:
@@ -122,7 +132,7 @@ def setup_database(rows: int) -> tuple[str, str, str]:
             conn.commit()
     with psycopg.connect(urls.libpq_url(url), autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE content_records")
-    return server, url, design
+    return design
 
 
 def drop_database(server: str, url: str) -> None:
