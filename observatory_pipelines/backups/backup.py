@@ -216,6 +216,8 @@ def _remove_quietly(store: ObjectStore, key: str) -> None:
 
 
 def _one_line(exc: BaseException) -> str:
+    # SQLAlchemy wraps the driver's error in boilerplate; the driver's words are the reason.
+    exc = getattr(exc, "orig", None) or exc
     text_ = " ".join(str(exc).split()) or type(exc).__name__
     return (
         text_ if isinstance(exc, BackupFailed | ClientFailed) else f"{type(exc).__name__}: {text_}"
