@@ -69,6 +69,8 @@ class BulkIngester:
                         copy.write_row(row)
                         batch.staged += 1
                 if batch.staged:
+                    # The DISTINCT ON sort of a batch spills to disk at the 4 MB default.
+                    cur.execute("SET LOCAL work_mem = '64MB'")
                     cur.execute(INSERT_FROM_STAGING, self.params)
                     batch.inserted = cur.fetchone()[0]
             self.conn.commit()

@@ -8,18 +8,21 @@
 WITH fresh AS (
     SELECT DISTINCT ON (s.platform, coalesce(s.content_hash, s.platform_id)) s.*
     FROM collection_staging AS s
-    WHERE NOT EXISTS (
+    -- LATERAL + LIMIT 1: one index probe per undated row (never a scan of content_records);
+    -- for dated rows the probe is a one-time-false filter.
+    LEFT JOIN LATERAL (
+        SELECT 1 AS hit
+        FROM content_records AS c
+        WHERE s.undated
+          AND c.platform = s.platform
+          AND c.platform_id = s.platform_id
+          AND c.raw_metadata ->> 'published_at_source' = 'collected_at'
+        LIMIT 1
+    ) AS stored_undated ON true
+    WHERE stored_undated.hit IS NULL
+      AND NOT EXISTS (
         SELECT 1 FROM collection_seen_hashes AS h
         WHERE h.platform = s.platform AND h.content_hash = s.content_hash
-    )
-    AND (
-        NOT s.undated
-        OR NOT EXISTS (
-            SELECT 1 FROM content_records AS c
-            WHERE c.platform = s.platform
-              AND c.platform_id = s.platform_id
-              AND c.raw_metadata ->> 'published_at_source' = 'collected_at'
-        )
     )
     ORDER BY s.platform, coalesce(s.content_hash, s.platform_id), s.published_at
 ), inserted AS (
