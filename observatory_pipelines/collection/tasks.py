@@ -128,6 +128,7 @@ class TaskRunner:
         out = TaskOutcome()
         tried: set[str] = set()
         lease: Lease | None = None
+        used: list[Lease] = []  # every lease's secrets are scrubbed from the error message
         state = dict(spec.rate_limit_state)
         enricher = Enricher(self.engine, spec.terms)
         try:
@@ -141,6 +142,7 @@ class TaskRunner:
                     if needs_credentials:
                         lease = self.pool.acquire(spec.platform, exclude=tried)
                         tried.add(lease.id)
+                        used.append(lease)
                         out.credential_id = lease.id
                     state_before = dict(state)
                     collector = self.factory(
@@ -155,6 +157,7 @@ class TaskRunner:
                         if lease is None:
                             raise
                         self.pool.mark_exhausted(lease.id)
+                        lease = None  # not to blame if no other credential is left
                         log.info(
                             "task.rotating_credential", platform=spec.platform, task_id=spec.task_id
                         )
@@ -169,9 +172,12 @@ class TaskRunner:
                     )
                 self._save(spec, out, state)
         except Exception as exc:
+            message = f"{type(exc).__name__}: {exc}"
+            for leased in used:
+                message = scrub(message, leased)
+            message = message[:2000]
             if lease is not None and not isinstance(exc, ArenaQuotaExceeded):
-                self.pool.record_error(lease.id, scrub(f"{type(exc).__name__}: {exc}", lease))
-            message = scrub(f"{type(exc).__name__}: {exc}", lease)[:2000]
+                self.pool.record_error(lease.id, message)
             try:
                 self._save(spec, out, state)
             except Exception:  # the failure being reported matters more than its counters

@@ -217,3 +217,19 @@ def test_infrastructure_failure_leaves_no_run_running_and_no_credits_held(db, js
     (run,) = one(db, "SELECT status, error_log FROM collection_runs")
     assert run["status"] == "failed" and "ledger unavailable" in run["error_log"]
     assert CreditLedger(db).get_balance(user).available == 10
+
+
+def test_every_credential_exhausted_fails_the_task_readably(db, json_server):
+    feed = json_server.feed("social-spent", [[item(1)]])
+    user = make_user(db)
+    spent = add_credential(db, "fake_social", "only", {"api_key": "spent-key"})
+    design = make_design(db, user, {"arenas": {"fake_social": {"base_url": feed}}})
+    report = start_run(db, design, FROM, TO)
+    (arena,) = report.arenas
+    assert arena.status == "failed"
+    assert (
+        arena.error
+        == "NoCredentialAvailable: no active fake_social credential with quota left (tried 1)"
+    )
+    (cred,) = one(db, "SELECT id, error_count, quota_reset_at FROM api_credentials")
+    assert str(cred["id"]) == spent and cred["error_count"] == 0 and cred["quota_reset_at"]
