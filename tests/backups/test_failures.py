@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
+from sqlalchemy import text
 
 from observatory_pipelines.backups import catalog
 from observatory_pipelines.backups.backup import BackupFailed, run_backup
@@ -102,3 +103,55 @@ def test_password_never_reaches_argv_logs_or_errors(
     assert any('"event": "backup_complete"' in line for line in log_lines)
     assert not [line for line in log_lines if password in line]
     assert password not in store.get_bytes(result.manifest_key).decode()
+
+
+class LosesConnectionMidway:
+    """The real store; after the first chunk of the dump, pg_dump's server session is killed."""
+
+    def __init__(self, store, admin_dsn: str):
+        self._store = store
+        self.bucket = store.bucket
+        self.admin_dsn = admin_dsn
+        self.chunks_seen = 0
+
+    def put(self, key, data, **kwargs):
+        if not catalog.is_backup_key(key):
+            return self._store.put(key, data, **kwargs)
+
+        def chunks():
+            for chunk in data:
+                self.chunks_seen += 1
+                if self.chunks_seen == 1:
+                    with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
+                        conn.execute(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE application_name = 'observatory-backups'"
+                        )
+                yield chunk
+
+        return self._store.put(key, chunks(), **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+
+def test_connection_lost_mid_dump_on_s3_leaves_no_object(seeded, database_url, s3_store):
+    # ~30 MiB at level 0: far more than pipe and socket buffers hold when the session dies,
+    # and more than one 5 MiB part already sent to S3 by then.
+    with seeded.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO content_records (published_at, platform, arena, platform_id, "
+                "content_type, collection_tier, text_content) "
+                "SELECT '2026-03-01', 'bench', 'news_media', 'big-' || n, 'article', 'free', "
+                "repeat(md5(n::text), 32) FROM generate_series(1, 30000) AS n"
+            )
+        )
+    losing = LosesConnectionMidway(s3_store, urls.libpq_url(database_url))
+
+    with pytest.raises(BackupFailed, match="pg_dump exited with 1: pg_dump: error:") as failed:
+        run_backup(losing, database_url, gzip_level=0)
+
+    assert losing.chunks_seen >= 1
+    assert "terminat" in str(failed.value) or "closed the connection" in str(failed.value)
+    assert _objects(s3_store) == []
