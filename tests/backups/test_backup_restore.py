@@ -15,6 +15,7 @@ from sqlalchemy.pool import NullPool
 from observatory_pipelines.backups import catalog
 from observatory_pipelines.backups.backup import run_backup
 from observatory_pipelines.backups.restore import (
+    RestoreFailed,
     RestoreRefused,
     VerificationFailed,
     restore,
@@ -194,3 +195,17 @@ def test_multipart_backup_on_s3_round_trips(seeded, database_url, scratch_databa
 
     restore(s3_store, result.key, scratch_database)
     assert _facts(scratch_database)[:2] == _facts(database_url)[:2]
+
+
+def test_a_forced_restore_that_fails_leaves_the_old_content(scratch_database, store):
+    with psycopg.connect(urls.libpq_url(scratch_database), autocommit=True) as conn:
+        conn.execute("CREATE TABLE leftovers (x int)")
+        conn.execute("INSERT INTO leftovers SELECT generate_series(1, 3)")
+    key = catalog.backup_key(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    broken_sql = b"CREATE TABLE fresh (y int);\nINSERT INTO fresh VALUES (1);\nSELECT 1/0;\n"
+    store.put(key, gzip.compress(broken_sql))  # valid gzip, no checksum: replays until 1/0
+
+    with pytest.raises(RestoreFailed, match="psql exited with 3: .*division by zero"):
+        restore(store, key, scratch_database, force=True)
+
+    assert target_contents(scratch_database) == {"leftovers": 3}
