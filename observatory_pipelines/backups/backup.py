@@ -174,6 +174,8 @@ def _dump_and_upload(
             dump.close()
         log.info("backup_uploaded", key=key, size=dump.size, sha256=dump.sha256.hexdigest())
         try:
+            # Known only now that the stream is complete; the manifest carries it too.
+            store.update_metadata(key, {"sha256": dump.sha256.hexdigest()})
             known = facts.result()
             manifest = catalog.Manifest(
                 key=key,

@@ -112,6 +112,12 @@ class FolderObjectStore:
             Path(tmp_name).unlink(missing_ok=True)
             raise
 
+    def update_metadata(self, key: str, metadata: dict[str, str]) -> ObjectInfo:
+        current = self.stat(key)
+        merged = check_metadata({**current.metadata, **metadata})
+        self._write_sidecar(key, {"content_type": current.content_type, "metadata": merged})
+        return self.stat(key)
+
     def remove(self, key: str) -> None:
         path = self._path(key)
         if path.is_file():

@@ -22,6 +22,7 @@ from typing import BinaryIO
 import certifi
 import urllib3
 from minio import Minio
+from minio.commonconfig import ComposeSource
 from minio.datatypes import Part
 from minio.error import InvalidResponseError, S3Error, ServerError
 
@@ -260,6 +261,23 @@ class MinioObjectStore:
                 key=key,
                 error=type(exc).__name__,
             )
+
+    def update_metadata(self, key: str, metadata: dict[str, str]) -> ObjectInfo:
+        current = self.stat(key)
+        merged = check_metadata({**current.metadata, **metadata})
+        # S3 metadata is immutable: copy the object onto itself with REPLACE.
+        # compose_object does a multipart copy, so objects over 5 GiB work too.
+        with self._guard(key):
+            self._client.compose_object(
+                self.bucket,
+                key,
+                [ComposeSource(self.bucket, key)],
+                metadata={
+                    "Content-Type": current.content_type or "application/octet-stream",
+                    **{_META_PREFIX + k: v for k, v in merged.items()},
+                },
+            )
+        return self.stat(key)
 
     def remove(self, key: str) -> None:
         check_key(key)

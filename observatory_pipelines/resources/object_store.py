@@ -79,6 +79,11 @@ class ObjectStore(Protocol):
         """Every object whose key starts with ``prefix`` (recursive), with last-modified."""
         ...
 
+    def update_metadata(self, key: str, metadata: dict[str, str]) -> ObjectInfo:
+        """Merge ``metadata`` into a stored object's user metadata (for facts, like a
+        checksum, that are known only once a streamed upload is complete)."""
+        ...
+
     def remove(self, key: str) -> None: ...
 
     def presign(self, key: str, expires: timedelta = timedelta(hours=1)) -> str:

@@ -76,6 +76,7 @@ def test_key_manifest_and_checksum_follow_the_convention(seeded, database_url, s
     body = store.get_bytes(result.key)
     assert hashlib.sha256(body).hexdigest() == result.sha256
     assert len(body) == result.size == store.stat(result.key).size
+    assert store.stat(result.key).metadata["sha256"] == result.sha256
     sql = gzip.decompress(body).decode()
     assert "PostgreSQL database dump" in sql
     assert "OWNER TO" not in sql and "GRANT " not in sql  # --no-owner --no-privileges

@@ -205,3 +205,19 @@ def test_bad_metadata_rejected_alike_and_nothing_stored(store, metadata, problem
     with pytest.raises(ValueError, match=problem):
         store.put("m.bin", b"1", metadata=metadata)
     assert not store.exists("m.bin")
+
+
+def test_update_metadata_merges_after_a_streamed_upload(store):
+    chunks = (bytes([i]) * (1024 * 1024) for i in range(6))  # > 5 MiB: multipart on S3
+    store.put("dumps/x.gz", chunks, content_type="application/gzip", metadata={"level": "6"})
+    info = store.update_metadata("dumps/x.gz", {"sha256": "ab" * 32})
+    assert info.metadata == {"level": "6", "sha256": "ab" * 32}
+    assert store.stat("dumps/x.gz").metadata == {"level": "6", "sha256": "ab" * 32}
+    assert store.stat("dumps/x.gz").content_type == "application/gzip"
+    assert store.stat("dumps/x.gz").size == 6 * 1024 * 1024
+    assert store.get_bytes("dumps/x.gz")[-1:] == bytes([5])
+
+
+def test_update_metadata_of_missing_object_names_it(store):
+    with pytest.raises(ObjectNotFound, match="nothing/here"):
+        store.update_metadata("nothing/here", {"sha256": "00"})
