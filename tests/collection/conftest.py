@@ -188,11 +188,14 @@ class FakeSocial(_FakeBase):
         return {"Authorization": f"Bearer {self.credentials['api_key']}"}
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def fake_collectors():
     registry.register(FakeNews)
     registry.register(FakeSocial)
-    return {"fake_news": FakeNews, "fake_social": FakeSocial}
+    yield {"fake_news": FakeNews, "fake_social": FakeSocial}
+    # Other test folders in the same session must see only the real arenas.
+    for cls in (FakeNews, FakeSocial):
+        registry._collectors.pop(cls.platform, None)
 
 
 # -- seed data -------------------------------------------------------------------------------
