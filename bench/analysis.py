@@ -52,7 +52,7 @@ INSERT INTO content_records (
     views_count, likes_count, shares_count, comments_count, engagement_score,
     collection_run_id, query_design_id, search_terms_matched, collection_tier,
     raw_metadata, content_hash)
-SELECT timestamptz '2026-02-01 00:00+00' + ((g * 7919) %% 7603200) * interval '1 second',
+SELECT timestamptz '2026-02-01 00:00+00' + ((b * 7919) %% 7603200) * interval '1 second',
        (ARRAY['bluesky','reddit','rss_feeds','gdelt','youtube'])[1 + g %% 5],
        CASE WHEN g %% 5 IN (2, 3) THEN 'news_media' ELSE 'social_media' END,
        'p' || g, 'post', 'https://example.org/post/' || g,
@@ -72,7 +72,8 @@ SELECT timestamptz '2026-02-01 00:00+00' + ((g * 7919) %% 7603200) * interval '1
        'free',
        CASE WHEN g %% 100 = 0 THEN '{"duplicate_of": "x"}'::jsonb ELSE '{}'::jsonb END,
        md5(g::text)
-FROM generate_series(CAST(%(start)s AS bigint), CAST(%(stop)s AS bigint)) AS g
+FROM generate_series(CAST(%(start)s AS bigint), CAST(%(stop)s AS bigint)) AS s(b)
+CROSS JOIN LATERAL (SELECT CAST(s.b AS integer) AS g) AS x
 """
 
 
