@@ -21,6 +21,21 @@ from observatory_pipelines.collection.credential_pool import add_credential
 from .conftest import item, make_design, make_user
 
 
+def _tick(sensor, instance, cursor, postgres):
+    # Contexts with resources are context managers: leaving them closes what they opened.
+    with dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"postgres": postgres}
+    ) as context:
+        return sensor(context)
+
+
+def _scheduled(schedule, instance, when, postgres):
+    with dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=when, resources={"postgres": postgres}
+    ) as context:
+        return schedule(context)
+
+
 def _apply(instance, result: dg.SensorResult) -> None:
     for request in result.dynamic_partitions_requests or []:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
@@ -40,10 +55,7 @@ def test_sensor_requests_one_run_per_new_design_exactly_once(db, postgres):
     )
     live = make_design(db, user, {"mode": "live", "arenas": {"fake_news": {}}})
     with dg.instance_for_test() as instance:
-        ctx = dg.build_sensor_context(
-            instance=instance, cursor=None, resources={"postgres": postgres}
-        )
-        first = new_query_designs_sensor(ctx)
+        first = _tick(new_query_designs_sensor, instance, None, postgres)
         by_key = {r.partition_key: r for r in first.run_requests}
         assert set(by_key) == {batch, live}
         window = by_key[batch].run_config["ops"]["collected_content"]["config"]
@@ -59,22 +71,14 @@ def test_sensor_requests_one_run_per_new_design_exactly_once(db, postgres):
         _apply(instance, first)
         assert set(instance.get_dynamic_partitions("query_designs")) == {batch, live}
 
-        again = new_query_designs_sensor(
-            dg.build_sensor_context(
-                instance=instance, cursor=first.cursor, resources={"postgres": postgres}
-            )
-        )
+        again = _tick(new_query_designs_sensor, instance, first.cursor, postgres)
         assert again.run_requests == [] and not again.dynamic_partitions_requests
 
         third_design = make_design(db, user, {"arenas": {"fake_news": {}}})
         with db.begin() as conn:  # an inactive design is never started
             make_design(db, user, {"arenas": {}}, name="off")
             conn.execute(text("UPDATE query_designs SET is_active = false WHERE name = 'off'"))
-        third = new_query_designs_sensor(
-            dg.build_sensor_context(
-                instance=instance, cursor=again.cursor, resources={"postgres": postgres}
-            )
-        )
+        third = _tick(new_query_designs_sensor, instance, again.cursor, postgres)
         assert [r.partition_key for r in third.run_requests] == [third_design]
 
         # Even with the cursor lost, a window already run is not requested again.
@@ -86,11 +90,7 @@ def test_sensor_requests_one_run_per_new_design_exactly_once(db, postgres):
                 ),
                 {"d": batch, "u": user},
             )
-        fresh = new_query_designs_sensor(
-            dg.build_sensor_context(
-                instance=instance, cursor=None, resources={"postgres": postgres}
-            )
-        )
+        fresh = _tick(new_query_designs_sensor, instance, None, postgres)
         assert batch not in {r.partition_key for r in fresh.run_requests}
 
 
@@ -107,10 +107,7 @@ def test_live_schedule_requests_yesterdays_utc_window(db, postgres):
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("query_designs", [live, stopped])
         tick = datetime(2026, 3, 10, 0, 15, tzinfo=UTC)
-        ctx = dg.build_schedule_context(
-            instance=instance, scheduled_execution_time=tick, resources={"postgres": postgres}
-        )
-        (request,) = live_query_designs_schedule(ctx)
+        (request,) = _scheduled(live_query_designs_schedule, instance, tick, postgres)
         assert request.partition_key == live
         assert request.run_config["ops"]["collected_content"]["config"] == {
             "date_from": "2026-03-09T00:00:00+00:00",
@@ -121,10 +118,8 @@ def test_live_schedule_requests_yesterdays_utc_window(db, postgres):
             conn.execute(
                 text("UPDATE query_designs SET is_active = false WHERE id = :i"), {"i": live}
             )
-        ctx = dg.build_schedule_context(
-            instance=instance, scheduled_execution_time=tick, resources={"postgres": postgres}
-        )
-        assert isinstance(live_query_designs_schedule(ctx), dg.SkipReason)
+        skipped = _scheduled(live_query_designs_schedule, instance, tick, postgres)
+        assert isinstance(skipped, dg.SkipReason)
 
 
 def test_asset_materialization_reports_per_arena_counts_without_secrets(db, postgres, json_server):

@@ -117,8 +117,11 @@ def test_schedule_runs_the_settlement_job_every_15_minutes():
     schedule = credit_assets.settle_finished_runs_schedule
     assert schedule.cron_schedule == "*/15 * * * *"
     assert schedule.job_name == "settle_finished_runs"
-    with dg.instance_for_test() as instance:
-        data = schedule.evaluate_tick(dg.build_schedule_context(instance=instance))
+    with (
+        dg.instance_for_test() as instance,
+        dg.build_schedule_context(instance=instance) as context,
+    ):
+        data = schedule.evaluate_tick(context)
     assert len(data.run_requests) == 1
 
 

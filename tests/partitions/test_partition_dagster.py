@@ -136,8 +136,10 @@ def test_schedules_run_the_job_monthly_and_weekly_in_utc():
     for schedule in (monthly, weekly):
         assert schedule.execution_timezone == "UTC"
         assert schedule.job_name == "partition_maintenance"
-        with dg.instance_for_test() as instance:
-            context = dg.build_schedule_context(instance=instance)
+        with (
+            dg.instance_for_test() as instance,
+            dg.build_schedule_context(instance=instance) as context,
+        ):
             data = schedule.evaluate_tick(context)
         assert len(data.run_requests) == 1
     with_resources = dg.Definitions.merge(
