@@ -22,13 +22,17 @@ from observatory_pipelines.resources.postgres import PostgresResource
 
 
 def _create_database(base_url: str, name: str) -> str:
-    with psycopg.connect(urls.libpq_url(urls.with_database(base_url, "postgres")), autocommit=True) as conn:
+    with psycopg.connect(
+        urls.libpq_url(urls.with_database(base_url, "postgres")), autocommit=True
+    ) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return urls.with_database(base_url, name)
 
 
 def _drop_database(base_url: str, name: str) -> None:
-    with psycopg.connect(urls.libpq_url(urls.with_database(base_url, "postgres")), autocommit=True) as conn:
+    with psycopg.connect(
+        urls.libpq_url(urls.with_database(base_url, "postgres")), autocommit=True
+    ) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -98,7 +98,6 @@ def collected_content(
 collect_query_design_job = dg.define_asset_job(
     "collect_query_design",
     selection=[collected_content],
-    partitions_def=query_designs_partitions,
     description="Collect one query design (partition) for the window in the run config.",
 )
 
