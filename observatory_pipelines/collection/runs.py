@@ -308,14 +308,16 @@ class RunExecutor:
         arena.records_repaired = outcome.repaired
         arena.units_spent = outcome.units_spent
         arena.credits_spent = credits_for(t["platform"], arena.tier, outcome.units_spent)
+        # The task records its own cost before the ledger is told: a crash in between leaves a
+        # completed task with an open reservation, which the settlement job charges exactly.
+        self._set(
+            "UPDATE collection_tasks SET status = 'completed', completed_at = now(),"
+            " credits_spent = :spent WHERE id = CAST(:id AS uuid)",
+            id=task_id, spent=arena.credits_spent,
+        )  # fmt: skip
+        arena.status = "completed"  # from here on an abort must not refund this arena
         self.ledger.settle(
             user, run["id"], t["arena"], t["platform"], arena.tier, arena.credits_spent
-        )
-        arena.status = "completed"
-        self._set(
-            "UPDATE collection_tasks SET status = 'completed', completed_at = now()"
-            " WHERE id = CAST(:id AS uuid)",
-            id=task_id,
         )
         log.info(
             "task.completed", collection_run_id=str(run["id"]), platform=t["platform"],

@@ -262,6 +262,8 @@ class CollectionTask(Base):
     records_collected: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     duplicates_skipped: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     records_rejected: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    # What this task's arena was charged (migration 005): settlement after a crash uses it.
+    credits_spent: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     error_message: Mapped[str | None] = mapped_column(Text)
     rate_limit_state: Mapped[dict[str, Any]] = mapped_column(
         JSONB, nullable=False, server_default=EMPTY_JSON

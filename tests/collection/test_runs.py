@@ -77,6 +77,8 @@ def test_run_collects_dedups_and_survives_a_failing_arena(db, json_server):
     assert tasks["fake_news"]["records_collected"] == 3
     assert tasks["fake_news"]["records_rejected"] == 1
     assert tasks["fake_news"]["rate_limit_state"] == {"requests": 3}
+    assert tasks["fake_news"]["credits_spent"] == 2  # 3 requests x 100 units, premium
+    assert tasks["fake_social"]["credits_spent"] == 0  # refunded, not charged
     assert tasks["fake_social"]["status"] == "failed"
     assert (
         tasks["fake_social"]["error_message"]
@@ -201,12 +203,16 @@ def test_real_rss_arena_through_a_run(db, json_server):
     assert "<" not in (row["text_content"] or "")
 
 
-def test_infrastructure_failure_leaves_no_run_running_and_no_credits_held(db, json_server):
+def test_crash_between_task_and_ledger_is_settled_at_the_tasks_own_cost(db, json_server):
+    """The ledger fails right after a task completed: the run is not left running, the task
+    keeps its recorded cost, and the settlement job charges exactly that (not the whole
+    reservation, not a proportional share of the run)."""
+
     class BrokenSettle(CreditLedger):
         def settle(self, *args, **kwargs):
             raise RuntimeError("ledger unavailable")
 
-    news = json_server.feed("news-abort", [[item(1)]])
+    news = json_server.feed("news-abort", [[item(1)], [item(2)]])
     user = make_user(db, credits=10)
     config = {
         "arenas": {"fake_news": {"tier": "premium", "base_url": news, "estimated_units": 900}}
@@ -214,9 +220,19 @@ def test_infrastructure_failure_leaves_no_run_running_and_no_credits_held(db, js
     design = make_design(db, user, config)
     with pytest.raises(RuntimeError, match="ledger unavailable"):
         start_run(db, design, FROM, TO, ledger=BrokenSettle(db))
-    (run,) = one(db, "SELECT status, error_log FROM collection_runs")
+    (run,) = one(db, "SELECT id, status, error_log FROM collection_runs")
     assert run["status"] == "failed" and "ledger unavailable" in run["error_log"]
-    assert CreditLedger(db).get_balance(user).available == 10
+    (task,) = one(db, "SELECT status, credits_spent, records_collected FROM collection_tasks")
+    assert (task["status"], task["credits_spent"], task["records_collected"]) == ("completed", 1, 2)
+    ledger = CreditLedger(db)
+    assert ledger.get_balance(user).available == 5  # the reservation waits for the settlement job
+
+    outcome = ledger.settle_finished_run(run["id"])
+    # 2 requests x 100 units at premium cost 1 credit; 5 were reserved.
+    assert outcome.settled == {"news_media/fake_news": 1} and outcome.refunded == {}
+    assert ledger.get_balance(user).available == 9
+    ledger.settle_finished_run(run["id"])
+    assert ledger.get_balance(user).available == 9
 
 
 def test_every_credential_exhausted_fails_the_task_readably(db, json_server):

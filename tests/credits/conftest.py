@@ -76,9 +76,12 @@ def make_run(db):
         status: str = "running",
         credits_spent: int = 0,
         completed_at: datetime | None = None,
-        tasks: list[tuple[str, str, str]] = (),
+        tasks: list[tuple] = (),
+        dagster_run_id: str | None = None,
+        started_at: datetime | None = None,
     ) -> uuid.UUID:
-        """A run (with a query design) and its tasks as (arena, platform, status)."""
+        """A run (with a query design) and its tasks as (arena, platform, status[, credits_spent]),
+        each tagged with ``dagster_run_id``."""
         with session_scope(db) as session:
             design = QueryDesign(owner_id=user_id, name="design")
             session.add(design)
@@ -89,14 +92,20 @@ def make_run(db):
                 status=status,
                 credits_spent=credits_spent,
                 completed_at=completed_at,
+                started_at=started_at,
             )
             session.add(run)
             session.flush()
             session.add_all(
                 CollectionTask(
-                    collection_run_id=run.id, arena=arena, platform=platform, status=task_status
+                    collection_run_id=run.id,
+                    arena=task[0],
+                    platform=task[1],
+                    status=task[2],
+                    credits_spent=task[3] if len(task) > 3 else 0,
+                    dagster_run_id=dagster_run_id,
                 )
-                for arena, platform, task_status in tasks
+                for task in tasks
             )
             return run.id
 

@@ -87,7 +87,7 @@ def test_settlement_job_heals_finished_runs(postgres, make_user, make_run):
         user,
         status="completed",
         credits_spent=30,
-        tasks=[("social_media", "youtube", "completed")],
+        tasks=[("social_media", "youtube", "completed", 30)],
     )
     failed = make_run(user, status="failed", tasks=[("social_media", "x_twitter", "failed")])
     running = make_run(user, status="running")

@@ -6,10 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from observatory_pipelines.credits.settlement import _split
 
-
-def test_completed_run_is_charged_what_it_spent(ledger, make_user, make_run):
+def test_completed_run_charges_each_task_its_own_cost(ledger, make_user, make_run):
     user = make_user(credits=1000)
     run = make_run(
         user,
@@ -17,9 +15,9 @@ def test_completed_run_is_charged_what_it_spent(ledger, make_user, make_run):
         credits_spent=50,
         completed_at=datetime.now(UTC),
         tasks=[
-            ("social_media", "youtube", "completed"),
-            ("social_media", "x_twitter", "completed"),
-            ("news_media", "google_search", "failed"),
+            ("social_media", "youtube", "completed", 48),
+            ("social_media", "x_twitter", "completed", 2),
+            ("news_media", "google_search", "failed", 0),
         ],
     )
     ledger.reserve(user, run, "social_media", "youtube", "medium", 60)
@@ -28,8 +26,8 @@ def test_completed_run_is_charged_what_it_spent(ledger, make_user, make_run):
     assert [r.collection_run_id for r in ledger.unsettled_finished_runs()] == [run]
 
     outcome = ledger.settle_finished_run(run)
-    # 50 split 60:20 is 37.5 / 12.5; the tie goes to the first key in (arena, platform) order.
-    assert outcome.settled == {"social_media/x_twitter": 13, "social_media/youtube": 37}
+    # Not 50 split 60:20 (38 / 12): what each task recorded.
+    assert outcome.settled == {"social_media/x_twitter": 2, "social_media/youtube": 48}
     assert outcome.refunded == {"news_media/google_search": 30}
     assert ledger.get_balance(user).available == 950
     assert ledger.unsettled_finished_runs() == []
@@ -39,15 +37,15 @@ def test_completed_run_is_charged_what_it_spent(ledger, make_user, make_run):
     assert ledger.get_balance(user).available == 950
 
 
-def test_completed_run_counts_settlements_already_written(ledger, make_user, make_run):
+def test_settlements_already_written_are_not_charged_again(ledger, make_user, make_run):
     user = make_user(credits=1000)
     run = make_run(
         user,
         status="completed",
         credits_spent=70,
         tasks=[
-            ("social_media", "youtube", "completed"),
-            ("social_media", "x_twitter", "completed"),
+            ("social_media", "youtube", "completed", 45),
+            ("social_media", "x_twitter", "completed", 25),
         ],
     )
     ledger.reserve(user, run, "social_media", "youtube", "medium", 60)
@@ -58,16 +56,56 @@ def test_completed_run_counts_settlements_already_written(ledger, make_user, mak
     assert ledger.get_balance(user).available == 930
 
 
-@pytest.mark.parametrize("status", ["failed", "cancelled"])
-def test_failed_or_cancelled_run_is_refunded(ledger, make_user, make_run, status):
+def test_free_completed_task_is_charged_zero(ledger, make_user, make_run):
     user = make_user(credits=1000)
     run = make_run(
-        user, status=status, credits_spent=10, tasks=[("social_media", "youtube", "completed")]
+        user, status="completed", credits_spent=0, tasks=[("news_media", "rss_feeds", "completed")]
+    )
+    ledger.reserve(user, run, "news_media", "rss_feeds", "free", 5)
+    assert ledger.settle_finished_run(run).settled == {"news_media/rss_feeds": 0}
+    assert ledger.get_balance(user).available == 1000
+
+
+@pytest.mark.parametrize("status", ["failed", "cancelled"])
+def test_failed_or_cancelled_run_refunds_every_unfinished_task(ledger, make_user, make_run, status):
+    user = make_user(credits=1000)
+    run = make_run(
+        user,
+        status=status,
+        credits_spent=0,
+        tasks=[("social_media", "youtube", "failed", 0), ("social_media", "x_twitter", "running")],
     )
     ledger.reserve(user, run, "social_media", "youtube", "medium", 100)
+    ledger.reserve(user, run, "social_media", "x_twitter", "medium", 10)
+    ledger.reserve(user, run, "news_media", "google_search", "medium", 7)  # no task row at all
     outcome = ledger.settle_finished_run(run)
-    assert outcome.refunded == {"social_media/youtube": 100} and outcome.settled == {}
+    assert outcome.settled == {}
+    assert outcome.refunded == {
+        "social_media/youtube": 100,
+        "social_media/x_twitter": 10,
+        "news_media/google_search": 7,
+    }
     assert ledger.get_balance(user).available == 1000
+
+
+def test_failed_run_still_charges_a_task_that_completed(ledger, make_user, make_run):
+    """The worker completed one arena, recorded its cost and died before the ledger heard of it;
+    the run was then marked failed. The completed arena's work is kept, so is its charge."""
+    user = make_user(credits=1000)
+    run = make_run(
+        user,
+        status="failed",
+        tasks=[
+            ("social_media", "youtube", "completed", 12),
+            ("social_media", "x_twitter", "failed"),
+        ],
+    )
+    ledger.reserve(user, run, "social_media", "youtube", "medium", 100)
+    ledger.reserve(user, run, "social_media", "x_twitter", "medium", 50)
+    outcome = ledger.settle_finished_run(run)
+    assert outcome.settled == {"social_media/youtube": 12}
+    assert outcome.refunded == {"social_media/x_twitter": 50}
+    assert ledger.get_balance(user).available == 988
 
 
 def test_running_runs_are_left_alone(ledger, make_user, make_run):
@@ -91,11 +129,3 @@ def test_older_than_filters_by_finish_time(ledger, make_user, make_run):
     assert [r.collection_run_id for r in stale] == [old]
     assert stale[0].open_credits == 10 and stale[0].open_reservations == 1
     assert {r.collection_run_id for r in ledger.unsettled_finished_runs()} == {old, recent}
-
-
-def test_split_is_proportional_and_exact():
-    assert _split(50, [60, 20]) == [38, 12]
-    assert _split(10, [1, 1, 1]) == [4, 3, 3]
-    assert _split(7, [0, 0]) == [4, 3]
-    assert _split(0, [5, 5]) == [0, 0]
-    assert sum(_split(1001, [3, 7, 11, 13])) == 1001

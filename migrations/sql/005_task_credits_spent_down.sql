@@ -1,0 +1,1 @@
+ALTER TABLE collection_tasks DROP COLUMN IF EXISTS credits_spent;
