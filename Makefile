@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
+DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
 .PHONY: run test setup lint format bench clean-data
 
@@ -20,7 +20,7 @@ run: $(STAMP)
 	mkdir -p $(DAGSTER_HOME)
 	$(PY) -m observatory_pipelines.setup_local
 	trap '$(PY) -m observatory_pipelines.db.embedded stop' EXIT INT TERM; \
-	  $(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	  DAGSTER_HOME=$(DAGSTER_HOME) $(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 ## make test: lint, format check and the whole test suite against a real PostgreSQL
 test: $(STAMP)
