@@ -205,3 +205,18 @@ def analysis_work_mem() -> str:
 def analysis_temp_buffers() -> str:
     """Postgres temp_buffers for an analysis session: the stg_content temp table stays in memory."""
     return env("ANALYSIS_TEMP_BUFFERS", "256MB")
+
+
+def collection_stale_run_hours() -> float:
+    """Hours without activity after which a running collection run whose Dagster run is
+    unknown to the instance is declared dead (failed, credits refunded) by the settlement job."""
+    raw = env("COLLECTION_STALE_RUN_HOURS")
+    if raw is None:
+        return 6.0
+    try:
+        hours = float(raw)
+    except ValueError as exc:
+        raise ValueError(f"COLLECTION_STALE_RUN_HOURS must be a number, got {raw!r}") from exc
+    if hours <= 0:
+        raise ValueError(f"COLLECTION_STALE_RUN_HOURS must be positive, got {raw!r}")
+    return hours

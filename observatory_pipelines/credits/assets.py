@@ -4,7 +4,9 @@ from datetime import timedelta
 
 import dagster as dg
 
+from observatory_pipelines import settings
 from observatory_pipelines.credits.ledger import CreditLedger
+from observatory_pipelines.credits.recovery import find_stale_runs, heal_stale_run
 from observatory_pipelines.resources.postgres import PostgresResource
 
 # Rows shown in the UI table; the most at-risk balances come first, totals cover everyone.
@@ -81,9 +83,54 @@ def credit_ledger_consistent(postgres: PostgresResource) -> dg.AssetCheckResult:
     )
 
 
-@dg.op(description="Settle or refund every finished run whose reservations are still open.")
+def _dagster_status(instance: dg.DagsterInstance):
+    def status(run_id: str) -> str | None:
+        run = instance.get_run_by_id(run_id)
+        return run.status.value if run is not None else None
+
+    return status
+
+
+def _heal_dead_runs(context: dg.OpExecutionContext, ledger: CreditLedger) -> dict:
+    """Fail and settle runs whose worker died; one that cannot be healed waits for the next tick."""
+    grace = timedelta(hours=settings.collection_stale_run_hours())
+    stale = find_stale_runs(ledger, _dagster_status(context.instance), grace)
+    healed: list[str] = []
+    failures: list[str] = []
+    charged = released = 0
+    for run in stale:
+        try:
+            outcome = heal_stale_run(ledger, run)
+        except Exception as exc:
+            failures.append(str(run.collection_run_id))
+            context.log.error(
+                f"healing run {run.collection_run_id} failed: {type(exc).__name__}: {exc}"
+            )
+            continue
+        if outcome is None:
+            continue
+        healed.append(str(run.collection_run_id))
+        context.log.warning(f"collection run {run.collection_run_id}: {run.reason}")
+        if outcome.settlement is not None:
+            charged += sum(outcome.settlement.settled.values())
+            released += sum(outcome.settlement.refunded.values())
+    return {
+        "dead_runs_healed": len(healed),
+        "dead_runs_failed": len(failures),
+        "dead_credits_charged": charged,
+        "dead_credits_released": released,
+        "dead_run_ids": healed,
+    }
+
+
+@dg.op(
+    description="Fail runs whose worker died (their Dagster run ended, or is unknown and idle "
+    "past COLLECTION_STALE_RUN_HOURS), then settle or refund every finished run whose "
+    "reservations are still open."
+)
 def settle_finished_runs_op(context: dg.OpExecutionContext, postgres: PostgresResource) -> dict:
     ledger = CreditLedger(postgres.engine())
+    dead = _heal_dead_runs(context, ledger)
     runs = ledger.unsettled_finished_runs()
     settled = refunded = 0
     failures: list[str] = []
@@ -105,15 +152,25 @@ def settle_finished_runs_op(context: dg.OpExecutionContext, postgres: PostgresRe
         "runs_failed": len(failures),
         "credits_charged": settled,
         "credits_released": refunded,
+        **{k: v for k, v in dead.items() if k != "dead_run_ids"},
     }
     context.log.info(f"settlement: {summary}")
-    context.add_output_metadata({**summary, "failed_run_ids": ", ".join(failures[:20])})
+    context.add_output_metadata(
+        {
+            **summary,
+            "failed_run_ids": ", ".join(failures[:20]),
+            "dead_run_ids": ", ".join(dead["dead_run_ids"][:20]),
+        }
+    )
     # Failed runs stay open: the next tick retries them, and the balance check reports
     # any that stay unsettled for more than a day.
     return summary
 
 
-@dg.job(description="Close the open credit reservations of finished collection runs.")
+@dg.job(
+    description="Fail collection runs whose worker died and close the open credit "
+    "reservations of finished runs."
+)
 def settle_finished_runs():
     settle_finished_runs_op()
 
