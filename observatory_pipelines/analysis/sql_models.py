@@ -6,6 +6,8 @@ Header lines (leading ``--`` comments)::
     -- depends_on: stg_content           models it reads, by name (a DAG; Dagster lineage)
     -- order_by: period                 the order of its rows when read back
     -- returns: count                    read back only its row count (large models)
+    -- count_column: scope_records       with returns: count, read back sum(column) instead
+                                         (a table folded from records counts its records)
     -- analyze: author_key, platform      columns to ANALYZE after building (default: all)
 
 Other header lines are the description. ``{{ fragment }}`` and ``{{ fragment('a', 'b') }}``
@@ -61,6 +63,7 @@ class SqlModel:
     order_by: tuple[str, ...]
     returns: str  # "rows" or "count"
     analyze: tuple[str, ...]  # empty: every column
+    count_column: str | None  # returns: count reads sum(column) instead of the row count
     body: str  # includes expanded, ':name' placeholders
 
     def psycopg_sql(self) -> str:
@@ -135,6 +138,7 @@ def parse_model(path: Path) -> SqlModel:
         "order_by": (),
         "returns": ("rows",),
         "analyze": (),
+        "count_column": (),
     }
     description = []
     for line in header:
@@ -153,9 +157,13 @@ def parse_model(path: Path) -> SqlModel:
         raise SqlModelError(f"{path.name}: uses undeclared params {sorted(used - declared)}")
     if declared - used:
         raise SqlModelError(f"{path.name}: declares unused params {sorted(declared - used)}")
-    for column in fields["analyze"]:
+    for column in fields["analyze"] + fields["count_column"]:
         if not _IDENT.match(column):
-            raise SqlModelError(f"{path.name}: bad analyze column {column!r}")
+            raise SqlModelError(f"{path.name}: bad column name {column!r}")
+    if len(fields["count_column"]) > 1 or (
+        fields["count_column"] and fields["returns"] != ("count",)
+    ):
+        raise SqlModelError(f"{path.name}: count_column takes one column and needs returns: count")
     for item in fields["order_by"]:
         if not _ORDER.match(item):
             raise SqlModelError(f"{path.name}: bad order_by item {item!r}")
@@ -168,6 +176,7 @@ def parse_model(path: Path) -> SqlModel:
         order_by=fields["order_by"],
         returns=fields["returns"][0],
         analyze=fields["analyze"],
+        count_column=fields["count_column"][0] if fields["count_column"] else None,
         body=body,
     )
 
@@ -272,7 +281,14 @@ def run_models(
                 analyze = sql.SQL("{} ({})").format(analyze, columns)
             cur.execute(analyze)
             log.debug("sql_model_built", model=name, rows=built)
-            if name in wanted and model.returns == "count":
+            if name in wanted and model.returns == "count" and model.count_column:
+                cur.execute(
+                    sql.SQL("SELECT coalesce(sum({}), 0)::bigint AS rows FROM {}").format(
+                        sql.Identifier(model.count_column), table
+                    )
+                )
+                results[name] = [cur.fetchone()]
+            elif name in wanted and model.returns == "count":
                 results[name] = [{"rows": built}]
             elif name in wanted:
                 order = sql.SQL(", ").join(sql.SQL(item) for item in model.order_by)

@@ -6,8 +6,8 @@ SELECT s.author_key,
        max(s.pseudonymized_author_id COLLATE "C") AS pseudonymized_author_id,
        max(s.author_display_name COLLATE "C") AS display_name,
        max(CAST(s.author_id AS text) COLLATE "C")::uuid AS actor_id,
-       count(*)::bigint AS post_count,
+       sum(s.records)::bigint AS post_count,
        sum(s.engagement)::bigint AS total_engagement
 FROM stg_content AS s
-WHERE s.author_key IS NOT NULL
+WHERE s.facet = 'author' AND s.author_key IS NOT NULL
 GROUP BY s.author_key, s.platform

@@ -1,17 +1,18 @@
 -- Actors seen on two or more platforms in scope. Identity: the record's resolved actor
 -- (author_id, else the actor whose platform presence matches the record's platform user id),
 -- else the pseudonym. One row per (actor, platform) with that platform's post count.
--- Records are first folded per distinct author, so the presence join and the keys are
--- computed per author, not per record.
+-- Reads the author facet (records already folded per distinct author), so the presence join
+-- and the keys are computed per author, not per record.
 -- depends_on: stg_content
 -- order_by: actor_key, platform
 WITH authors AS (
     SELECT s.author_id, s.author_platform_id, s.pseudonymized_author_id, s.platform,
            max(s.author_display_name COLLATE "C") AS display_name,
-           count(*)::bigint AS post_count
+           sum(s.records)::bigint AS post_count
     FROM stg_content AS s
-    WHERE s.author_id IS NOT NULL OR s.author_platform_id IS NOT NULL
-       OR s.pseudonymized_author_id IS NOT NULL
+    WHERE s.facet = 'author'
+      AND (s.author_id IS NOT NULL OR s.author_platform_id IS NOT NULL
+           OR s.pseudonymized_author_id IS NOT NULL)
     GROUP BY 1, 2, 3, 4
 ),
 identified AS (

@@ -48,9 +48,9 @@ LEFT JOIN (
     SELECT collection_run_id,
            sum(n)::bigint AS records_in_scope,
            jsonb_object_agg(arena, n) AS records_by_arena
-    FROM (SELECT s.collection_run_id, s.arena, count(*)::bigint AS n
+    FROM (SELECT s.collection_run_id, s.arena, sum(s.records)::bigint AS n
           FROM stg_content AS s
-          WHERE s.collection_run_id IS NOT NULL
+          WHERE s.facet = 'volume' AND s.collection_run_id IS NOT NULL
           GROUP BY 1, 2) AS x
     GROUP BY collection_run_id
 ) AS sc ON sc.collection_run_id = r.id

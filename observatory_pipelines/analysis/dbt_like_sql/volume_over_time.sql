@@ -3,9 +3,10 @@
 -- depends_on: stg_content
 -- order_by: period
 WITH cells AS (
-    SELECT date_trunc(CAST(:granularity AS text), s.published_at, 'UTC') AS period,
-           s.arena, s.platform, count(*)::bigint AS n
+    SELECT date_trunc(CAST(:granularity AS text), s.hour, 'UTC') AS period,
+           s.arena, s.platform, sum(s.records)::bigint AS n
     FROM stg_content AS s
+    WHERE s.facet = 'volume'
     GROUP BY 1, 2, 3
 )
 SELECT t.period, t.count, a.arenas, p.platforms
