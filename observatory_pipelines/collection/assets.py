@@ -13,6 +13,7 @@ from observatory_pipelines.collection.scheduling import (
     live_requests,
     new_design_requests,
 )
+from observatory_pipelines.resources.object_store import ObjectStoreResource
 from observatory_pipelines.resources.postgres import PostgresResource
 
 query_designs_partitions = dg.DynamicPartitionsDefinition(name="query_designs")
@@ -70,7 +71,10 @@ def _metadata(report: RunReport) -> dict[str, dg.MetadataValue]:
     "run, one task per arena, deduplicated into content_records.",
 )
 def collected_content(
-    context: dg.AssetExecutionContext, config: CollectionConfig, postgres: PostgresResource
+    context: dg.AssetExecutionContext,
+    config: CollectionConfig,
+    postgres: PostgresResource,
+    object_store: ObjectStoreResource,
 ) -> dg.MaterializeResult:
     engine = postgres.engine()
     design = load_design(engine, context.partition_key)
@@ -86,6 +90,7 @@ def collected_content(
         date_to,
         mode=config.mode or design.mode,
         dagster_run_id=context.run.run_id,
+        object_store=object_store.outputs(),  # file_import "prefix" objects live there
     )
     metadata = _metadata(report)
     if report.status == "failed":

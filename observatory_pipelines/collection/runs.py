@@ -20,6 +20,7 @@ from sqlalchemy import Engine, text
 from observatory_pipelines import settings
 from observatory_pipelines.collection.credential_pool import CredentialPool
 from observatory_pipelines.collection.plan import DesignSpec, design_actors, load_design
+from observatory_pipelines.collection.sources import with_sources
 from observatory_pipelines.collection.tasks import (
     CollectorFactory,
     TaskFailed,
@@ -28,6 +29,7 @@ from observatory_pipelines.collection.tasks import (
 )
 from observatory_pipelines.costs import credits_for
 from observatory_pipelines.logs import get_logger
+from observatory_pipelines.resources.object_store import ObjectStore
 
 log = get_logger(__name__)
 _SQL = Path(__file__).parent / "sql"
@@ -134,6 +136,7 @@ class RunExecutor:
         pool: CredentialPool | None = None,
         factory: CollectorFactory | None = None,
         batch_size: int | None = None,
+        object_store: ObjectStore | None = None,
     ):
         if ledger is None:
             from observatory_pipelines.credits.ledger import CreditLedger
@@ -143,6 +146,7 @@ class RunExecutor:
         self.ledger = ledger
         self.pool = pool or CredentialPool(engine)
         self.factory = factory or _default_factory
+        self.object_store = object_store  # where file_import's "prefix" is listed
         self.tasks = TaskRunner(
             engine, self.factory, self.pool, batch_size or settings.ingest_batch_size()
         )
@@ -287,6 +291,7 @@ class RunExecutor:
         try:
             if cls is None:
                 raise TaskFailed(f"no collector registered for platform {t['platform']!r}", None)
+            options = with_sources(t["platform"], options, self.object_store)
             spec = TaskSpec(
                 task_id=task_id, run_id=str(run["id"]), query_design_id=design.id or None,
                 platform=t["platform"], arena=t["arena"], tier=arena.tier,

@@ -122,7 +122,9 @@ def test_live_schedule_requests_yesterdays_utc_window(db, postgres):
         assert isinstance(skipped, dg.SkipReason)
 
 
-def test_asset_materialization_reports_per_arena_counts_without_secrets(db, postgres, json_server):
+def test_asset_materialization_reports_per_arena_counts_without_secrets(
+    db, postgres, json_server, object_store_resource
+):
     feed = json_server.feed("asset-news", [[item(1), item(2)], [item(2), item(3, published=None)]])
     social = json_server.feed("asset-social", [[item(10)]])
     user = make_user(db, credits=20)
@@ -147,7 +149,8 @@ def test_asset_materialization_reports_per_arena_counts_without_secrets(db, post
         }
         result = dg.materialize(
             [collected_content], partition_key=design, instance=instance,
-            resources={"postgres": postgres}, run_config=run_config,
+            resources={"postgres": postgres, "object_store": object_store_resource},
+            run_config=run_config,
         )  # fmt: skip
         assert result.success
         (mat,) = result.asset_materializations_for_node("collected_content")
@@ -169,7 +172,9 @@ def test_asset_materialization_reports_per_arena_counts_without_secrets(db, post
         )
 
 
-def test_asset_fails_visibly_when_every_arena_fails(db, postgres, json_server):
+def test_asset_fails_visibly_when_every_arena_fails(
+    db, postgres, json_server, object_store_resource
+):
     broken = json_server.feed("asset-broken", [(503, {"error": "down"})])
     user = make_user(db)
     design = make_design(db, user, {"arenas": {"fake_news": {"base_url": broken}}})
@@ -180,5 +185,5 @@ def test_asset_fails_visibly_when_every_arena_fails(db, postgres, json_server):
                 [collected_content],
                 partition_key=design,
                 instance=instance,
-                resources={"postgres": postgres},
+                resources={"postgres": postgres, "object_store": object_store_resource},
             )
