@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from observatory_pipelines import settings
-from observatory_pipelines.collection.plan import as_bound, batch_window, load_design
+from observatory_pipelines.collection.plan import batch_window, load_design
 from observatory_pipelines.collection.runs import RunReport, start_run
 from observatory_pipelines.collection.scheduling import (
     SensorCursor,
@@ -15,6 +15,7 @@ from observatory_pipelines.collection.scheduling import (
 )
 from observatory_pipelines.resources.object_store import ObjectStoreResource
 from observatory_pipelines.resources.postgres import PostgresResource
+from observatory_pipelines.windows import as_bound
 
 query_designs_partitions = dg.DynamicPartitionsDefinition(name="query_designs")
 

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from observatory_pipelines.arenas.base import ActorRef, SearchTerm
+from observatory_pipelines.windows import as_bound
 
 MODES = ("batch", "live")
 DEFAULT_BATCH_DAYS = 7
@@ -32,19 +33,6 @@ ACTORS_SQL = (_SQL / "design_actors.sql").read_text()
 
 class PlanError(ValueError):
     """The query design's arenas_config cannot be collected as written."""
-
-
-def as_bound(value: Any, *, end: bool) -> datetime:
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
-        except ValueError:
-            raise PlanError(f"not an ISO date or datetime: {value!r}") from None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, date):
-        return datetime.combine(value + timedelta(days=1) if end else value, time.min, tzinfo=UTC)
-    raise PlanError(f"expected a date or datetime, got {value!r}")
 
 
 def arenas_of(config: dict[str, Any]) -> dict[str, dict[str, Any]]:

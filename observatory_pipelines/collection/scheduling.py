@@ -17,14 +17,9 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from observatory_pipelines.collection.plan import (
-    PlanError,
-    as_bound,
-    batch_window,
-    daily_window,
-    mode_of,
-)
+from observatory_pipelines.collection.plan import PlanError, batch_window, daily_window, mode_of
 from observatory_pipelines.logs import get_logger
+from observatory_pipelines.windows import BoundError, as_bound
 
 log = get_logger(__name__)
 _SQL = Path(__file__).parent / "sql"
@@ -117,7 +112,7 @@ def new_design_requests(
             continue
         try:
             mode, date_from, date_to = first_window(dict(config or {}), now)
-        except PlanError as exc:
+        except (PlanError, BoundError) as exc:
             log.warning("sensor.design_skipped", query_design_id=design_id, reason=str(exc))
             continue
         if already_started(engine, [design_id], date_from, date_to):

@@ -9,7 +9,6 @@ raises is logged at WARNING and counts 0: a broken estimator must not block a ru
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -17,25 +16,11 @@ from sqlalchemy import Engine, select
 from observatory_pipelines.arenas.base import CollectionRequest, SearchTerm
 from observatory_pipelines.costs import TIER_DEFAULTS
 from observatory_pipelines.logs import get_logger
+from observatory_pipelines.windows import as_bound
 
 log = get_logger(__name__)
 
 DEFAULT_EXPECTED_RECORDS = 1000
-
-
-def _as_datetime(value: Any, *, end: bool) -> datetime:
-    """A timezone-aware bound; a bare date ``d`` as ``date_to`` means through the end of ``d``."""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"not an ISO date or datetime: {value!r}") from None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, date):
-        day = value + timedelta(days=1) if end else value
-        return datetime.combine(day, time.min, tzinfo=UTC)
-    raise ValueError(f"expected a date or datetime, got {value!r}")
 
 
 def _arenas(config: Any) -> dict[str, dict]:
@@ -100,7 +85,7 @@ def estimate_credits(
         default_tier = default_tier or arenas_config.get("tier")
     if date_from is None or date_to is None:
         raise ValueError("estimate needs date_from and date_to (arguments or arenas_config)")
-    start, end = _as_datetime(date_from, end=False), _as_datetime(date_to, end=True)
+    start, end = as_bound(date_from, end=False), as_bound(date_to, end=True)
     search_terms = [SearchTerm(term=t) for t in (terms or [])]
 
     try:
