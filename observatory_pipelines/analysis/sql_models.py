@@ -46,6 +46,8 @@ _INCLUDE = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*(?:\(([^)]*)\))?\s*\}\}")
 _PARAM = re.compile(r"(?<![:\w\\]):([a-z_][a-z0-9_]*)(?![:\w])")
 _STRING = re.compile(r"'(?:[^']|'')*'")
 
+_PLAIN = frozenset((str, int, float, bool))
+
 log = get_logger(__name__)
 
 
@@ -223,6 +225,8 @@ def required_models(names: Iterable[str], models: dict[str, SqlModel]) -> list[s
 
 
 def jsonable(value: Any) -> Any:
+    if value is None or type(value) in _PLAIN:
+        return value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -261,9 +265,11 @@ def run_models(
     models = models or load_models()
     wanted = list(dict.fromkeys(names))
     results: dict[str, list[dict[str, Any]]] = {}
+    needed = required_models(wanted, models)
+    read_by_sql = {dep for name in needed for dep in models[name].depends_on}
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         _tune_session(cur)
-        for name in required_models(wanted, models):
+        for name in needed:
             model = models[name]
             table = sql.Identifier(name)
             bound = {p: params[p] for p in model.params}
@@ -274,12 +280,14 @@ def run_models(
                 bound,
             )
             built = cur.rowcount
-            # Autovacuum never analyses temp tables; without statistics the joins plan badly.
-            analyze = sql.SQL("ANALYZE {}").format(table)
-            if model.analyze:
-                columns = sql.SQL(", ").join(sql.Identifier(c) for c in model.analyze)
-                analyze = sql.SQL("{} ({})").format(analyze, columns)
-            cur.execute(analyze)
+            # Autovacuum never analyses temp tables; without statistics the joins of the
+            # models reading this one plan badly (a table no model reads needs none).
+            if name in read_by_sql:
+                analyze = sql.SQL("ANALYZE {}").format(table)
+                if model.analyze:
+                    columns = sql.SQL(", ").join(sql.Identifier(c) for c in model.analyze)
+                    analyze = sql.SQL("{} ({})").format(analyze, columns)
+                cur.execute(analyze)
             log.debug("sql_model_built", model=name, rows=built)
             if name in wanted and model.returns == "count" and model.count_column:
                 cur.execute(

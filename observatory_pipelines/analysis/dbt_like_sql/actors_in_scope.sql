@@ -1,6 +1,7 @@
 -- One row per author and platform: posts and engagement (likes + shares + comments, NULL as 0,
 -- views excluded). Records without any author identity are left out.
 -- depends_on: stg_content
+-- analyze: author_key, actor_id
 SELECT s.author_key,
        s.platform,
        max(s.pseudonymized_author_id COLLATE "C") AS pseudonymized_author_id,
