@@ -32,7 +32,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import psycopg
@@ -45,6 +44,7 @@ from observatory_pipelines.backups import catalog  # noqa: E402
 from observatory_pipelines.backups.pgclient import binary, client_target  # noqa: E402
 from observatory_pipelines.db import urls  # noqa: E402
 from observatory_pipelines.db.engine import migrate  # noqa: E402
+from observatory_pipelines.db.scratch import create_database, drop_database, unique_name
 
 RESULT_PATH = ROOT / "bench" / "results" / "backup.json"
 ROWS_SQL = (ROOT / "bench" / "sql" / "backup_rows.sql").read_text()
@@ -59,11 +59,6 @@ def server_url() -> str:
     from observatory_pipelines.db.embedded import EmbeddedPostgres
 
     return EmbeddedPostgres().ensure_running("postgres")
-
-
-def admin(server: str, statement: str) -> None:
-    with psycopg.connect(urls.libpq_url(server), autocommit=True) as conn:
-        conn.execute(statement)
 
 
 def database_bytes(dsn: str) -> int:
@@ -151,12 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     server = server_url()
-    name = args.reuse or f"bench_backup_{uuid.uuid4().hex[:8]}"
+    name = args.reuse or unique_name("bench_backup")
     url = urls.with_database(server, name)
     sink = Path(tempfile.mkdtemp(prefix="bench-backup-"))
     try:
         if not args.reuse:
-            admin(server, f'CREATE DATABASE "{name}"')
+            create_database(server, name)
             migrate(url)
             print(f"filling {name} ...", file=sys.stderr)
             started = time.monotonic()
@@ -202,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(sink, ignore_errors=True)
         if not args.keep and not args.reuse:
-            admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop_database(server, name)
     RESULT_PATH.parent.mkdir(parents=True, exist_ok=True)
     RESULT_PATH.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result))

@@ -31,7 +31,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +44,7 @@ from observatory_pipelines.db.models import (  # noqa: E402
     CreditAllocation,
     User,
 )
+from observatory_pipelines.db.scratch import create_database, drop_database, unique_name
 
 RESULT_PATH = ROOT / "bench" / "results" / "credits.json"
 COST = 1
@@ -57,12 +57,6 @@ def server_url() -> str:
     from observatory_pipelines.db.embedded import EmbeddedPostgres
 
     return EmbeddedPostgres().ensure_running("postgres")
-
-
-def admin(base: str, sql: str) -> None:
-    target = urls.libpq_url(urls.with_database(base, "postgres"))
-    with psycopg.connect(target, autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def make_users(engine, count: int, credits: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
@@ -185,9 +179,8 @@ def main() -> int:
     per_worker = max(1, args.rows // args.workers)
 
     base = server_url()
-    name = f"bench_credits_{uuid.uuid4().hex[:10]}"
-    admin(base, f'CREATE DATABASE "{name}"')
-    url = urls.with_database(base, name)
+    name = unique_name("bench_credits")
+    url = create_database(base, name)
     engine = create_engine(url, pool_size=args.workers + 2, max_overflow=0)
     try:
         migrate(url)
@@ -204,7 +197,7 @@ def main() -> int:
         from observatory_pipelines.db.engine import get_engine
 
         get_engine(url).dispose()  # migrate() may have opened the cached engine
-        admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(base, name)
 
     result = {
         "benchmark": "credits",

@@ -25,7 +25,6 @@ import os
 import resource
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -42,6 +41,7 @@ from observatory_pipelines.collection.enrich import Enricher  # noqa: E402
 from observatory_pipelines.collection.ingest import BulkIngester  # noqa: E402
 from observatory_pipelines.db import urls  # noqa: E402
 from observatory_pipelines.db.engine import get_engine, migrate  # noqa: E402
+from observatory_pipelines.db.scratch import create_database, drop_database, unique_name
 
 RESULT_PATH = ROOT / "bench" / "results" / "ingest.json"
 START = datetime(2026, 2, 1, tzinfo=UTC)
@@ -170,11 +170,8 @@ def main() -> None:
     args = parser.parse_args()
 
     server = server_url()
-    name = f"bench_ingest_{uuid.uuid4().hex[:8]}"
-    admin = urls.libpq_url(urls.with_database(server, "postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = urls.with_database(server, name)
+    name = unique_name("bench_ingest")
+    url = create_database(server, name)
     try:
         migrate(url)
         engine = get_engine(url)
@@ -190,8 +187,7 @@ def main() -> None:
         engine.dispose()
     finally:
         if not args.keep:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop_database(server, name)
 
     tenth = ingest_samples[max(0, len(ingest_samples) // 10 - 1)]
     result = {

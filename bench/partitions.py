@@ -18,16 +18,14 @@ import argparse
 import json
 import platform
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 
-import psycopg
 from sqlalchemy import text
 
-from observatory_pipelines.db import urls
 from observatory_pipelines.db.embedded import EmbeddedPostgres
 from observatory_pipelines.db.engine import get_engine, migrate
+from observatory_pipelines.db.scratch import create_database, drop_database, unique_name
 from observatory_pipelines.partitions.manager import PartitionManager, Policy
 
 TARGET_RATIO = 1.5
@@ -65,11 +63,8 @@ def timed(fn) -> float:
 
 def run(rows: int) -> dict:
     server = EmbeddedPostgres().ensure_running("postgres")
-    name = f"bench_partitions_{uuid.uuid4().hex[:10]}"
-    admin = urls.libpq_url(urls.with_database(server, "postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = urls.with_database(server, name)
+    name = unique_name("bench_partitions")
+    url = create_database(server, name)
     try:
         migrate(url)
         engine = get_engine(url)
@@ -121,8 +116,7 @@ def run(rows: int) -> dict:
         }
     finally:
         get_engine(url).dispose()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(server, name)
 
 
 def main() -> None:

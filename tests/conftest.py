@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import uuid
 
-import psycopg
 import pytest
 from sqlalchemy import text
 
@@ -18,22 +17,8 @@ from observatory_pipelines.db import urls
 from observatory_pipelines.db.embedded import EmbeddedPostgres
 from observatory_pipelines.db.engine import get_engine, migrate
 from observatory_pipelines.db.introspect import application_tables
+from observatory_pipelines.db.scratch import create_database, drop_database, unique_name
 from observatory_pipelines.resources.postgres import PostgresResource
-
-
-def _create_database(base_url: str, name: str) -> str:
-    with psycopg.connect(
-        urls.libpq_url(urls.with_database(base_url, "postgres")), autocommit=True
-    ) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urls.with_database(base_url, name)
-
-
-def _drop_database(base_url: str, name: str) -> None:
-    with psycopg.connect(
-        urls.libpq_url(urls.with_database(base_url, "postgres")), autocommit=True
-    ) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -47,8 +32,8 @@ def server_url() -> str:
 
 @pytest.fixture(scope="session")
 def database_url(server_url: str) -> str:
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    url = _create_database(server_url, name)
+    name = unique_name("test")
+    url = create_database(server_url, name)
     previous = os.environ.get("DATABASE_URL")
     os.environ["DATABASE_URL"] = url
     migrate(url)
@@ -58,7 +43,7 @@ def database_url(server_url: str) -> str:
         os.environ.pop("DATABASE_URL", None)
     else:
         os.environ["DATABASE_URL"] = previous
-    _drop_database(server_url, name)
+    drop_database(server_url, name)
 
 
 @pytest.fixture(scope="session")
@@ -83,11 +68,11 @@ def postgres(db, database_url: str) -> PostgresResource:
 @pytest.fixture()
 def scratch_database(server_url: str):
     """An empty database (unmigrated) for migration and restore tests; dropped afterwards."""
-    name = f"scratch_{uuid.uuid4().hex[:12]}"
-    url = _create_database(server_url, name)
+    name = unique_name("scratch")
+    url = create_database(server_url, name)
     yield url
     get_engine(url).dispose()
-    _drop_database(server_url, name)
+    drop_database(server_url, name)
 
 
 # --- object storage (issue 4): a real S3 server, and the resource on each backend ---

@@ -8,11 +8,9 @@ snapshot, so they must be equal), and always drops the scratch database.
 from __future__ import annotations
 
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import psycopg
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
@@ -20,6 +18,7 @@ from observatory_pipelines.backups import catalog
 from observatory_pipelines.backups.restore import RestoreFailed, restore
 from observatory_pipelines.db import introspect, urls
 from observatory_pipelines.db.engine import resolve_database_url
+from observatory_pipelines.db.scratch import create_database, drop_database, unique_name
 from observatory_pipelines.logs import get_logger
 from observatory_pipelines.resources.object_store import ObjectStore
 
@@ -58,10 +57,9 @@ def run_drill(store: ObjectStore, database_url: str | None = None) -> DrillResul
     if manifest is None:
         return DrillResult(newest.key, False, f"{newest.key} has no manifest to compare with")
     server = resolve_database_url(database_url)
-    scratch = f"restore_drill_{datetime.now(UTC):%Y%m%d%H%M%S}_{uuid.uuid4().hex[:6]}"
-    scratch_url = urls.with_database(server, scratch)
+    scratch = unique_name(f"restore_drill_{datetime.now(UTC):%Y%m%d%H%M%S}")
     log.info("restore_drill_started", key=newest.key, scratch_database=scratch)
-    _admin(server, f'CREATE DATABASE "{scratch}"')
+    scratch_url = create_database(server, scratch)
     try:
         restore(store, newest.key, scratch_url)
         engine = create_engine(urls.sqlalchemy_url(scratch_url), poolclass=NullPool)
@@ -88,7 +86,7 @@ def run_drill(store: ObjectStore, database_url: str | None = None) -> DrillResul
         )
     finally:
         try:
-            _admin(server, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+            drop_database(server, scratch)
         except Exception as exc:
             log.warning("restore_drill_cleanup_failed", scratch_database=scratch, reason=str(exc))
     result.duration_seconds = round(time.monotonic() - started, 3)
@@ -102,9 +100,3 @@ def run_drill(store: ObjectStore, database_url: str | None = None) -> DrillResul
         duration_seconds=result.duration_seconds,
     )
     return result
-
-
-def _admin(server_url: str, statement: str) -> None:
-    maintenance = urls.libpq_url(urls.with_database(server_url, "postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(statement)
