@@ -16,11 +16,15 @@ from collections.abc import Iterator
 
 from observatory_pipelines.db import urls
 from observatory_pipelines.db.embedded import bin_path
+from observatory_pipelines.logs import get_logger
+
+log = get_logger(__name__)
 
 READ_SIZE = 1 << 20
 # Compressed chunks handed to the object store: large enough to keep per-call
 # overhead low, small enough to keep memory flat.
 OUT_CHUNK = 4 << 20
+PROGRESS_EVERY = 64 << 20  # compressed bytes between progress events
 
 
 class ClientFailed(RuntimeError):
@@ -134,7 +138,10 @@ class PgDumpStream:
         chunk = bytes(pending)
         pending.clear()
         self.sha256.update(chunk)
-        self.size += len(chunk)
+        before, self.size = self.size, self.size + len(chunk)
+        if before // PROGRESS_EVERY != self.size // PROGRESS_EVERY:
+            # Long dumps show progress in the run log, not only a start and an end.
+            log.info("backup_progress", dumped_bytes=self.raw_size, compressed_bytes=self.size)
         return chunk
 
     def close(self) -> None:

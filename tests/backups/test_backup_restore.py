@@ -210,3 +210,16 @@ def test_a_forced_restore_that_fails_leaves_the_old_content(scratch_database, st
         restore(store, key, scratch_database, force=True)
 
     assert target_contents(scratch_database) == {"leftovers": 3}
+
+
+def test_long_dumps_report_progress_in_the_log(seeded, database_url, store, monkeypatch, capfd):
+    from observatory_pipelines.backups import pgclient
+
+    monkeypatch.setattr(pgclient, "PROGRESS_EVERY", 1)  # every emitted chunk counts as progress
+    monkeypatch.setattr(pgclient, "OUT_CHUNK", 1)
+    run_backup(store, database_url, prune_after=False)
+    events = [json.loads(line) for line in capfd.readouterr().err.splitlines() if '"event"' in line]
+    progress = [e for e in events if e["event"] == "backup_progress"]
+    assert progress and progress[-1]["compressed_bytes"] > 0
+    sizes = [e["compressed_bytes"] for e in progress]
+    assert sizes == sorted(sizes)
