@@ -33,10 +33,9 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+# The export workers import only what an export needs (networkx etc. are loaded by suite()).
 from observatory_pipelines.analysis.exports import export_records, export_sql  # noqa: E402
-from observatory_pipelines.analysis.network import NETWORK_MODELS, build_network  # noqa: E402
 from observatory_pipelines.analysis.scope import AnalysisScope, check_scope  # noqa: E402
-from observatory_pipelines.analysis.sql_models import load_models, run_models  # noqa: E402
 from observatory_pipelines.db import urls  # noqa: E402
 
 TERMS = [
@@ -143,6 +142,9 @@ def drop_database(server: str, url: str) -> None:
 
 
 def suite(conn, design: str) -> dict:
+    from observatory_pipelines.analysis.network import NETWORK_MODELS, build_network
+    from observatory_pipelines.analysis.sql_models import load_models, run_models
+
     params = check_scope(conn, AnalysisScope(design, granularity="day"))
     results = run_models(conn, params, [n for n in load_models() if n != "stg_content"])
     graphs = {name: build_network(name, results[model]) for name, model in NETWORK_MODELS.items()}

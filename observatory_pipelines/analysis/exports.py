@@ -8,7 +8,7 @@ must finish a zip file on disk, so that one is uploaded from a temporary file.
 - CSV: UTF-8 with BOM (Excel reads æøå), CRLF, RFC 4180 quoting, lists joined " | ". The
   lines are built by Postgres and streamed with COPY (FORMAT text); its backslash escapes
   are undone with ``codecs.escape_decode``, so embedded newlines stay LF inside quotes.
-- NDJSON: one ``json_build_object`` per line; COPY in CSV mode with control characters as
+- NDJSON: one ``row_to_json`` per line; COPY in CSV mode with control characters as
   quote and delimiter, which JSON text never contains, so the lines pass through untouched.
 - Parquet: COPY (FORMAT csv) parsed by Arrow's streaming CSV reader with explicit types:
   int64 counts, float64 engagement, timestamp[us, UTC], list<string> terms.
@@ -223,8 +223,10 @@ def _typed_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
 
 
 def parquet_chunks(
-    conn, params: dict[str, Any], counter: _Counter, batch_rows: int = 25_000
+    conn, params: dict[str, Any], counter: _Counter, batch_rows: int = 10_000
 ) -> Iterator[bytes]:
+    # Row groups of batch_rows: the writer buffers a whole group (memory grows ~1.5 KB per
+    # buffered row), so 10,000 rows keep the peak flat while groups stay a few MB.
     sink = _Sink()
     writer = pq.ParquetWriter(sink, PARQUET_SCHEMA, compression="snappy")
     stream = _copy_stream(conn, export_sql("export_parquet"), params, "(FORMAT csv)")
@@ -238,8 +240,10 @@ def parquet_chunks(
         }
         reader = pacsv.open_csv(
             _IterReader(_prepend(first, stream)),
+            # One thread: parallel read-ahead of several blocks was most of the peak memory,
+            # and the parse is not the bottleneck (the COPY stream is).
             read_options=pacsv.ReadOptions(
-                column_names=[name for name, _ in COLUMNS], block_size=1 << 20
+                column_names=[name for name, _ in COLUMNS], block_size=1 << 20, use_threads=False
             ),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
