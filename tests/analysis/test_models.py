@@ -54,6 +54,15 @@ def test_loader_rejects_undeclared_and_unused_params(tmp_path):
         parse_model(unused)
 
 
+def test_count_column_needs_returns_count_and_sums_the_column(conn, tmp_path):
+    bad = _write(tmp_path, "m", "-- count_column: n\nSELECT 1 AS n")
+    with pytest.raises(SqlModelError, match="count_column takes one column and needs returns"):
+        parse_model(bad)
+    _write(tmp_path, "m", "-- returns: count\n-- count_column: n\nSELECT 2 AS n UNION ALL SELECT 5")
+    models = load_models.__wrapped__(tmp_path)
+    assert run_models(conn, {}, ["m"], models) == {"m": [{"rows": 7}]}
+
+
 def test_loader_rejects_unknown_dependencies_and_cycles(tmp_path):
     _write(tmp_path, "a", "-- depends_on: b\nSELECT 1")
     _write(tmp_path, "b", "-- depends_on: a\nSELECT 1")
