@@ -177,7 +177,7 @@ def worker(args) -> None:
         result = export_records(conn, params, args.worker, store, f"exports/bench/x.{args.worker}")
         seconds = time.perf_counter() - started
     store.remove(result.key)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _status_mb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         json.dumps(
             {
@@ -192,11 +192,17 @@ def worker(args) -> None:
     )
 
 
-def _rss_now_mb() -> float:
+def _status_mb(field: str) -> float:
+    """VmRSS / VmHWM of this process. VmHWM rather than ru_maxrss for the peak: ru_maxrss
+    survives exec, so it would report the parent's RSS at fork time as the worker's floor."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def _rss_now_mb() -> float:
+    return _status_mb("VmRSS")
 
 
 def run_worker(fmt: str, url: str, design: str, store_dir: str) -> dict:
