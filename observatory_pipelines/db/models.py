@@ -252,7 +252,7 @@ class CollectionTask(Base):
     arena: Mapped[str] = mapped_column(String(50), nullable=False)
     platform: Mapped[str] = mapped_column(String(50), nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="pending")
-    # The original's celery_task_id: here the Dagster run id and step key.
+    # The original's celery_task_id: here the id of the Dagster run that collected this task.
     dagster_run_id: Mapped[str | None] = mapped_column(String(255))
     credential_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("api_credentials.id", ondelete="SET NULL")
