@@ -8,8 +8,9 @@ must finish a zip file on disk, so that one is uploaded from a temporary file.
 - CSV: UTF-8 with BOM (Excel reads æøå), CRLF, RFC 4180 quoting, lists joined " | ". The
   lines are built by Postgres and streamed with COPY (FORMAT text); its backslash escapes
   are undone with ``codecs.escape_decode``, so embedded newlines stay LF inside quotes.
-- NDJSON: one ``row_to_json`` per line; COPY in CSV mode with control characters as
-  quote and delimiter, which JSON text never contains, so the lines pass through untouched.
+- NDJSON: COPY (FORMAT text) parsed by Arrow's CSV reader into string batches; Arrow
+  kernels turn each batch into JSON lines (``ndjson_lines.py``), byte-identical to
+  ``row_to_json``, which cost ~5 s per 1M records in Postgres.
 - Parquet: COPY (FORMAT csv) parsed by Arrow's streaming CSV reader with explicit types:
   int64 counts, float64 engagement, timestamp[us, UTC], list<string> terms.
 """
@@ -32,6 +33,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from psycopg import sql
 
+from observatory_pipelines.analysis.ndjson_lines import json_lines, open_text_copy
 from observatory_pipelines.analysis.scope import AnalysisScope, check_scope
 from observatory_pipelines.analysis.sql_models import expand_includes, split_header, to_psycopg
 from observatory_pipelines.logs import get_logger
@@ -63,6 +65,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("search_terms_matched", "Search terms matched"),
     ("content_hash", "Content hash"),
 )
+_NAMES = tuple(name for name, _ in COLUMNS)
 _INT_COLUMNS = ("views", "likes", "shares", "comments")
 
 PARQUET_SCHEMA = pa.schema(
@@ -156,10 +159,18 @@ def csv_chunks(conn, params: dict[str, Any], counter: _Counter) -> Iterator[byte
 
 
 def ndjson_chunks(conn, params: dict[str, Any], counter: _Counter) -> Iterator[bytes]:
-    options = "(FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')"
-    for chunk in _copy_stream(conn, export_sql("export_ndjson"), params, options):
-        counter.rows += chunk.count(b"\n")
-        yield chunk
+    stream = _copy_stream(conn, export_sql("export_ndjson"), params, "(FORMAT text)")
+    first = next(stream, None)
+    if first is None:
+        return
+    for batch in open_text_copy(_IterReader(_prepend(first, stream)), _NAMES):
+        counter.rows += batch.num_rows
+        yield json_lines(
+            batch,
+            numbers=(*_INT_COLUMNS, "engagement_score"),
+            timestamps=("published_at",),
+            term_lists=("search_terms_matched",),
+        )
 
 
 class _IterReader(io.RawIOBase):
@@ -367,6 +378,8 @@ def export_records(
     sheets = 0
     with conn.transaction():
         conn.execute("SET LOCAL TIME ZONE 'UTC'")
+        # Timestamps as text (CSV, NDJSON) are parsed in the ISO style.
+        conn.execute("SET LOCAL DateStyle TO 'ISO, YMD'")
         if fmt == "xlsx":
             with tempfile.TemporaryDirectory(prefix="xlsx-export-") as tmp:
                 path = Path(tmp) / "export.xlsx"

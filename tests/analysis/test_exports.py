@@ -12,8 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from observatory_pipelines.analysis.exports import COLUMNS, ExportError, export_content
-from observatory_pipelines.analysis.scope import AnalysisScope
+from observatory_pipelines.analysis.exports import COLUMNS, ExportError, export_content, export_sql
+from observatory_pipelines.analysis.scope import AnalysisScope, check_scope
 
 LABELS = [label for _, label in COLUMNS]
 
@@ -78,6 +78,60 @@ def test_ndjson_one_object_per_line(conn, corpus, store):
     assert objects[0]["search_terms_matched"] == ["klima", "energi"]
     assert objects[0]["published_at"] == "2026-02-03T10:00:00+00:00"
     assert objects[0]["views"] is None and objects[0]["likes"] == 10
+
+
+# Values COPY's text format escapes the JSON way (Arrow kernels only) ...
+_ARROW_ONLY = {
+    "p1": ("text_content", "C:\\temp\\new \\\\ tab\there\r\nend\\ \\N"),
+    "p2": ("title", "\\N"),
+    "p4": ("search_terms_matched", ['a"b', "c\\d", "æ/ø"]),
+    "p5": ("search_terms_matched", []),
+    "p6": ("search_terms_matched", [""]),
+    "p7": ("search_terms_matched", None),
+    "p8": ("engagement_score", float("nan")),
+    "p9": ("engagement_score", float("-inf")),
+}
+# ... and values it does not (vertical tab, raw control characters, NULL list elements).
+_PYTHON_PATH = {
+    "p1": ("text_content", 'vt\x0b, ctl\x01, slash-v \\v, \\N, "q" / ø'),
+    "p4": ("search_terms_matched", ['a"b', "c\\d", None, "x\x01y"]),
+    "p5": ("search_terms_matched", []),
+    "p6": ("search_terms_matched", [""]),
+    "p7": ("title", "tab\there \x02"),
+}
+
+
+@pytest.mark.parametrize("awkward", [_ARROW_ONLY, _PYTHON_PATH], ids=["arrow", "python"])
+def test_ndjson_matches_row_to_json_on_awkward_values(conn, corpus, store, awkward):
+    # The lines are built from COPY's text format; Postgres's own JSON is the oracle.
+    for platform_id, (column, value) in awkward.items():
+        conn.execute(
+            f"UPDATE content_records SET {column} = %s WHERE platform_id = %s",
+            [value, platform_id],
+        )
+    conn.execute(
+        "UPDATE content_records SET engagement_score = 1e-7, "
+        "published_at = published_at + interval '0.25 second' WHERE platform_id = 'p3'"
+    )
+    conn.commit()
+    _, data = _export(conn, corpus.design, "ndjson", store)
+    params = check_scope(conn, AnalysisScope(corpus.design))
+    with conn.transaction():
+        conn.execute("SET LOCAL TIME ZONE 'UTC'")
+        expected = [
+            row[0] + "\n"
+            for row in conn.execute(
+                "SELECT CAST(row_to_json(r) AS text) FROM (" + export_sql("export_rows") + ") r",
+                params,
+            )
+        ]
+    assert data.decode("utf-8") == "".join(expected)
+    objects = [json.loads(line) for line in data.decode("utf-8").splitlines()]
+    assert objects[2]["published_at"].endswith(":00.25+00:00")
+    assert objects[2]["engagement_score"] == 1e-7
+    terms = {o["content_hash"][-1]: o["search_terms_matched"] for o in objects}
+    assert [terms["4"], terms["5"], terms["6"]] == [awkward["p4"][1], [], [""]]
+    assert objects[0]["text_content"] == awkward["p1"][1]
 
 
 def test_parquet_is_typed(conn, corpus, store):

@@ -1,5 +1,12 @@
--- One JSON object per record (keys in export column order, ISO timestamps in UTC, lists as
--- arrays), streamed as-is by COPY. row_to_json over the export row is ~15 % cheaper than
--- json_build_object with 19 arguments (one type lookup per column instead of per argument).
-SELECT CAST(row_to_json(r) AS text) AS line
+-- Export columns for the NDJSON writer (ndjson_lines.py), streamed with COPY (FORMAT text):
+-- Arrow adds the JSON punctuation. Term lists: chr(31) before every element (so '' is an
+-- empty list and chr(31) a list of one empty string), NULL elements as chr(30).
+SELECT r.query_design, r.platform, r.arena, r.content_type, r.title, r.text_content, r.url,
+       r.author_display_name, r.pseudonymized_author_id, r.published_at,
+       r.views, r.likes, r.shares, r.comments, r.engagement_score, r.language,
+       r.collection_tier,
+       CASE WHEN cardinality(r.search_terms_matched) > 0
+            THEN chr(31) || array_to_string(r.search_terms_matched, chr(31), chr(30))
+            WHEN r.search_terms_matched IS NOT NULL THEN '' END AS search_terms_matched,
+       r.content_hash
 FROM ({{ export_rows }}) AS r
