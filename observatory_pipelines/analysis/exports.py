@@ -11,7 +11,8 @@ must finish a zip file on disk, so that one is uploaded from a temporary file.
 - NDJSON: COPY (FORMAT text) parsed by Arrow's CSV reader into string batches; Arrow
   kernels turn each batch into JSON lines (``ndjson_lines.py``), byte-identical to
   ``row_to_json``, which cost ~5 s per 1M records in Postgres.
-- Parquet: COPY (FORMAT csv) parsed by Arrow's streaming CSV reader with explicit types:
+- Parquet: COPY (FORMAT csv) parsed by Arrow's CSV reader (``arrow_csv.py``: pieces of whole
+  rows, so a record larger than a read block parses too) with explicit types:
   int64 counts, float64 engagement, timestamp[us, UTC], list<string> terms.
 """
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 import codecs
 import io
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from functools import lru_cache
@@ -33,7 +34,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from psycopg import sql
 
-from observatory_pipelines.analysis.ndjson_lines import json_lines, open_text_copy
+from observatory_pipelines.analysis.arrow_csv import read_ahead, read_batches, text_copy_batches
+from observatory_pipelines.analysis.ndjson_lines import json_lines
 from observatory_pipelines.analysis.scope import AnalysisScope, check_scope
 from observatory_pipelines.analysis.sql_models import expand_includes, split_header, to_psycopg
 from observatory_pipelines.logs import get_logger
@@ -160,10 +162,7 @@ def csv_chunks(conn, params: dict[str, Any], counter: _Counter) -> Iterator[byte
 
 def ndjson_chunks(conn, params: dict[str, Any], counter: _Counter) -> Iterator[bytes]:
     stream = _copy_stream(conn, export_sql("export_ndjson"), params, "(FORMAT text)")
-    first = next(stream, None)
-    if first is None:
-        return
-    for batch in open_text_copy(_IterReader(_prepend(first, stream)), _NAMES):
+    for batch in text_copy_batches(read_ahead(stream), _NAMES):
         counter.rows += batch.num_rows
         yield json_lines(
             batch,
@@ -171,28 +170,6 @@ def ndjson_chunks(conn, params: dict[str, Any], counter: _Counter) -> Iterator[b
             timestamps=("published_at",),
             term_lists=("search_terms_matched",),
         )
-
-
-class _IterReader(io.RawIOBase):
-    """A readable file over an iterator of byte chunks (for Arrow's streaming CSV reader)."""
-
-    def __init__(self, chunks: Iterable[bytes]):
-        self._chunks = iter(chunks)
-        self._buffer = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, target) -> int:
-        while not self._buffer:
-            try:
-                self._buffer = next(self._chunks)
-            except StopIteration:
-                return 0
-        size = min(len(target), len(self._buffer))
-        target[:size] = self._buffer[:size]
-        self._buffer = self._buffer[size:]
-        return size
 
 
 class _Sink(io.RawIOBase):
@@ -241,49 +218,41 @@ def parquet_chunks(
     sink = _Sink()
     writer = pq.ParquetWriter(sink, PARQUET_SCHEMA, compression="snappy")
     stream = _copy_stream(conn, export_sql("export_parquet"), params, "(FORMAT csv)")
-    first = next(stream, None)
-    if first is not None:
-        raw_types = {name: PARQUET_SCHEMA.field(name).type for name in _INT_COLUMNS}
-        raw_types |= {
-            "published_at": pa.int64(),
-            "engagement_score": pa.float64(),
-            "search_terms_matched": pa.string(),
-        }
-        reader = pacsv.open_csv(
-            _IterReader(_prepend(first, stream)),
-            # One thread: parallel read-ahead of several blocks was most of the peak memory,
-            # and the parse is not the bottleneck (the COPY stream is).
-            read_options=pacsv.ReadOptions(
-                column_names=[name for name, _ in COLUMNS], block_size=1 << 20, use_threads=False
-            ),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: raw_types.get(name, pa.string()) for name, _ in COLUMNS},
-                null_values=[""],
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-        pending: list[pa.RecordBatch] = []
-        pending_rows = 0
-        for batch in reader:
-            pending.append(_typed_batch(batch))
-            pending_rows += batch.num_rows
-            if pending_rows >= batch_rows:
-                writer.write_table(pa.Table.from_batches(pending), row_group_size=pending_rows)
-                counter.rows += pending_rows
-                pending, pending_rows = [], 0
-                yield sink.drain()
-        if pending:
+    raw_types = {name: PARQUET_SCHEMA.field(name).type for name in _INT_COLUMNS}
+    raw_types |= {
+        "published_at": pa.int64(),
+        "engagement_score": pa.float64(),
+        "search_terms_matched": pa.string(),
+    }
+    # One piece of whole rows at a time, single-threaded: parallel read-ahead of several
+    # blocks was most of the peak memory, and the parse is not the bottleneck (COPY is).
+    reader = read_batches(
+        stream,
+        _NAMES,
+        quoted=True,
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: raw_types.get(name, pa.string()) for name, _ in COLUMNS},
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+    for batch in reader:
+        pending.append(_typed_batch(batch))
+        pending_rows += batch.num_rows
+        if pending_rows >= batch_rows:
             writer.write_table(pa.Table.from_batches(pending), row_group_size=pending_rows)
             counter.rows += pending_rows
+            pending, pending_rows = [], 0
+            yield sink.drain()
+    if pending:
+        writer.write_table(pa.Table.from_batches(pending), row_group_size=pending_rows)
+        counter.rows += pending_rows
     writer.close()
     yield sink.drain()
-
-
-def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    yield first
-    yield from rest
 
 
 def _xlsx_value(name: str, value: Any) -> Any:

@@ -20,38 +20,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 TERM_SEP = "\x1f"
 NULL_ELEMENT = "\x1e"
 _UNESCAPE = {"\\": "\\", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _NON_JSON_NUMBERS = ["NaN", "Infinity", "-Infinity"]
-
-
-def open_text_copy(stream, names: Sequence[str]) -> pacsv.CSVStreamingReader:
-    """Arrow's CSV reader over a COPY (FORMAT text) byte stream: every column a string."""
-    return pacsv.open_csv(
-        stream,
-        read_options=pacsv.ReadOptions(
-            column_names=list(names), block_size=1 << 20, use_threads=False
-        ),
-        # Text format never quotes; tabs and newlines inside values are escaped.
-        parse_options=pacsv.ParseOptions(
-            delimiter="\t", quote_char=False, escape_char=False, double_quote=False
-        ),
-        convert_options=pacsv.ConvertOptions(
-            column_types={name: pa.string() for name in names},
-            null_values=["\\N"],
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=False,
-        ),
-    )
 
 
 def _value_bytes(column: pa.Array) -> np.ndarray:
@@ -80,7 +59,10 @@ def _needs_python(column: pa.Array, allowed: Iterable[int] = ()) -> bool:
     control = data < 32
     for byte in allowed:
         control &= data != byte
-    return bool(control.any()) or data.tobytes().find(b"\\v") >= 0
+    if control.any():
+        return True
+    # Backslashes are rare: search for the two-byte escape only when there is one.
+    return bool((data == ord("\\")).any()) and data.tobytes().find(b"\\v") >= 0
 
 
 def _escaped(column: pa.Array) -> pa.Array:

@@ -208,3 +208,33 @@ def test_export_to_s3(conn, corpus, s3_object_store_resource):
     result, data = _export(conn, corpus.design, "parquet", store)
     assert pq.read_table(io.BytesIO(data)).num_rows == 9 == result.rows
     assert store.stat("exports/u/test.parquet").size == len(data)
+
+
+def test_ndjson_and_parquet_records_larger_than_a_read_block(conn, corpus, store):
+    big = 'æøå "citat" \\ ' * 200_000  # ~3.2 MB, larger than the 1 MB CSV read blocks
+    conn.execute("UPDATE content_records SET text_content = %s WHERE platform_id = 'p2'", [big])
+    conn.commit()
+    result, data = _export(conn, corpus.design, "ndjson", store)
+    objects = [json.loads(line) for line in data.decode("utf-8").splitlines()]
+    assert result.rows == len(objects) == 9 and objects[1]["text_content"] == big
+    result, data = _export(conn, corpus.design, "parquet", store)
+    assert pq.read_table(io.BytesIO(data)).column("text_content")[1].as_py() == big
+
+
+class _FailingStore:
+    """Takes the first chunk of an upload, then fails like a lost connection would."""
+
+    def put(self, key, chunks, **kwargs):
+        next(iter(chunks))
+        raise ConnectionError("upload failed")
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "parquet", "csv"])
+def test_failed_upload_leaves_the_connection_usable(conn, corpus, store, fmt):
+    big = "x" * 3_000_000  # several COPY chunks, so the stream is cut off mid-way
+    conn.execute("UPDATE content_records SET text_content = %s WHERE platform_id = 'p2'", [big])
+    conn.commit()
+    with pytest.raises(ConnectionError, match="upload failed"):
+        export_content(conn, AnalysisScope(corpus.design), fmt, _FailingStore(), "exports/u/x")
+    result, _ = _export(conn, corpus.design, fmt, store)
+    assert result.rows == 9
