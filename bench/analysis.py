@@ -4,7 +4,8 @@
 
 A fresh database on the embedded server is migrated and filled with N records of one
 query design (5 platforms, 3 months, 20,000 authors, 20 terms, ~250 chars of Danish
-text each). Measured in the same process, warm cache, best of --repeat runs:
+text each). Measured in the same process, warm cache, --repeat runs each (median and best reported;
+the targets are judged on the medians; exports --export-repeat runs each, XLSX once):
 
 - suite: every SQL model (descriptive + network) plus building the four networks with
   metrics, vs one sequential scan ``SELECT count(*), sum(length(text_content))``;
@@ -21,6 +22,7 @@ import argparse
 import json
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -76,13 +78,22 @@ CROSS JOIN LATERAL (SELECT CAST(s.b AS integer) AS g) AS x
 """
 
 
-def _best(fn, repeat: int) -> tuple[float, object]:
-    best, value = float("inf"), None
+def _timed(fn, repeat: int) -> tuple[list[float], object]:
+    """Seconds of each of ``repeat`` runs of ``fn`` and its last value."""
+    seconds, value = [], None
     for _ in range(repeat):
         started = time.perf_counter()
         value = fn()
-        best = min(best, time.perf_counter() - started)
-    return best, value
+        seconds.append(time.perf_counter() - started)
+    return seconds, value
+
+
+def _stats(seconds: list[float]) -> dict:
+    return {
+        "median": round(statistics.median(seconds), 3),
+        "best": round(min(seconds), 3),
+        "runs": [round(s, 3) for s in seconds],
+    }
 
 
 def setup_database(rows: int) -> tuple[str, str, str]:
@@ -229,7 +240,8 @@ def run_worker(fmt: str, url: str, design: str, store_dir: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--export-repeat", type=int, default=3)
     parser.add_argument("--formats", default="csv,ndjson,parquet,xlsx")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -253,21 +265,37 @@ def main() -> None:
         with psycopg.connect(urls.libpq_url(url)) as conn:
             scan_sql = "SELECT count(*), sum(length(text_content)) FROM content_records"
             conn.execute(scan_sql).fetchone()  # warm the cache
-            scan, _ = _best(lambda: conn.execute(scan_sql).fetchone(), args.repeat)
-            suite_seconds, metrics = _best(lambda: suite(conn, design), args.repeat)
-            copy_seconds, copy_bytes = _best(lambda: copy_baseline(conn, design), args.repeat)
+            scans, suites, copies = [], [], []
+            for _ in range(args.repeat):  # interleaved, so load changes hit all three alike
+                scans += _timed(lambda: conn.execute(scan_sql).fetchone(), 1)[0]
+                seconds, metrics = _timed(lambda: suite(conn, design), 1)
+                suites += seconds
+                copies += _timed(lambda: copy_baseline(conn, design), 1)[0]
+            copy_bytes = copy_baseline(conn, design)
+        scan, suite_seconds, copy_seconds = (statistics.median(x) for x in (scans, suites, copies))
         result.update(
             scan_seconds=round(scan, 3),
+            scan=_stats(scans),
             suite_seconds=round(suite_seconds, 3),
+            suite=_stats(suites),
             suite_vs_scan=round(suite_seconds / scan, 2),
+            suite_vs_scan_each_run=[round(a / b, 2) for a, b in zip(suites, scans, strict=True)],
             network_metrics=metrics,
             copy_seconds=round(copy_seconds, 3),
+            copy=_stats(copies),
             copy_bytes=copy_bytes,
             exports={},
         )
         with tempfile.TemporaryDirectory(prefix="bench-analysis-") as store_dir:
             for fmt in [f for f in args.formats.split(",") if f]:
-                measured = run_worker(fmt, url, design, store_dir)
+                runs = [
+                    run_worker(fmt, url, design, store_dir)
+                    for _ in range(1 if fmt == "xlsx" else args.export_repeat)
+                ]
+                measured = dict(runs[0])
+                measured["seconds"] = round(statistics.median(r["seconds"] for r in runs), 3)
+                measured["runs"] = [r["seconds"] for r in runs]
+                measured["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
                 measured["vs_copy"] = round(measured["seconds"] / copy_seconds, 2)
                 result["exports"][fmt] = measured
                 print(json.dumps({fmt: measured}), file=sys.stderr)
