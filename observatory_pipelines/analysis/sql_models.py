@@ -38,7 +38,8 @@ from psycopg.rows import dict_row
 from observatory_pipelines import settings
 from observatory_pipelines.logs import get_logger
 
-MODEL_DIR = Path(__file__).with_name("dbt_like_sql")
+# At the project root beside migrations/, where analysts find and edit them.
+MODEL_DIR = settings.project_root() / "dbt_like_sql"
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 _ORDER = re.compile(r"^[a-z_][a-z0-9_]*( (ASC|DESC))?( NULLS (FIRST|LAST))?$", re.IGNORECASE)
 _INCLUDE = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*(?:\(([^)]*)\))?\s*\}\}")
