@@ -43,6 +43,7 @@ from observatory_pipelines.logs import get_logger
 SQL_DIR = Path(__file__).with_name("sql")
 BOM = "\ufeff".encode()
 XLSX_MAX_DATA_ROWS = 1_048_575  # 1,048,576 rows per sheet, one of them the header
+PROGRESS_ROWS = 100_000  # rows between export_progress events
 CHUNK_BYTES = 1 << 20
 
 # (column, readable label), in export order.
@@ -137,7 +138,21 @@ def _copy_stream(conn, query: str, params: dict[str, Any], options: str) -> Iter
 
 
 class _Counter:
-    rows = 0
+    """Rows written so far; long exports report progress in the run log as rows pass."""
+
+    def __init__(self, fmt: str):
+        self.fmt = fmt
+        self._rows = 0
+
+    @property
+    def rows(self) -> int:
+        return self._rows
+
+    @rows.setter
+    def rows(self, value: int) -> None:
+        if value // PROGRESS_ROWS != self._rows // PROGRESS_ROWS:
+            log.info("export_progress", format=self.fmt, rows=value)
+        self._rows = value
 
 
 def _csv_header() -> bytes:
@@ -269,11 +284,13 @@ def write_xlsx(
     conn,
     params: dict[str, Any],
     path: Path,
+    counter: _Counter,
     *,
     max_rows_per_sheet: int = XLSX_MAX_DATA_ROWS,
     batch_rows: int = 10_000,
-) -> tuple[int, int]:
-    """Write the workbook to ``path``; returns (rows, sheets). Sheets: Content, Content_2, ..."""
+) -> int:
+    """Write the workbook to ``path``, counting rows; returns the number of sheets
+    (Content, Content_2, ...)."""
     import xlsxwriter
 
     if not 1 <= max_rows_per_sheet <= XLSX_MAX_DATA_ROWS:
@@ -301,7 +318,6 @@ def write_xlsx(
         sheet.set_column(time_col, time_col, 20)
         return sheet
 
-    rows = 0
     sheets = 1
     sheet = new_sheet(sheets)
     row_in_sheet = 0
@@ -319,9 +335,9 @@ def write_xlsx(
                 sheet.write_row(row_in_sheet, 0, values)
                 if values[time_col] is not None:
                     sheet.write_datetime(row_in_sheet, time_col, values[time_col], when)
-                rows += 1
+            counter.rows += len(batch)
     workbook.close()
-    return rows, sheets
+    return sheets
 
 
 def export_records(
@@ -343,7 +359,7 @@ def export_records(
         raise ExportError(f"format must be one of {', '.join(FORMATS)}, got {str(fmt)[:40]!r}")
     content_type = CONTENT_TYPES[fmt]
     meta = {"format": fmt, **(metadata or {})}
-    counter = _Counter()
+    counter = _Counter(fmt)
     sheets = 0
     with conn.transaction():
         conn.execute("SET LOCAL TIME ZONE 'UTC'")
@@ -352,8 +368,8 @@ def export_records(
         if fmt == "xlsx":
             with tempfile.TemporaryDirectory(prefix="xlsx-export-") as tmp:
                 path = Path(tmp) / "export.xlsx"
-                counter.rows, sheets = write_xlsx(
-                    conn, params, path, max_rows_per_sheet=max_rows_per_sheet
+                sheets = write_xlsx(
+                    conn, params, path, counter, max_rows_per_sheet=max_rows_per_sheet
                 )
                 with path.open("rb") as handle:
                     info = store.put(key, handle, content_type=content_type, metadata=meta)

@@ -238,3 +238,14 @@ def test_failed_upload_leaves_the_connection_usable(conn, corpus, store, fmt):
         export_content(conn, AnalysisScope(corpus.design), fmt, _FailingStore(), "exports/u/x")
     result, _ = _export(conn, corpus.design, fmt, store)
     assert result.rows == 9
+
+
+@pytest.mark.parametrize("fmt", ["csv", "ndjson", "parquet", "xlsx"])
+def test_long_exports_report_progress_in_the_log(conn, corpus, store, fmt, monkeypatch, capfd):
+    from observatory_pipelines.analysis import exports
+
+    monkeypatch.setattr(exports, "PROGRESS_ROWS", 1)  # every counted row is progress here
+    result, _ = _export(conn, corpus.design, fmt, store)
+    events = [json.loads(line) for line in capfd.readouterr().err.splitlines() if '"event"' in line]
+    progress = [e["rows"] for e in events if e["event"] == "export_progress"]
+    assert progress and progress == sorted(progress) and progress[-1] == result.rows
