@@ -39,6 +39,12 @@ sys.path.insert(0, str(ROOT))
 from observatory_pipelines.analysis.exports import export_records, export_sql  # noqa: E402
 from observatory_pipelines.analysis.scope import AnalysisScope, check_scope  # noqa: E402
 from observatory_pipelines.db import urls  # noqa: E402
+from observatory_pipelines.db.scratch import (
+    create_database,
+    drop_database,
+    server_url,
+    unique_name,
+)
 
 TERMS = [
     "klima", "energi", "grøn omstilling", "skat", "sundhed", "forsvar", "indvandring",
@@ -97,17 +103,13 @@ def _stats(seconds: list[float]) -> dict:
 
 
 def setup_database(rows: int) -> tuple[str, str, str]:
-    from observatory_pipelines.db.embedded import EmbeddedPostgres
-
-    server = EmbeddedPostgres().ensure_running("postgres")
-    name = f"bench_analysis_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(urls.libpq_url(server), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = urls.with_database(server, name)
+    server = server_url()
+    name = unique_name("bench_analysis")
+    url = create_database(server, name)
     try:
         design = _fill(url, rows)
     except BaseException:
-        drop_database(server, url)
+        drop_database(server, name)
         raise
     return server, url, design
 
@@ -144,12 +146,6 @@ def _fill(url: str, rows: int) -> str:
     with psycopg.connect(urls.libpq_url(url), autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE content_records")
     return design
-
-
-def drop_database(server: str, url: str) -> None:
-    name = urls.parse_database_url(url).database
-    with psycopg.connect(urls.libpq_url(server), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def suite(conn, design: str) -> dict:
@@ -315,7 +311,7 @@ def main() -> None:
         )
     finally:
         if not args.keep:
-            drop_database(server, url)
+            drop_database(server, urls.parse_database_url(url).database)
     out = ROOT / "bench" / "results" / "analysis.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

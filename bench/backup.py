@@ -44,21 +44,17 @@ from observatory_pipelines.backups import catalog  # noqa: E402
 from observatory_pipelines.backups.pgclient import binary, client_target  # noqa: E402
 from observatory_pipelines.db import urls  # noqa: E402
 from observatory_pipelines.db.engine import migrate  # noqa: E402
-from observatory_pipelines.db.scratch import create_database, drop_database, unique_name
+from observatory_pipelines.db.scratch import (
+    create_database,
+    drop_database,
+    server_url,
+    unique_name,
+)
 
 RESULT_PATH = ROOT / "bench" / "results" / "backup.json"
 ROWS_SQL = (ROOT / "bench" / "sql" / "backup_rows.sql").read_text()
 BATCH = 50_000
 SLOW_INDEXES = ("idx_content_fulltext", "idx_content_terms", "idx_content_metadata")
-
-
-def server_url() -> str:
-    base = os.environ.get("TEST_DATABASE_URL")
-    if base:
-        return urls.sqlalchemy_url(urls.with_database(base, "postgres"))
-    from observatory_pipelines.db.embedded import EmbeddedPostgres
-
-    return EmbeddedPostgres().ensure_running("postgres")
 
 
 def database_bytes(dsn: str) -> int:

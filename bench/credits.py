@@ -37,26 +37,21 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from observatory_pipelines.credits.ledger import CreditLedger, InsufficientCredits  # noqa: E402
-from observatory_pipelines.db import urls  # noqa: E402
 from observatory_pipelines.db.engine import migrate, session_scope  # noqa: E402
 from observatory_pipelines.db.models import (  # noqa: E402
     CollectionRun,
     CreditAllocation,
     User,
 )
-from observatory_pipelines.db.scratch import create_database, drop_database, unique_name
+from observatory_pipelines.db.scratch import (
+    create_database,
+    drop_database,
+    server_url,
+    unique_name,
+)
 
 RESULT_PATH = ROOT / "bench" / "results" / "credits.json"
 COST = 1
-
-
-def server_url() -> str:
-    base = os.environ.get("TEST_DATABASE_URL")
-    if base:
-        return urls.sqlalchemy_url(urls.with_database(base, "postgres"))
-    from observatory_pipelines.db.embedded import EmbeddedPostgres
-
-    return EmbeddedPostgres().ensure_running("postgres")
 
 
 def make_users(engine, count: int, credits: int) -> list[tuple[uuid.UUID, uuid.UUID]]:

@@ -41,7 +41,12 @@ from observatory_pipelines.collection.enrich import Enricher  # noqa: E402
 from observatory_pipelines.collection.ingest import BulkIngester  # noqa: E402
 from observatory_pipelines.db import urls  # noqa: E402
 from observatory_pipelines.db.engine import get_engine, migrate  # noqa: E402
-from observatory_pipelines.db.scratch import create_database, drop_database, unique_name
+from observatory_pipelines.db.scratch import (
+    create_database,
+    drop_database,
+    server_url,
+    unique_name,
+)
 
 RESULT_PATH = ROOT / "bench" / "results" / "ingest.json"
 START = datetime(2026, 2, 1, tzinfo=UTC)
@@ -61,15 +66,6 @@ PLAIN_TYPES = (
     ["timestamptz"] + ["text"] * 8 + ["timestamptz"] + ["text"] * 3 + ["int8"] * 3
     + ["text[]", "text", "jsonb", "text[]", "text"]
 )  # fmt: skip
-
-
-def server_url() -> str:
-    base = os.environ.get("TEST_DATABASE_URL")
-    if base:
-        return urls.sqlalchemy_url(urls.with_database(base, "postgres"))
-    from observatory_pipelines.db.embedded import EmbeddedPostgres
-
-    return EmbeddedPostgres().ensure_running("postgres")
 
 
 def rss_mb() -> float:

@@ -23,9 +23,13 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from observatory_pipelines.db.embedded import EmbeddedPostgres
 from observatory_pipelines.db.engine import get_engine, migrate
-from observatory_pipelines.db.scratch import create_database, drop_database, unique_name
+from observatory_pipelines.db.scratch import (
+    create_database,
+    drop_database,
+    server_url,
+    unique_name,
+)
 from observatory_pipelines.partitions.manager import PartitionManager, Policy
 
 TARGET_RATIO = 1.5
@@ -62,7 +66,7 @@ def timed(fn) -> float:
 
 
 def run(rows: int) -> dict:
-    server = EmbeddedPostgres().ensure_running("postgres")
+    server = server_url()
     name = unique_name("bench_partitions")
     url = create_database(server, name)
     try:

@@ -13,8 +13,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from observatory_pipelines.db import urls
-from observatory_pipelines.db.embedded import EmbeddedPostgres
+from observatory_pipelines.db import scratch
 from observatory_pipelines.db.engine import get_engine, migrate
 from observatory_pipelines.db.introspect import application_tables
 from observatory_pipelines.db.scratch import create_database, drop_database, unique_name
@@ -24,10 +23,7 @@ from observatory_pipelines.resources.postgres import PostgresResource
 @pytest.fixture(scope="session")
 def server_url() -> str:
     """A URL to the test server's maintenance database (for tests that make databases)."""
-    base = os.environ.get("TEST_DATABASE_URL")
-    if base:
-        return urls.sqlalchemy_url(urls.with_database(base, "postgres"))
-    return EmbeddedPostgres().ensure_running("postgres")
+    return scratch.server_url()
 
 
 @pytest.fixture(scope="session")

@@ -92,10 +92,6 @@ class EmbeddedPostgres:
                 except psycopg.errors.DuplicateDatabase:
                     pass  # another process won the race
 
-    def drop_database(self, database: str) -> None:
-        with psycopg.connect(self._admin_dsn(), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-
     # -- internals -----------------------------------------------------------
     def _admin_dsn(self) -> str:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/postgres"

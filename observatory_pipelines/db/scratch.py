@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import psycopg
 
 from observatory_pipelines.db import urls
+
+
+def server_url() -> str:
+    """The maintenance database of the server for throw-away databases: the server of
+    ``TEST_DATABASE_URL`` when set, else the embedded one."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if base:
+        return urls.sqlalchemy_url(urls.with_database(base, "postgres"))
+    from observatory_pipelines.db.embedded import EmbeddedPostgres
+
+    return EmbeddedPostgres().ensure_running("postgres")
 
 
 def _maintenance(server_url: str) -> str:
@@ -29,14 +39,3 @@ def drop_database(server_url: str, name: str) -> None:
 
 def unique_name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
-
-
-@contextmanager
-def scratch_database(server_url: str, prefix: str = "scratch") -> Iterator[str]:
-    """An empty database for the block, dropped afterwards whatever happened."""
-    name = unique_name(prefix)
-    url = create_database(server_url, name)
-    try:
-        yield url
-    finally:
-        drop_database(server_url, name)
