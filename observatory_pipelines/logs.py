@@ -50,6 +50,9 @@ def _stderr_logger() -> logging.Logger:
 
 
 def _dagster_log():
+    # No step can be running where Dagster was never imported; don't import it to find out.
+    if "dagster" not in sys.modules:
+        return None
     try:
         from dagster import OpExecutionContext
 
