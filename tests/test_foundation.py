@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import dagster as dg
@@ -245,7 +245,9 @@ def test_logs_are_json_lines(capfd):
 
 def test_two_processes_starting_the_embedded_server_get_one_server(tmp_path):
     """A private data folder and port, so the shared server is untouched."""
-    port = 56000 + uuid.uuid4().int % 1000
+    with socket.socket() as probe:  # a port nothing listens on now
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     script = (
         "import sys; from observatory_pipelines.db.embedded import EmbeddedPostgres;"
         f"s = EmbeddedPostgres(root=sys.argv[1], port={port}); s.ensure_running('postgres');"
