@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import structlog
 
@@ -49,24 +51,50 @@ def _stderr_logger() -> logging.Logger:
     return logger
 
 
-def _dagster_log():
-    # No step can be running where Dagster was never imported; don't import it to find out.
-    if "dagster" not in sys.modules:
-        return None
-    try:
-        from dagster import OpExecutionContext
+_run_log_finders: list[Callable[[], Any]] = []
 
-        return OpExecutionContext.get().log
-    except Exception:
-        return None
+
+def route_to_run_log(finder: Callable[[], Any]) -> None:
+    """Register ``finder``: it returns the current run's logger (or None outside a run).
+
+    The Dagster edge registers one (``resources/__init__.py``); plain code never imports
+    Dagster to look for a step.
+    """
+    if finder not in _run_log_finders:
+        _run_log_finders.append(finder)
+
+
+def _run_log():
+    for finder in _run_log_finders:
+        try:
+            target = finder()
+        except Exception:
+            target = None
+        if target is not None:
+            return target
+    return None
 
 
 class _RoutingLogger:
-    """Decides per event: Dagster's run log when inside a step, stderr otherwise."""
+    """Decides per event: the run log when inside a step, stderr otherwise.
+
+    Logging never raises into the work: when the run log cannot take an event (its
+    storage is the database that just went away, say), the event goes to stderr.
+    """
 
     def _emit(self, level: str, message: str) -> None:
-        target = _dagster_log() or _stderr_logger()
-        getattr(target, "error" if level == "exception" else level)(message)
+        method = "error" if level == "exception" else level
+        target = _run_log()
+        if target is not None:
+            try:
+                getattr(target, method)(message)
+                return
+            except Exception:
+                pass
+        try:
+            getattr(_stderr_logger(), method)(message)
+        except Exception:
+            pass
 
     def __getattr__(self, level: str):
         if level not in _LEVELS and level != "msg":
