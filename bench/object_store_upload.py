@@ -39,8 +39,8 @@ from observatory_pipelines.logs import configure_logging  # noqa: E402
 
 configure_logging(logging.WARNING)  # one JSON result line, not one log line per upload
 
-from observatory_pipelines.resources.folder_store import FolderObjectStore  # noqa: E402
-from observatory_pipelines.resources.minio_store import MinioObjectStore  # noqa: E402
+from observatory_pipelines.storage.folder_store import FolderObjectStore  # noqa: E402
+from observatory_pipelines.storage.minio_store import MinioObjectStore  # noqa: E402
 
 RESULT = Path(__file__).with_name("results") / "object_store_upload.json"
 CHUNK = 64 * 1024

@@ -30,7 +30,7 @@ from observatory_pipelines.backups.pgclient import ClientFailed, PgDumpStream, c
 from observatory_pipelines.db import introspect, urls
 from observatory_pipelines.db.engine import get_engine, resolve_database_url
 from observatory_pipelines.logs import get_logger
-from observatory_pipelines.resources.object_store import ObjectInfo, ObjectStore
+from observatory_pipelines.storage.object_store import ObjectInfo, ObjectStore
 
 log = get_logger(__name__)
 _SNAPSHOT_ID = re.compile(r"^[0-9A-Fa-f-]+$")
@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--dry-run", action="store_true", help="show what would happen, do nothing")
     args = parser.parse_args(argv)
-    from observatory_pipelines.resources.object_store import object_store_from_env
+    from observatory_pipelines.storage.config import object_store_from_env
 
     try:
         store = object_store_from_env().backups()

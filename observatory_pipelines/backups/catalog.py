@@ -12,7 +12,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
-from observatory_pipelines.resources.object_store import ObjectInfo, ObjectNotFound, ObjectStore
+from observatory_pipelines.storage.object_store import ObjectInfo, ObjectNotFound, ObjectStore
 
 PREFIX = "postgres/"
 DUMP_SUFFIX = ".sql.gz"

@@ -20,7 +20,7 @@ from observatory_pipelines.db import introspect, urls
 from observatory_pipelines.db.engine import resolve_database_url
 from observatory_pipelines.db.scratch import create_database, drop_database, unique_name
 from observatory_pipelines.logs import get_logger
-from observatory_pipelines.resources.object_store import ObjectStore
+from observatory_pipelines.storage.object_store import ObjectStore
 
 log = get_logger(__name__)
 

@@ -30,7 +30,7 @@ from observatory_pipelines.backups.pgclient import READ_SIZE, StderrTail, binary
 from observatory_pipelines.db import urls
 from observatory_pipelines.db.engine import resolve_database_url
 from observatory_pipelines.logs import get_logger
-from observatory_pipelines.resources.object_store import ObjectInfo, ObjectStore
+from observatory_pipelines.storage.object_store import ObjectInfo, ObjectStore
 
 log = get_logger(__name__)
 
@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="show what would happen")
     parser.add_argument("--force", action="store_true", help="replace a non-empty database")
     args = parser.parse_args(argv)
-    from observatory_pipelines.resources.object_store import object_store_from_env
+    from observatory_pipelines.storage.config import object_store_from_env
 
     try:
         store = object_store_from_env().backups()

@@ -29,7 +29,7 @@ from observatory_pipelines.collection.tasks import (
 )
 from observatory_pipelines.costs import credits_for
 from observatory_pipelines.logs import get_logger
-from observatory_pipelines.resources.object_store import ObjectStore
+from observatory_pipelines.storage.object_store import ObjectStore
 
 log = get_logger(__name__)
 _SQL = Path(__file__).parent / "sql"

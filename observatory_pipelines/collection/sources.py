@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 
 from observatory_pipelines.arenas.file_import import SUFFIXES
 from observatory_pipelines.logs import get_logger
-from observatory_pipelines.resources.object_store import ObjectNotFound, ObjectStore
+from observatory_pipelines.storage.object_store import ObjectNotFound, ObjectStore
 
 log = get_logger(__name__)
 

@@ -24,12 +24,8 @@ import dagster as dg
 import pandas as pd
 
 from observatory_pipelines.logs import get_logger
-from observatory_pipelines.resources.object_store import (
-    ObjectInfo,
-    ObjectNotFound,
-    ObjectStore,
-    ObjectStoreResource,
-)
+from observatory_pipelines.resources.object_store import ObjectStoreResource
+from observatory_pipelines.storage.object_store import ObjectInfo, ObjectNotFound, ObjectStore
 
 log = get_logger("observatory.io_manager")
 

@@ -1,8 +1,8 @@
 """What the pipelines wrote, for operators: list, download and presign objects.
 
-    python -m observatory_pipelines.resources.object_store_cli list [PREFIX] [--bucket backups]
-    python -m observatory_pipelines.resources.object_store_cli get KEY [-o FILE]
-    python -m observatory_pipelines.resources.object_store_cli presign KEY [--expires-hours 1]
+    python -m observatory_pipelines.storage.cli list [PREFIX] [--bucket backups]
+    python -m observatory_pipelines.storage.cli get KEY [-o FILE]
+    python -m observatory_pipelines.storage.cli presign KEY [--expires-hours 1]
 
 Same configuration as the pipelines (MINIO_* variables, else the local folder).
 Exit codes: 0 ok, 1 object store error (one line on stderr), 2 usage.
@@ -15,15 +15,17 @@ import shutil
 import sys
 from datetime import timedelta
 
-from observatory_pipelines.resources.object_store import (
+from observatory_pipelines.storage.config import object_store_from_env
+from observatory_pipelines.storage.object_store import (
     ObjectNotFound,
     ObjectStoreUnavailable,
-    object_store_from_env,
 )
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="object_store_cli", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m observatory_pipelines.storage.cli", description=__doc__.splitlines()[0]
+    )
     parser.add_argument(
         "--bucket",
         choices=["outputs", "backups"],
@@ -44,8 +46,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    resource = object_store_from_env()
-    store = resource.outputs() if args.bucket == "outputs" else resource.backups()
+    config = object_store_from_env()
+    store = config.outputs() if args.bucket == "outputs" else config.backups()
     try:
         if args.command == "list":
             for info in store.list(args.prefix):

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from observatory_pipelines.logs import get_logger
-from observatory_pipelines.resources.object_store import (
+from observatory_pipelines.storage.object_store import (
     ObjectInfo,
     ObjectNotFound,
     check_bucket,

@@ -27,7 +27,7 @@ from minio.datatypes import Part
 from minio.error import InvalidResponseError, S3Error, ServerError
 
 from observatory_pipelines.logs import get_logger
-from observatory_pipelines.resources.object_store import (
+from observatory_pipelines.storage.object_store import (
     MIN_PART_SIZE,
     ObjectInfo,
     ObjectNotFound,

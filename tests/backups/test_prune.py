@@ -10,7 +10,7 @@ import pytest
 
 from observatory_pipelines.backups import catalog
 from observatory_pipelines.backups.backup import prune, run_backup, select_prunable
-from observatory_pipelines.resources.object_store import ObjectInfo
+from observatory_pipelines.storage.object_store import ObjectInfo
 
 NOW = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
 

@@ -8,11 +8,9 @@ import uuid
 import moto.settings
 import pytest
 
-from observatory_pipelines.resources.object_store import (
-    ObjectStoreResource,
-    ObjectStoreUnavailable,
-    object_store_from_env,
-)
+from observatory_pipelines.resources.object_store import ObjectStoreResource
+from observatory_pipelines.storage.config import object_store_from_env
+from observatory_pipelines.storage.object_store import ObjectStoreUnavailable
 
 SECRET = "s3cr3t-" + uuid.uuid4().hex
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from observatory_pipelines.resources.io_manager import ObjectStoreIOManager, object_base
-from observatory_pipelines.resources.object_store import ObjectNotFound
+from observatory_pipelines.storage.object_store import ObjectNotFound
 
 
 def _frame() -> pd.DataFrame:
@@ -130,9 +130,10 @@ def test_upstream_written_by_another_process(s3_object_store_resource, tmp_path)
     )
     child = textwrap.dedent(
         """
-        import dagster as dg, pandas as pd
+        import dataclasses, dagster as dg, pandas as pd
         from observatory_pipelines.resources.io_manager import ObjectStoreIOManager
-        from observatory_pipelines.resources.object_store import object_store_from_env
+        from observatory_pipelines.resources.object_store import ObjectStoreResource
+        from observatory_pipelines.storage.config import object_store_from_env
 
         @dg.asset(key_prefix=["analysis"])
         def term_frequencies() -> pd.DataFrame:
@@ -142,7 +143,9 @@ def test_upstream_written_by_another_process(s3_object_store_resource, tmp_path)
         def run_summary() -> dict:
             return {"terms": ["from child"], "total": 1}
 
-        io = ObjectStoreIOManager(object_store=object_store_from_env())
+        config = object_store_from_env()
+        store = ObjectStoreResource(**dataclasses.asdict(config))
+        io = ObjectStoreIOManager(object_store=store)
         assert dg.materialize([term_frequencies, run_summary], resources={"io_manager": io}).success
         """
     )

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from observatory_pipelines.resources.object_store import (
+from observatory_pipelines.storage.object_store import (
     MIB,
     ObjectNotFound,
     ObjectStore,

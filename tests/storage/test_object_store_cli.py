@@ -6,7 +6,7 @@ import urllib.request
 
 import pytest
 
-from observatory_pipelines.resources import object_store_cli
+from observatory_pipelines.storage import cli as object_store_cli
 
 
 @pytest.fixture()
