@@ -108,6 +108,11 @@ def object_store_dir() -> Path:
     return Path(env("OBJECT_STORE_DIR") or data_dir() / "object_store")
 
 
+def file_import_dir() -> Path:
+    """The one folder a design's ``file_import.path`` may read from (operator's choice)."""
+    return Path(env("FILE_IMPORT_DIR") or data_dir() / "imports")
+
+
 # --- arenas: shared HTTP client (issue 6) ---
 
 

@@ -7,8 +7,9 @@ hash, pseudonymized author), dedup and ingest happen in ``collection/``.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,12 @@ from typing import Any
 from observatory_pipelines.costs import credits_for
 
 TIERS = ("free", "medium", "premium")
+# Options every arena's entry in a design may carry; collection and the estimate read them.
+COMMON_OPTIONS = frozenset({"enabled", "tier", "max_records"})
+# Option names that point somewhere: a design may never choose where a collector (and the
+# pooled credential it carries) connects. Only a collector's declared data options (RSS
+# feed URLs) may be URLs.
+_HOST_LIKE = re.compile(r"(url|uri|host|hostname|endpoint|server|proxy|domain|base)s?$", re.I)
 
 
 @dataclass
@@ -101,6 +108,10 @@ class ArenaQuotaExceeded(ArenaError):
     """The credential's quota is spent; the pool may rotate to another."""
 
 
+class ArenaOptionError(ArenaError, ValueError):
+    """A query design's options for an arena name something the arena does not accept."""
+
+
 class Collector(ABC):
     """Subclasses set the class attributes and implement ``collect``."""
 
@@ -109,6 +120,11 @@ class Collector(ABC):
     supported_tiers: tuple[str, ...] = ("free",)
     needs_credentials: bool = False
     max_records_per_run: int = 10_000
+    # Options a query design may set for this arena, beyond COMMON_OPTIONS; all others are
+    # refused before the collector is built (see check_options).
+    design_options: frozenset[str] = frozenset()
+    # The operator's setting that names this arena's API host (for the refusal message).
+    host_setting: str | None = None
     # API units (requests or quota units) spent by this instance; collection prices the
     # task with credits_for(platform, tier, units_spent). Collectors add to it per call.
     units_spent: int = 0
@@ -118,12 +134,37 @@ class Collector(ABC):
         *,
         credentials: dict[str, Any] | None = None,
         rate_limit_state: dict[str, Any] | None = None,
-        base_url: str | None = None,
     ):
         self.credentials = credentials or {}
         # Saved to collection_tasks.rate_limit_state after every page.
         self.rate_limit_state: dict[str, Any] = dict(rate_limit_state or {})
-        self.base_url = base_url
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> None:
+        """Refuse a design's options that this arena does not declare, naming each one.
+
+        API hosts come from the operator's settings only: a design that names one (e.g.
+        ``base_url``) would send the pooled credential wherever it likes.
+        """
+        if not isinstance(options, Mapping):
+            raise ArenaOptionError(
+                f"arenas.{cls.platform} must be a mapping of options, got {type(options).__name__}"
+            )
+        unknown = sorted(str(k) for k in options if k not in COMMON_OPTIONS | cls.design_options)
+        if not unknown:
+            return
+        hosts = [k for k in unknown if _HOST_LIKE.search(k)]
+        if hosts:
+            where = f" (set {cls.host_setting})" if cls.host_setting else ""
+            raise ArenaOptionError(
+                f"arenas.{cls.platform}.{hosts[0]} is refused: a query design cannot choose "
+                f"the host a collector connects to; API hosts come from the operator's "
+                f"configuration{where}"
+            )
+        accepted = ", ".join(sorted(COMMON_OPTIONS | cls.design_options))
+        raise ArenaOptionError(
+            f"arenas.{cls.platform}: unknown option(s) {', '.join(unknown)} (accepted: {accepted})"
+        )
 
     @abstractmethod
     def collect(self, request: CollectionRequest) -> Iterator[Page]:

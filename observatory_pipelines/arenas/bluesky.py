@@ -69,12 +69,12 @@ class BlueskyCollector(Collector):
     supported_tiers = ("free",)
     needs_credentials = True
     max_records_per_run = 300_000
+    design_options = frozenset({"lang"})
+    host_setting = "BLUESKY_API_URL"
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        self.base_url = (self.base_url or settings.bluesky_api_url() or DEFAULT_BASE_URL).rstrip(
-            "/"
-        )
+        self.base_url = (settings.bluesky_api_url() or DEFAULT_BASE_URL).rstrip("/")
         self.http = ArenaHttpClient(self.rate_limit_state, min_interval=0.1, retry_after_default=60)
         self._token: str | None = None
 

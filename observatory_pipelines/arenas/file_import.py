@@ -1,8 +1,9 @@
 """File import: CSV, NDJSON and Zeeschuimer NDJSON for platforms we cannot call.
 
 Sources (``arenas_config["file_import"]``): ``path`` (a file or a folder of
-``.csv``/``.ndjson``/``.jsonl`` files) and/or ``files`` (an iterable of ``(name,
-binary file)`` pairs, e.g. opened from an object-store prefix). Files are read
+``.csv``/``.ndjson``/``.jsonl`` files, relative to the operator's ``FILE_IMPORT_DIR``
+and never outside it) and/or ``files`` (an iterable of ``(name, binary file)`` pairs,
+opened by collection from the design's object-store ``prefix``). Files are read
 line by line and yielded in pages of ``batch_size`` rows, so memory stays flat.
 Each line is decoded as UTF-8, falling back to cp1252; NUL bytes are stripped.
 A row without a platform or an id (and no URL to derive one) is rejected and
@@ -17,7 +18,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from observatory_pipelines import settings
 from observatory_pipelines.arenas.base import (
+    ArenaOptionError,
     CollectionRequest,
     Collector,
     HealthStatus,
@@ -71,10 +74,37 @@ def _rows(name: str, binary: IO[bytes]) -> Iterator[Any]:
             yield Reject(f"{name} line {number}: invalid JSON ({exc.msg})")
 
 
+def import_path(given: Any) -> Path:
+    """``given`` resolved under the operator's import folder; anything outside is refused.
+
+    A design is written by a researcher; the files the server can read are the
+    operator's, so a design names a path inside ``FILE_IMPORT_DIR`` only (relative, or
+    absolute but inside it; ``..`` and symlinks that leave it are refused).
+    """
+    base = settings.file_import_dir().resolve()
+    if not isinstance(given, str) or not given.strip():
+        raise ArenaOptionError(f"arenas.file_import.path must be a non-empty path, got {given!r}")
+    resolved = (base / given).resolve()
+    if resolved != base and base not in resolved.parents:
+        raise ArenaOptionError(
+            f"arenas.file_import.path {given!r} is outside the import folder "
+            "(FILE_IMPORT_DIR); a design may only read files the operator put there"
+        )
+    return resolved
+
+
+def check_prefix(prefix: Any) -> None:
+    if not isinstance(prefix, str) or prefix.startswith("/") or ".." in prefix.split("/"):
+        raise ArenaOptionError(
+            f"arenas.file_import.prefix must be a key prefix inside the outputs bucket "
+            f"like 'imports/name/' (no leading '/', no '..'), got {prefix!r}"
+        )
+
+
 def _sources(options: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     """(name, opener) pairs; the opener returns a binary file or raises OSError."""
     if options.get("path"):
-        root = Path(options["path"])
+        root = import_path(options["path"])
         if root.is_dir():
             for path in sorted(p for p in root.iterdir() if p.suffix.lower() in SUFFIXES):
                 yield path.name, path.open
@@ -91,6 +121,23 @@ class FileImportCollector(Collector):
     supported_tiers = ("free", "medium", "premium")
     needs_credentials = False
     max_records_per_run = 10_000_000
+    # ``files`` is not written by designs: collection opens it from ``prefix``.
+    design_options = frozenset(
+        {"path", "prefix", "files", "batch_size", "platform", "zeeschuimer_platform"}
+    )
+
+    @classmethod
+    def check_options(cls, options: Any) -> None:
+        super().check_options(options)
+        if options.get("path"):
+            import_path(options["path"])
+        if "prefix" in options:
+            check_prefix(options["prefix"])
+        if isinstance(options.get("files"), list | tuple | str | dict):
+            raise ArenaOptionError(
+                "arenas.file_import.files is opened by collection from 'prefix'; "
+                "a design names a prefix or a path instead"
+            )
 
     def estimate_units(self, request: CollectionRequest) -> int:
         return 0

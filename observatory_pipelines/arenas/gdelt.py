@@ -72,10 +72,12 @@ class GdeltCollector(Collector):
     supported_tiers = ("free",)
     needs_credentials = False
     max_records_per_run = 5_000
+    design_options = frozenset({"source_country", "maxrecords"})
+    host_setting = "GDELT_API_URL"
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        self.base_url = (self.base_url or settings.gdelt_api_url() or DEFAULT_BASE_URL).rstrip("/")
+        self.base_url = (settings.gdelt_api_url() or DEFAULT_BASE_URL).rstrip("/")
         self.http = ArenaHttpClient(
             self.rate_limit_state,
             timeout=120.0,

@@ -71,10 +71,12 @@ class RedditCollector(Collector):
     needs_credentials = True
     max_records_per_run = 1_000
     tier_caps = {"medium": 5_000}
+    design_options = frozenset({"subreddits", "include_comments"})
+    host_setting = "REDDIT_API_URL"
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        override = self.base_url or settings.reddit_api_url()
+        override = settings.reddit_api_url()
         self.token_url = (override or TOKEN_URL).rstrip("/")
         self.api_url = (override or API_URL).rstrip("/")
         self.http = ArenaHttpClient(

@@ -64,7 +64,10 @@ def build_collector(
     *,
     credentials: dict[str, Any] | None = None,
     rate_limit_state: dict[str, Any] | None = None,
-    base_url: str | None = None,
+    options: dict[str, Any] | None = None,
 ) -> Collector:
+    """The platform's collector; a design's ``options`` are checked first (ArenaOptionError)."""
     cls = get_collector_class(platform)
-    return cls(credentials=credentials, rate_limit_state=rate_limit_state, base_url=base_url)
+    if options is not None:
+        cls.check_options(options)
+    return cls(credentials=credentials, rate_limit_state=rate_limit_state)

@@ -41,6 +41,7 @@ from observatory_pipelines.arenas.support import (
 from observatory_pipelines.arenas.text import parse_datetime, plausible_date, strip_html
 
 CONCURRENT_FEEDS = 10
+HEALTH_FEED = DANISH_FEEDS["dr_allenyheder"]
 
 
 def select_feeds(request: CollectionRequest) -> dict[str, str]:
@@ -82,6 +83,8 @@ class RssFeedsCollector(Collector):
     supported_tiers = ("free",)
     needs_credentials = False
     max_records_per_run = 10_000
+    # Feed URLs are data a researcher may add: no credential is ever sent with them.
+    design_options = frozenset({"default_feeds", "outlets", "feeds", "custom_feeds"})
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
@@ -92,9 +95,8 @@ class RssFeedsCollector(Collector):
         return len(select_feeds(request))
 
     def health_check(self) -> HealthStatus:
-        url = self.base_url or DANISH_FEEDS["dr_allenyheder"]
         try:
-            response = self.http.get(url)
+            response = self.http.get(HEALTH_FEED)
         except ArenaError as exc:
             return HealthStatus(ok=False, detail=str(exc))
         parsed = feedparser.parse(response.content)

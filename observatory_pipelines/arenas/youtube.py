@@ -83,10 +83,11 @@ class YoutubeCollector(Collector):
     supported_tiers = ("free", "medium", "premium")
     needs_credentials = True
     max_records_per_run = 5_000
+    host_setting = "YOUTUBE_API_URL"
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        override = self.base_url or settings.youtube_api_url()
+        override = settings.youtube_api_url()
         self.base_url = (override or DEFAULT_BASE_URL).rstrip("/")
         self.feeds_url = f"{override.rstrip('/')}/feeds/videos.xml" if override else FEEDS_URL
         self.http = ArenaHttpClient(self.rate_limit_state, min_interval=0.05)

@@ -149,7 +149,7 @@ class TaskRunner:
                         spec.platform,
                         credentials=lease.credentials if lease else None,
                         rate_limit_state=state,
-                        base_url=spec.options.get("base_url"),
+                        options=spec.options,  # checked before anything is sent
                     )
                     try:
                         self._collect(spec, collector, enricher, ingester, out)

@@ -108,9 +108,15 @@ class ReplayServer:
         self.httpd.server_close()
 
 
+API_HOST_SETTINGS = ("BLUESKY_API_URL", "REDDIT_API_URL", "GDELT_API_URL", "YOUTUBE_API_URL")
+
+
 @pytest.fixture
-def replay():
+def replay(monkeypatch):
+    """The replay server, configured the way an operator points the collectors at a host."""
     server = ReplayServer()
+    for name in API_HOST_SETTINGS:
+        monkeypatch.setenv(name, server.url)
     yield server
     server.close()
 

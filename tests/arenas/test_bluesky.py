@@ -23,7 +23,7 @@ SEARCH = "/xrpc/app.bsky.feed.searchPosts"
 
 
 def _collector(replay, creds=CREDS):
-    return build_collector("bluesky", credentials=creds, base_url=replay.url)
+    return build_collector("bluesky", credentials=creds)
 
 
 def _login(replay):

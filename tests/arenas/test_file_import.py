@@ -16,6 +16,12 @@ WINDOW = dict(
 )
 
 
+@pytest.fixture(autouse=True)
+def _import_root(tmp_path, monkeypatch):
+    """The operator's import folder is the test's tmp dir: every path below lives there."""
+    monkeypatch.setenv("FILE_IMPORT_DIR", str(tmp_path))
+
+
 def _collect(**options):
     collector = build_collector("file_import")
     return list(collector.collect(CollectionRequest(**WINDOW, options=options)))

@@ -17,7 +17,7 @@ DOC = "/api/v2/doc/doc"
 
 
 def _collect(replay, terms):
-    collector = build_collector("gdelt", base_url=replay.url)
+    collector = build_collector("gdelt")
     return collector, list(collector.collect(CollectionRequest(**WINDOW, terms=terms)))
 
 

@@ -29,7 +29,7 @@ COMBINED = "/r/" + "+".join(DANISH_SUBREDDITS) + "/search"
 
 def _collector(replay, creds=CREDS):
     replay.add("/api/v1/access_token", file_reply("reddit_token.json"), method="POST")
-    return build_collector("reddit", credentials=creds, base_url=replay.url)
+    return build_collector("reddit", credentials=creds)
 
 
 def test_search_follows_after_until_past_window_and_normalizes(replay):
@@ -136,13 +136,13 @@ def test_actor_listings_and_unknown_user_skipped(replay):
 
 def test_refused_token_and_missing_user_agent_are_auth_errors(replay):
     replay.add("/api/v1/access_token", json_reply({"error": "invalid_grant"}, 401), method="POST")
-    collector = build_collector("reddit", credentials=CREDS, base_url=replay.url)
+    collector = build_collector("reddit", credentials=CREDS)
     request = CollectionRequest(**WINDOW, terms=[SearchTerm("x")])
     with pytest.raises(ArenaAuthError, match="HTTP 401"):
         list(collector.collect(request))
     no_agent = {k: v for k, v in CREDS.items() if k != "user_agent"}
     with pytest.raises(ArenaAuthError, match="user_agent"):
-        list(build_collector("reddit", credentials=no_agent, base_url=replay.url).collect(request))
+        list(build_collector("reddit", credentials=no_agent).collect(request))
     assert not collector.health_check().ok
 
 

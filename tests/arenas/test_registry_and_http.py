@@ -6,6 +6,7 @@ from email.utils import format_datetime
 
 import pytest
 
+from observatory_pipelines.arenas import rss_feeds
 from observatory_pipelines.arenas.base import ArenaError, CollectionRequest, Collector, SearchTerm
 from observatory_pipelines.arenas.http import ArenaHttpClient, parse_retry_after
 from observatory_pipelines.arenas.registry import (
@@ -18,7 +19,8 @@ from tests.arenas.conftest import Reply, file_reply, json_reply
 PLATFORMS = ["bluesky", "file_import", "gdelt", "reddit", "rss_feeds", "youtube"]
 
 
-def test_registry_lists_builds_and_refuses_unknown_platforms():
+def test_registry_lists_builds_and_refuses_unknown_platforms(monkeypatch):
+    monkeypatch.setenv("BLUESKY_API_URL", "http://127.0.0.1:9/")
     assert available_platforms() == PLATFORMS
     for platform in PLATFORMS:
         cls = get_collector_class(platform)
@@ -30,7 +32,6 @@ def test_registry_lists_builds_and_refuses_unknown_platforms():
         "bluesky",
         credentials={"handle": "h"},
         rate_limit_state={"requests": 3},
-        base_url="http://127.0.0.1:9/",
     )
     assert collector.base_url == "http://127.0.0.1:9" and collector.rate_limit_state == {
         "requests": 3
@@ -51,20 +52,17 @@ def test_free_arenas_estimate_zero_credits():
     assert build_collector("gdelt").estimate_units(request) == 2
 
 
-def test_health_checks_against_local_server(replay):
+def test_health_checks_against_local_server(replay, monkeypatch):
+    monkeypatch.setattr(rss_feeds, "HEALTH_FEED", f"{replay.url}/feed")
     replay.add("/xrpc/_health", json_reply({"version": "0.4"}))
     replay.add("/api/v2/doc/doc", json_reply({"articles": []}))
     replay.add("/feed", file_reply("rss_atom_updated.xml"))
     replay.add("/videoCategories", json_reply({"items": []}))
-    assert build_collector("bluesky", base_url=replay.url).health_check().ok
-    assert build_collector("gdelt", base_url=replay.url).health_check().ok
-    assert build_collector("rss_feeds", base_url=f"{replay.url}/feed").health_check().ok
-    assert (
-        build_collector("youtube", credentials={"api_key": "k"}, base_url=replay.url)
-        .health_check()
-        .ok
-    )
-    assert not build_collector("youtube", base_url=replay.url).health_check().ok  # no key
+    assert build_collector("bluesky").health_check().ok
+    assert build_collector("gdelt").health_check().ok
+    assert build_collector("rss_feeds").health_check().ok
+    assert build_collector("youtube", credentials={"api_key": "k"}).health_check().ok
+    assert not build_collector("youtube").health_check().ok  # no key
     assert build_collector("file_import").health_check().ok
 
 

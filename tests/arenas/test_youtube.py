@@ -27,7 +27,7 @@ TERMS = [
 
 
 def _collector(replay):
-    return build_collector("youtube", credentials={"api_key": KEY}, base_url=replay.url)
+    return build_collector("youtube", credentials={"api_key": KEY})
 
 
 def test_search_pages_then_video_statistics(replay):

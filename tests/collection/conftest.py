@@ -106,9 +106,14 @@ def _parse_date(value: Any) -> datetime | None:
 
 
 class _FakeBase(Collector):
-    """GETs ``base_url?page=N`` until ``next`` is null; 100 quota units per request."""
+    """GETs ``<api_url>/<feed>?page=N`` until ``next`` is null; 100 quota units per request.
+
+    ``api_url`` is the operator's setting (the json server); a design only names the feed.
+    """
 
     units_per_request = 100
+    design_options = frozenset({"feed", "estimated_units"})
+    api_url = ""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -124,7 +129,11 @@ class _FakeBase(Collector):
         page: int | None = 0
         with httpx.Client(timeout=10) as client:
             while page is not None:
-                response = client.get(self.base_url, params={"page": page}, headers=self._headers())
+                response = client.get(
+                    f"{self.api_url}/{request.options['feed']}",
+                    params={"page": page},
+                    headers=self._headers(),
+                )
                 self.units_spent += self.units_per_request
                 self.rate_limit_state = {"requests": self.rate_limit_state.get("requests", 0) + 1}
                 if response.status_code == 403 and "quotaExceeded" in response.text:
@@ -189,7 +198,8 @@ class FakeSocial(_FakeBase):
 
 
 @pytest.fixture(scope="module", autouse=True)
-def fake_collectors():
+def fake_collectors(json_server):
+    _FakeBase.api_url = json_server.url
     registry.register(FakeNews)
     registry.register(FakeSocial)
     yield {"fake_news": FakeNews, "fake_social": FakeSocial}

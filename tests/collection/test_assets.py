@@ -125,16 +125,16 @@ def test_live_schedule_requests_yesterdays_utc_window(db, postgres):
 def test_asset_materialization_reports_per_arena_counts_without_secrets(
     db, postgres, json_server, object_store_resource
 ):
-    feed = json_server.feed("asset-news", [[item(1), item(2)], [item(2), item(3, published=None)]])
-    social = json_server.feed("asset-social", [[item(10)]])
+    json_server.feed("asset-news", [[item(1), item(2)], [item(2), item(3, published=None)]])
+    json_server.feed("asset-social", [[item(10)]])
     user = make_user(db, credits=20)
     add_credential(
         db, "fake_social", "yt key", {"api_key": "good-key", "password": "hunter2-secret"}
     )
     config = {
         "arenas": {
-            "fake_news": {"tier": "premium", "base_url": feed},
-            "fake_social": {"base_url": social},
+            "fake_news": {"tier": "premium", "feed": "asset-news"},
+            "fake_social": {"feed": "asset-social"},
         }
     }
     design = make_design(db, user, config)
@@ -175,9 +175,9 @@ def test_asset_materialization_reports_per_arena_counts_without_secrets(
 def test_asset_fails_visibly_when_every_arena_fails(
     db, postgres, json_server, object_store_resource
 ):
-    broken = json_server.feed("asset-broken", [(503, {"error": "down"})])
+    json_server.feed("asset-broken", [(503, {"error": "down"})])
     user = make_user(db)
-    design = make_design(db, user, {"arenas": {"fake_news": {"base_url": broken}}})
+    design = make_design(db, user, {"arenas": {"fake_news": {"feed": "asset-broken"}}})
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(query_designs_partitions.name, [design])
         with pytest.raises(dg.Failure, match="HTTP 503"):

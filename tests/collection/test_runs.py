@@ -40,14 +40,14 @@ def one(engine, sql, **params):
 
 
 def test_run_collects_dedups_and_survives_a_failing_arena(db, json_server):
-    news = json_server.feed("news", [[item(1), item(2)], [item(3), "not-an-object"], []])
-    broken = json_server.feed("broken", [(500, {"error": "boom"})])
+    json_server.feed("news", [[item(1), item(2)], [item(3), "not-an-object"], []])
+    json_server.feed("broken", [(500, {"error": "boom"})])
     user = make_user(db, credits=100)
     config = {
         "mode": "batch",
         "arenas": {
-            "fake_news": {"tier": "premium", "base_url": news, "estimated_units": 900},
-            "fake_social": {"tier": "premium", "base_url": broken},
+            "fake_news": {"tier": "premium", "feed": "news", "estimated_units": 900},
+            "fake_social": {"tier": "premium", "feed": "broken"},
         },
     }
     design = make_design(db, user, config, terms=[("grønland", "keyword"), ("klima", "hashtag")])
@@ -104,10 +104,10 @@ def test_run_collects_dedups_and_survives_a_failing_arena(db, json_server):
 
 
 def test_insufficient_credits_refuses_the_run_before_collecting(db, json_server):
-    news = json_server.feed("news-poor", [[item(1)]])
+    json_server.feed("news-poor", [[item(1)]])
     user = make_user(db, credits=1)
     config = {
-        "arenas": {"fake_news": {"tier": "premium", "base_url": news, "estimated_units": 900}}
+        "arenas": {"fake_news": {"tier": "premium", "feed": "news-poor", "estimated_units": 900}}
     }
     design = make_design(db, user, config)
     report = start_run(db, design, FROM, TO)
@@ -120,9 +120,11 @@ def test_insufficient_credits_refuses_the_run_before_collecting(db, json_server)
 
 
 def test_all_arenas_failing_fails_the_run_and_refunds(db, json_server):
-    broken = json_server.feed("broken-all", [(200, b"{not json")])
+    json_server.feed("broken-all", [(200, b"{not json")])
     user = make_user(db, credits=50)
-    config = {"arenas": {"fake_news": {"tier": "premium", "base_url": broken}, "no_such_arena": {}}}
+    config = {
+        "arenas": {"fake_news": {"tier": "premium", "feed": "broken-all"}, "no_such_arena": {}}
+    }
     design = make_design(db, user, config)
     report = start_run(db, design, FROM, TO)
     assert report.status == "failed"
@@ -135,7 +137,7 @@ def test_all_arenas_failing_fails_the_run_and_refunds(db, json_server):
 
 
 def test_credentials_encrypted_rotated_and_never_logged(db, json_server, log_lines):
-    feed = json_server.feed("social", [[item(1)], [item(2)]])
+    json_server.feed("social", [[item(1)], [item(2)]])
     user = make_user(db, credits=10)
     spent = add_credential(db, "fake_social", "spent", {"api_key": "spent-key"})
     good = add_credential(db, "fake_social", "good", {"api_key": "good-key"})
@@ -150,7 +152,7 @@ def test_credentials_encrypted_rotated_and_never_logged(db, json_server, log_lin
     assert all("key" not in r["c"].replace("ciphertext", "") for r in raw)
     assert all("spent-key" not in r["c"] and "good-key" not in r["c"] for r in raw)
 
-    design = make_design(db, user, {"arenas": {"fake_social": {"base_url": feed}}})
+    design = make_design(db, user, {"arenas": {"fake_social": {"feed": "social"}}})
     report = start_run(db, design, FROM, TO)
 
     (arena,) = report.arenas
@@ -212,10 +214,10 @@ def test_crash_between_task_and_ledger_is_settled_at_the_tasks_own_cost(db, json
         def settle(self, *args, **kwargs):
             raise RuntimeError("ledger unavailable")
 
-    news = json_server.feed("news-abort", [[item(1)], [item(2)]])
+    json_server.feed("news-abort", [[item(1)], [item(2)]])
     user = make_user(db, credits=10)
     config = {
-        "arenas": {"fake_news": {"tier": "premium", "base_url": news, "estimated_units": 900}}
+        "arenas": {"fake_news": {"tier": "premium", "feed": "news-abort", "estimated_units": 900}}
     }
     design = make_design(db, user, config)
     with pytest.raises(RuntimeError, match="ledger unavailable"):
@@ -236,10 +238,10 @@ def test_crash_between_task_and_ledger_is_settled_at_the_tasks_own_cost(db, json
 
 
 def test_every_credential_exhausted_fails_the_task_readably(db, json_server):
-    feed = json_server.feed("social-spent", [[item(1)]])
+    json_server.feed("social-spent", [[item(1)]])
     user = make_user(db)
     spent = add_credential(db, "fake_social", "only", {"api_key": "spent-key"})
-    design = make_design(db, user, {"arenas": {"fake_social": {"base_url": feed}}})
+    design = make_design(db, user, {"arenas": {"fake_social": {"feed": "social-spent"}}})
     report = start_run(db, design, FROM, TO)
     (arena,) = report.arenas
     assert arena.status == "failed"
