@@ -51,7 +51,6 @@ __all__ = [
     "Policy",
     "Status",
     "advisory_key",
-    "maintain",
     "plan",
 ]
 
@@ -146,10 +145,6 @@ class PartitionManager:
             horizon=self.policy.horizon(today),
             layout=read_layout(conn, self.parent, count_rows=count_rows),
         )
-
-    def plan(self) -> Plan:
-        with self.engine.connect() as conn, conn.begin():
-            return plan(read_layout(conn, self.parent), self.today, self.policy)
 
     def run(self) -> MaintenanceReport:
         today = self.today
@@ -299,10 +294,3 @@ def _statements(script: str) -> list[str]:
         if body.strip().rstrip(";"):
             out.append(body.strip().rstrip(";"))
     return out
-
-
-def maintain(
-    engine: Engine, *, today: date | None = None, policy: Policy | None = None
-) -> MaintenanceReport:
-    """One maintenance run of ``content_records`` with the configured policy."""
-    return PartitionManager(engine, today=today, policy=policy).run()
