@@ -4,8 +4,8 @@ from datetime import date
 
 import dagster as dg
 
-from observatory_pipelines.partitions.manager import PartitionManager, Status
-from observatory_pipelines.partitions.months import utc_instant
+from observatory_pipelines.partitions.manager import PARENT, PartitionManager, Status
+from observatory_pipelines.partitions.months import partition_name, utc_instant
 from observatory_pipelines.resources.postgres import PostgresResource
 
 LAYOUT_SCHEMA = dg.TableSchema(
@@ -98,16 +98,24 @@ def content_partitions(
 @dg.asset_check(
     asset=content_partitions,
     name="partitions_ahead",
+    # A month without a partition sends its rows to the default partition (or fails the
+    # insert): data at risk, so a failure fails the run and shows red.
+    blocking=True,
     description=(
-        "At least one whole month after the current one has a partition, and the default "
-        "partition holds no row whose month maintenance should have created."
+        "Every month from the current one to PARTITION_PREMAKE_MONTHS ahead has a partition "
+        "(a missing one is named), and the default partition holds no row whose month "
+        "maintenance should have created."
     ),
 )
 def partitions_ahead(postgres: PostgresResource) -> dg.AssetCheckResult:
     status = PartitionManager(postgres.engine()).status()
+    missing = status.missing_months
     problems = []
-    if status.months_ahead < 1:
-        problems.append("no partition for next month")
+    if missing:
+        problems.append(
+            "no partition for "
+            + ", ".join(f"{m:%Y-%m} ({partition_name(PARENT, m)})" for m in missing)
+        )
     if status.default_rows_misplaced:
         problems.append(
             f"{status.default_rows_misplaced} default rows belong to a month of their own"
@@ -118,6 +126,7 @@ def partitions_ahead(postgres: PostgresResource) -> dg.AssetCheckResult:
         description="; ".join(problems) or "partitions ahead and default partition clean",
         metadata={
             "months_ahead": status.months_ahead,
+            "missing_months": dg.MetadataValue.json([f"{m:%Y-%m}" for m in missing]),
             "default_rows": status.default_rows,
             "default_rows_misplaced": status.default_rows_misplaced,
         },
@@ -149,9 +158,26 @@ weekly_schedule = dg.ScheduleDefinition(
     description="Safety run every Monday, 03:30 UTC.",
 )
 
+partitions_ahead_check = dg.define_asset_job(
+    "partitions_ahead_check",
+    selection=dg.AssetSelection.checks(partitions_ahead),
+    description="Is every month up to PARTITION_PREMAKE_MONTHS ahead partitioned?",
+)
+
+# A maintenance run that failed, or a partition dropped by hand, shows red the same day
+# instead of at the next weekly run.
+daily_check_schedule = dg.ScheduleDefinition(
+    name="partitions_ahead_daily",
+    job=partitions_ahead_check,
+    cron_schedule="0 6 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every day, 06:00 UTC: the partitions_ahead check on its own.",
+)
+
 defs = dg.Definitions(
     assets=[content_partitions],
     asset_checks=[partitions_ahead],
-    jobs=[partition_maintenance],
-    schedules=[monthly_schedule, weekly_schedule],
+    jobs=[partition_maintenance, partitions_ahead_check],
+    schedules=[monthly_schedule, weekly_schedule, daily_check_schedule],
 )

@@ -88,6 +88,15 @@ class Status:
         return self.layout.months_ahead(self.today)
 
     @property
+    def missing_months(self) -> list[date]:
+        """Months from the current one up to ``premake`` ahead that no partition covers."""
+        return [
+            m
+            for m in months_between(month_start(self.today), self.horizon)
+            if not self.layout.month_covered(m)
+        ]
+
+    @property
     def default_rows(self) -> int:
         return self.layout.default_rows
 

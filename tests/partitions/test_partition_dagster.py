@@ -23,8 +23,10 @@ def run_check(postgres_resource) -> dg.AssetCheckEvaluation:
         [content_partitions, partitions_ahead],
         selection=dg.AssetSelection.checks(partitions_ahead),
         resources={"postgres": postgres_resource},
+        raise_on_error=False,  # the check blocks: a failing one fails the run
     )
     [evaluation] = check_results(result)
+    assert result.success == evaluation.passed
     return evaluation
 
 
@@ -147,3 +149,42 @@ def test_schedules_run_the_job_monthly_and_weekly_in_utc():
     )
     job = with_resources.resolve_job_def("partition_maintenance")
     assert job.asset_layer.asset_graph.get_all_asset_keys() >= {dg.AssetKey("content_partitions")}
+
+
+def test_check_names_a_missing_month_inside_the_premake_window(pg, postgres_resource):
+    dg.materialize([content_partitions], resources={"postgres": postgres_resource})
+    assert run_check(postgres_resource).passed
+    current = month_start(utc_today())
+    hole, last = add_months(current, 2), add_months(current, 3)  # premake 3: current..current+3
+    with pg.begin() as conn:
+        conn.execute(text(f"DROP TABLE content_records_{hole:%Y_%m}"))
+    assert f"content_records_{last:%Y_%m}" in partition_bounds(pg)  # next month exists too
+
+    evaluation = run_check(postgres_resource)
+
+    assert not evaluation.passed
+    assert f"{hole:%Y-%m}" in evaluation.description
+    assert f"content_records_{hole:%Y_%m}" in evaluation.description
+    assert evaluation.metadata["missing_months"].value == [f"{hole:%Y-%m}"]
+
+
+def test_the_daily_check_job_fails_red_when_a_month_is_missing(pg, postgres_resource):
+    defs = dg.Definitions.merge(
+        partition_assets.defs, dg.Definitions(resources={"postgres": postgres_resource})
+    )
+    dg.materialize([content_partitions], resources={"postgres": postgres_resource})
+    job = defs.resolve_job_def("partitions_ahead_check")
+    with dg.instance_for_test() as instance:
+        assert job.execute_in_process(instance=instance).success
+        current = month_start(utc_today())
+        with pg.begin() as conn:
+            conn.execute(text(f"DROP TABLE content_records_{add_months(current, 1):%Y_%m}"))
+
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+
+    assert not result.success
+    [evaluation] = check_results(result)
+    assert not evaluation.passed
+    [schedule] = [s for s in defs.schedules if s.job_name == "partitions_ahead_check"]
+    assert schedule.execution_timezone == "UTC"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
