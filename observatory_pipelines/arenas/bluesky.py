@@ -23,7 +23,7 @@ from observatory_pipelines.arenas.base import (
     SearchTerm,
 )
 from observatory_pipelines.arenas.http import ArenaHttpClient, check_status, json_body
-from observatory_pipelines.arenas.matching import term_groups
+from observatory_pipelines.arenas.matching import quoted_term, term_groups
 from observatory_pipelines.arenas.registry import register
 from observatory_pipelines.arenas.support import (
     Reject,
@@ -45,9 +45,7 @@ def _iso(value: datetime) -> str:
 
 
 def _query_part(term: SearchTerm) -> str:
-    text = " ".join(term.term.split())
-    if term.term_type == "phrase" or (" " in text and term.term_type != "hashtag"):
-        return f'"{text}"'
+    text = quoted_term(term)
     if term.term_type == "hashtag" and not text.startswith("#"):
         return "#" + text
     return text

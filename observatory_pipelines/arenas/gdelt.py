@@ -23,7 +23,7 @@ from observatory_pipelines.arenas.base import (
     SearchTerm,
 )
 from observatory_pipelines.arenas.http import ArenaHttpClient, check_status, json_body
-from observatory_pipelines.arenas.matching import term_groups
+from observatory_pipelines.arenas.matching import quoted_term, term_groups
 from observatory_pipelines.arenas.registry import register
 from observatory_pipelines.arenas.support import (
     Reject,
@@ -54,13 +54,8 @@ def _stamp(value: datetime) -> str:
     return value.strftime("%Y%m%d%H%M%S")
 
 
-def _part(term: SearchTerm) -> str:
-    text = " ".join(term.term.split())
-    return f'"{text}"' if " " in text or term.term_type == "phrase" else text
-
-
 def group_query(group: list[SearchTerm], country: str) -> str:
-    parts = [_part(t) for t in group]
+    parts = [quoted_term(t) for t in group]
     core = parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
     return f"{core} sourcecountry:{country}"
 

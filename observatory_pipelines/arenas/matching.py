@@ -50,6 +50,19 @@ def match_terms(text: str | None, terms: list[SearchTerm]) -> list[str]:
     return matched
 
 
+def quoted_term(term: SearchTerm) -> str:
+    """A term as the search APIs (Bluesky, Reddit, GDELT, YouTube) read it.
+
+    Whitespace runs become one space; a phrase, or any term holding a space, goes in
+    double quotes so the API searches the words together and in order. Hashtags are
+    never quoted (Bluesky adds their ``#``; the others search the bare word).
+    """
+    text = " ".join(term.term.split())
+    if term.term_type != "hashtag" and (term.term_type == "phrase" or " " in text):
+        return f'"{text}"'
+    return text
+
+
 def term_groups(terms: list[SearchTerm]) -> list[list[SearchTerm]]:
     """Terms grouped for querying: one list per group id, each ungrouped term on its own."""
     groups: dict[object, list[SearchTerm]] = {}

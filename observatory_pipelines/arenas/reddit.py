@@ -22,7 +22,7 @@ from observatory_pipelines.arenas.base import (
     Page,
 )
 from observatory_pipelines.arenas.http import ArenaHttpClient, check_status, json_body
-from observatory_pipelines.arenas.matching import term_groups
+from observatory_pipelines.arenas.matching import quoted_term, term_groups
 from observatory_pipelines.arenas.reddit_items import map_child
 from observatory_pipelines.arenas.registry import register
 from observatory_pipelines.arenas.support import (
@@ -56,11 +56,7 @@ def subreddits(request: CollectionRequest) -> list[str]:
 
 
 def _query(group) -> str:
-    parts = []
-    for term in group:
-        text = " ".join(term.term.split())
-        parts.append(f'"{text}"' if " " in text else text)
-    return " ".join(parts)  # a space is the URL's "+": Reddit ANDs the words
+    return " ".join(quoted_term(t) for t in group)  # a space is the URL's "+": Reddit ANDs
 
 
 @register

@@ -28,7 +28,7 @@ from observatory_pipelines.arenas.base import (
     Page,
 )
 from observatory_pipelines.arenas.http import ArenaHttpClient, error_detail, json_body
-from observatory_pipelines.arenas.matching import term_groups
+from observatory_pipelines.arenas.matching import quoted_term, term_groups
 from observatory_pipelines.arenas.registry import register
 from observatory_pipelines.arenas.support import (
     Reject,
@@ -69,11 +69,7 @@ def _rfc3339(value: datetime) -> str:
 
 
 def combined_query(request: CollectionRequest) -> str:
-    groups = []
-    for group in term_groups(request.terms):
-        parts = [" ".join(t.term.split()) for t in group]
-        groups.append(" ".join(f'"{p}"' if " " in p else p for p in parts))
-    return "|".join(groups)
+    return "|".join(" ".join(quoted_term(t) for t in g) for g in term_groups(request.terms))
 
 
 @register

@@ -3,7 +3,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from observatory_pipelines.arenas.base import NormalizedRecord, SearchTerm
-from observatory_pipelines.arenas.matching import match_terms, matches_groups, term_groups
+from observatory_pipelines.arenas.matching import (
+    match_terms,
+    matches_groups,
+    quoted_term,
+    term_groups,
+)
 from observatory_pipelines.arenas.text import (
     clamp_record,
     clean_json,
@@ -83,3 +88,10 @@ def test_clamp_record_fits_columns_and_jsonb():
     assert record.raw_metadata == {"note": "nulbyte", "nested": [{"k": "v"}]}
     assert record.media_urls == ["https://ok.dk/a.jpg"]
     assert clean_json({"d": datetime(2026, 1, 1)}) == {"d": "2026-01-01 00:00:00"}
+
+
+def test_one_quoting_rule_for_every_search_api():
+    assert quoted_term(SearchTerm("  grønne \t omstilling ")) == '"grønne omstilling"'
+    assert quoted_term(SearchTerm("aftale", "phrase")) == '"aftale"'
+    assert quoted_term(SearchTerm("klima")) == "klima"
+    assert quoted_term(SearchTerm("dk pol", "hashtag")) == "dk pol"  # hashtags never quoted
