@@ -8,6 +8,9 @@
 - ``restore_drill`` (BACKUP_DRILL_SCHEDULE, default Sunday 04:00 UTC) restores
   the newest backup into a scratch database and reports as the
   ``restore_drill`` check.
+
+Both checks block: a failed one fails its run (red in the UI, a run-failure alert), because
+either failure means the data could not be recovered today.
 """
 
 from datetime import UTC, datetime
@@ -68,6 +71,8 @@ def latest_backup(
 @dg.asset_check(
     asset=latest_backup,
     name="backup_fresh",
+    # No recent backup means no way back after a loss: fail the run (red), not only the check.
+    blocking=True,
     description="The newest backup in the bucket was taken within BACKUP_MAX_AGE_HOURS (26 h).",
 )
 def backup_fresh(object_store: ObjectStoreResource) -> dg.AssetCheckResult:
@@ -103,7 +108,8 @@ def backup_fresh(object_store: ObjectStoreResource) -> dg.AssetCheckResult:
 @dg.asset_check(
     asset=latest_backup,
     name="restore_drill",
-    blocking=False,
+    # A backup that does not restore is no backup: fail the run so the UI and alerts show red.
+    blocking=True,
     description=(
         "The newest backup restores into a scratch database on the same server and every "
         "table's row count equals its manifest; the scratch database is dropped afterwards."

@@ -73,17 +73,23 @@ def test_failed_backup_fails_the_run_with_the_reason(db, object_store_resource, 
 def test_freshness_check_fails_when_the_newest_backup_is_older_than_26_hours(
     seeded, definitions, store, database_url
 ):
-    empty = _checks(_run(definitions, "backup_freshness"))["backup_fresh"]
+    # The check blocks: a missing or stale backup fails the run (red in the UI and alerts).
+    result = _run(definitions, "backup_freshness")
+    empty = _checks(result)["backup_fresh"]
     assert not empty.passed and "no backups" in empty.description
+    assert not result.success
 
     run_backup(store, database_url, now=datetime.now(UTC) - timedelta(hours=27))
-    stale = _checks(_run(definitions, "backup_freshness"))["backup_fresh"]
-    assert not stale.passed
+    result = _run(definitions, "backup_freshness")
+    stale = _checks(result)["backup_fresh"]
+    assert not stale.passed and not result.success
     assert stale.metadata["age_hours"].value > 26 and "older than 26 h" in stale.description
 
     run_backup(store, database_url, now=datetime.now(UTC) - timedelta(hours=25))
-    fresh = _checks(_run(definitions, "backup_freshness"))["backup_fresh"]
+    result = _run(definitions, "backup_freshness")
+    fresh = _checks(result)["backup_fresh"]
     assert fresh.passed and fresh.metadata["age_hours"].value < 26
+    assert result.success
 
 
 def _drill_databases(server_url) -> list[str]:
@@ -119,8 +125,10 @@ def test_restore_drill_fails_when_counts_differ_from_the_manifest(
     manifest.row_counts["content_records"] += 1
     store.put(backup.manifest_key, manifest.to_json())
 
-    drill = _checks(_run(definitions, "restore_drill"))["restore_drill"]
+    result = _run(definitions, "restore_drill")
+    drill = _checks(result)["restore_drill"]
 
+    assert not result.success  # the drill blocks: a failed one fails the run
     assert not drill.passed and "1 table(s) differ" in drill.description
     assert drill.metadata["mismatches"].value == {
         "content_records": {"manifest": 121, "restored": 120}
@@ -131,8 +139,30 @@ def test_restore_drill_fails_when_counts_differ_from_the_manifest(
 def test_restore_drill_fails_on_a_corrupt_backup(seeded, definitions, store, database_url):
     backup = run_backup(store, database_url)
     store.put(backup.key, store.get_bytes(backup.key)[:-50])
-    drill = _checks(_run(definitions, "restore_drill"))["restore_drill"]
+    result = _run(definitions, "restore_drill")
+    drill = _checks(result)["restore_drill"]
     assert not drill.passed and "truncated" in drill.description
+    assert not result.success
+
+
+def test_restore_drill_without_any_backup_fails_the_run(db, definitions):
+    result = _run(definitions, "restore_drill")
+    drill = _checks(result)["restore_drill"]
+    assert not drill.passed and "no backups" in drill.description, drill.description
+    assert not result.success
+
+
+def test_every_check_that_guards_backups_is_scheduled_and_blocking(definitions):
+    defs = definitions
+    checks = {"backup_fresh": assets.backup_fresh, "restore_drill": assets.restore_drill_check}
+    graph = defs.resolve_asset_graph()
+    scheduled = set().union(*(s.job.selection.resolve_checks(graph) for s in defs.schedules))
+    for name, check in checks.items():
+        [spec] = check.check_specs
+        assert spec.blocking, name
+        assert dg.AssetCheckKey(dg.AssetKey("latest_backup"), name) in scheduled, (
+            f"{name} is on no schedule"
+        )
 
 
 def _crons() -> dict[str, tuple[str, str]]:
