@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 import psycopg
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from observatory_pipelines import settings
@@ -83,11 +83,3 @@ def migrate(url: str | None = None, revision: str = "head") -> None:
     resolved = resolve_database_url(url)
     check_reachable(resolved)
     command.upgrade(alembic_config(resolved), revision)
-
-
-def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        try:
-            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except Exception:
-            return None

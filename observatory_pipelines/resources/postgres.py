@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import dagster as dg
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from observatory_pipelines.db import urls
-from observatory_pipelines.db.engine import get_engine, resolve_database_url, session_scope
+from observatory_pipelines.db.engine import get_engine, resolve_database_url
 
 
 class PostgresResource(dg.ConfigurableResource):
@@ -26,8 +22,3 @@ class PostgresResource(dg.ConfigurableResource):
 
     def engine(self) -> Engine:
         return get_engine(self.database_url)
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with session_scope(self.engine()) as session:
-            yield session
