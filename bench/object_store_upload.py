@@ -1,4 +1,4 @@
-"""Streamed upload of unknown length: our multipart driver vs minio's put_object(length=-1).
+"""Streamed upload of unknown length: MinioObjectStore.put vs minio's put_object(length=-1).
 
 The source is a generator of 64 KiB chunks (what a gzip'd pg_dump pipe yields). Against
 a real S3 server (moto, in a child process on 127.0.0.1, so its copy of the data is not
@@ -6,7 +6,8 @@ counted in this process's heap), timed phases per repeat:
 
 * baseline: ``Minio.put_object(length=-1, part_size=16 MiB, num_parallel_uploads=1)`` over
   a file-like that hands out the generator's chunks (minio concatenates each part from them);
-* store: ``MinioObjectStore.put(key, generator)`` (one bytearray per part, abort on failure);
+* store: ``MinioObjectStore.put(key, generator)`` (the same public ``put_object``, fed by a
+  reader that hands out whole parts, abort on failure);
 * folder_baseline / folder_store: a plain ``open().write`` loop vs ``FolderObjectStore.put``
   (temp file, fsync, rename, sidecar) — the price of atomicity on the local backend.
 

@@ -1,11 +1,13 @@
-"""The MinIO/S3 backend, over the ``minio`` client.
+"""The MinIO/S3 backend, over the ``minio`` client's public API only.
 
-Uploads of unknown length are driven as S3 multipart here rather than through
-``Minio.put_object(length=-1)``: that path re-concatenates each part from the
-stream's reads (quadratic copying for small chunks) and, when the abort itself
-fails, raises the abort's error instead of the caller's. Here a part is one
-``bytearray`` of ``part_size`` bytes, parts go up one at a time (memory stays at
-one part), and any failure aborts the upload, so nothing appears under the key.
+Uploads of unknown length go through ``Minio.put_object(length=-1, part_size=...)``,
+which sends one PUT when the data fits one part and S3 multipart otherwise, one part
+at a time (``num_parallel_uploads=1``: memory stays at a part or two), and aborts the
+multipart upload when anything fails, so nothing appears under the key. Two things
+are added around it (``_PartReader``): each ``read(n)`` returns ``n`` bytes at once,
+because the client joins a part from its reads with ``bytes +=`` (quadratic in the
+number of small source chunks); and the caller's own error is what ``put`` raises,
+even when the client's abort fails after it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import certifi
 import urllib3
 from minio import Minio
 from minio.commonconfig import ComposeSource
-from minio.datatypes import Part
 from minio.error import InvalidResponseError, S3Error, ServerError
 
 from observatory_pipelines.logs import get_logger
@@ -118,6 +119,44 @@ class _ResponseReader(io.RawIOBase):
         super().close()
 
 
+class _SourceFailed(Exception):
+    """Stands in for a source's BaseException (e.g. KeyboardInterrupt) so that the client,
+    which aborts on ``Exception`` only, still aborts the multipart upload."""
+
+
+class _PartReader:
+    """The caller's data (bytes, file or chunks) as a file whose ``read(n)`` returns ``n``
+    bytes (fewer only at the end), remembering the source's own error."""
+
+    def __init__(self, data: bytes | BinaryIO | Iterable[bytes]):
+        self._chunks = iter_chunks(data)
+        self._buffer = bytearray()
+        self.size = 0
+        self.error: BaseException | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            while size < 0 or len(self._buffer) < size:
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    break
+                self._buffer += chunk
+                self.size += len(chunk)
+        except BaseException as exc:
+            self.error = exc
+            if isinstance(exc, Exception):
+                raise
+            raise _SourceFailed(type(exc).__name__) from exc
+        if size < 0 or size >= len(self._buffer):
+            out = bytes(self._buffer)
+            self._buffer.clear()
+        else:
+            with memoryview(self._buffer) as view:  # one copy, not slice-then-bytes
+                out = bytes(view[:size])
+            del self._buffer[:size]
+        return out
+
+
 class MinioObjectStore:
     def __init__(
         self,
@@ -199,68 +238,45 @@ class MinioObjectStore:
         metadata: dict[str, str] | None = None,
     ) -> ObjectInfo:
         check_key(key)
-        headers = {"Content-Type": content_type or "application/octet-stream"}
-        headers.update({_META_PREFIX + k: v for k, v in check_metadata(metadata).items()})
+        meta = {_META_PREFIX + k: v for k, v in check_metadata(metadata).items()}
         self._ensure_bucket()
-        client, size = self._client, 0
-        upload_id: str | None = None
-        parts: list[Part] = []
-        buffer = bytearray()
-
-        def send_part(payload: bytes) -> None:
-            nonlocal upload_id
-            with self._guard(key):
-                if upload_id is None:
-                    upload_id = client._create_multipart_upload(self.bucket, key, dict(headers))
-                number = len(parts) + 1
-                etag = client._upload_part(self.bucket, key, payload, None, upload_id, number)
-            parts.append(Part(number, etag))
-
+        reader = _PartReader(data)
         try:
-            for chunk in iter_chunks(data):
-                buffer += chunk
-                size += len(chunk)
-                while len(buffer) >= self.part_size:
-                    with memoryview(buffer) as view:  # one copy, not slice-then-bytes
-                        payload = bytes(view[: self.part_size])
-                    del buffer[: self.part_size]
-                    send_part(payload)
-            if upload_id is None:
-                with self._guard(key):
-                    client._put_object(self.bucket, key, bytes(buffer), dict(headers))
-            else:
-                if buffer:
-                    send_part(bytes(buffer))
-                with self._guard(key):
-                    client._complete_multipart_upload(self.bucket, key, upload_id, parts)
-        except BaseException:
-            if upload_id is not None:
-                self._abort(key, upload_id)
-            raise
+            with self._guard(key):
+                self._client.put_object(
+                    self.bucket,
+                    key,
+                    reader,
+                    length=-1,
+                    part_size=self.part_size,
+                    num_parallel_uploads=1,
+                    content_type=content_type or "application/octet-stream",
+                    metadata=meta,
+                )
+        except Exception as exc:
+            if reader.error is None or exc is reader.error:
+                raise
+            if not isinstance(exc, _SourceFailed):
+                # The client's abort failed after the source did: the source's error matters
+                # more; an incomplete upload is never visible, the server's lifecycle drops it.
+                log.error(
+                    "multipart abort failed",
+                    endpoint=self.url,
+                    bucket=self.bucket,
+                    key=key,
+                    error=type(exc).__name__,
+                )
+            raise reader.error from None
         log.info(
             "object stored",
             backend="s3",
             endpoint=self.url,
             bucket=self.bucket,
             key=key,
-            size=size,
-            parts=len(parts) or 1,
+            size=reader.size,
+            parts=max(1, -(-reader.size // self.part_size)),
         )
         return self.stat(key)
-
-    def _abort(self, key: str, upload_id: str) -> None:
-        try:
-            self._client._abort_multipart_upload(self.bucket, key, upload_id)
-            log.warning("multipart upload aborted", endpoint=self.url, bucket=self.bucket, key=key)
-        except Exception as exc:
-            # The caller's error matters more; the server drops the orphan via its lifecycle.
-            log.error(
-                "multipart abort failed",
-                endpoint=self.url,
-                bucket=self.bucket,
-                key=key,
-                error=type(exc).__name__,
-            )
 
     def update_metadata(self, key: str, metadata: dict[str, str]) -> ObjectInfo:
         current = self.stat(key)

@@ -162,8 +162,39 @@ def test_failed_upload_leaves_nothing_under_the_key(backend, resource, store):
     assert store.get_bytes("kept.bin") == b"old version"
     assert store.stat("kept.bin").metadata == {"sha256": "old"}
     if backend == "s3":
-        pending = store._client._list_multipart_uploads(store.bucket)
-        assert pending.uploads == []  # aborted, not left to linger
+        assert _pending_multipart_uploads(resource, store.bucket) == []  # aborted, not left over
+    else:
+        assert list((resource.folder() / ".tmp").iterdir()) == []
+
+
+def _pending_multipart_uploads(resource, bucket: str) -> list[str]:
+    """Incomplete multipart uploads, asked of the server through boto3's public API."""
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=f"http://{resource.endpoint}",
+        aws_access_key_id=resource.access_key,
+        aws_secret_access_key=resource.secret_key,
+        region_name=resource.region or "us-east-1",
+    )
+    return [upload["Key"] for upload in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])]
+
+
+def test_interrupted_source_aborts_and_reraises(backend, resource, store):
+    """A KeyboardInterrupt (not an Exception) in the source still aborts the upload."""
+
+    def interrupted():
+        yield b"x" * (6 * MIB)  # one part on the server before the interrupt
+        yield b"y" * MIB
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        store.put("interrupted.bin", interrupted())
+
+    assert not store.exists("interrupted.bin")
+    if backend == "s3":
+        assert _pending_multipart_uploads(resource, store.bucket) == []
     else:
         assert list((resource.folder() / ".tmp").iterdir()) == []
 
