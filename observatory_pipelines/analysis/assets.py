@@ -30,28 +30,13 @@ from observatory_pipelines.analysis.scope import (
 )
 from observatory_pipelines.analysis.sql_models import jsonable, load_models, run_models
 from observatory_pipelines.resources.object_store import ObjectStoreResource
+from observatory_pipelines.resources.partitions import query_designs_partitions
 from observatory_pipelines.resources.postgres import PostgresResource
 
-query_designs_partitions = dg.DynamicPartitionsDefinition(name="query_designs")
-COLLECTION_ASSET = dg.AssetKey("collected_content")
+# Declared by key: the collection edge defines the asset, and edges never import each other.
+COLLECTED_CONTENT = dg.AssetKey("collected_content")
 PRESIGN_FOR = timedelta(hours=1)
 GROUP = "analysis"
-
-
-def _collection_asset_defined() -> bool:
-    """Depend on the collection asset only when it exists with the same partitions."""
-    try:
-        from observatory_pipelines.collection import assets as collection
-    except Exception:
-        return False
-    for item in collection.defs.assets or []:
-        if COLLECTION_ASSET in getattr(item, "keys", ()):
-            partitions = getattr(item, "partitions_def", None)
-            return getattr(partitions, "name", None) == query_designs_partitions.name
-    return False
-
-
-UPSTREAM = [COLLECTION_ASSET] if _collection_asset_defined() else []
 EAGER = dg.AutomationCondition.eager()
 
 
@@ -135,7 +120,7 @@ MODELS = load_models()
 MODEL_SPECS = [
     dg.AssetSpec(
         key=name,
-        deps=list(model.depends_on) + (UPSTREAM if not model.depends_on else []),
+        deps=list(model.depends_on) + ([COLLECTED_CONTENT] if not model.depends_on else []),
         description=f"{model.description} (SQL: dbt_like_sql/{model.path.name})",
         group_name=GROUP,
         kinds={"postgres", "sql"},

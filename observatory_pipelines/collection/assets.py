@@ -13,11 +13,12 @@ from observatory_pipelines.collection.scheduling import (
     live_requests,
     new_design_requests,
 )
+from observatory_pipelines.collection.sweep import sweep
+from observatory_pipelines.credits.ledger import CreditLedger
 from observatory_pipelines.resources.object_store import ObjectStoreResource
+from observatory_pipelines.resources.partitions import query_designs_partitions
 from observatory_pipelines.resources.postgres import PostgresResource
 from observatory_pipelines.windows import as_bound
-
-query_designs_partitions = dg.DynamicPartitionsDefinition(name="query_designs")
 
 
 class CollectionConfig(dg.Config):
@@ -155,9 +156,55 @@ def live_query_designs_schedule(context: dg.ScheduleEvaluationContext, postgres:
     return [_run_request(r) for r in requests]
 
 
+def _dagster_status(instance: dg.DagsterInstance):
+    def status(run_id: str) -> str | None:
+        run = instance.get_run_by_id(run_id)
+        return run.status.value if run is not None else None
+
+    return status
+
+
+@dg.op(
+    description="Fail runs whose worker died (their Dagster run ended, or is unknown and idle "
+    "past COLLECTION_STALE_RUN_HOURS), then settle or refund every finished run whose "
+    "reservations are still open."
+)
+def settle_finished_runs_op(context: dg.OpExecutionContext, postgres: PostgresResource) -> dict:
+    grace = timedelta(hours=settings.collection_stale_run_hours())
+    done = sweep(CreditLedger(postgres.engine()), _dagster_status(context.instance), grace)
+    summary = {k: v for k, v in vars(done).items() if k not in ("dead_run_ids", "failed_run_ids")}
+    context.log.info(f"settlement: {summary}")
+    context.add_output_metadata(
+        {
+            **summary,
+            "failed_run_ids": ", ".join(done.failed_run_ids[:20]),
+            "dead_run_ids": ", ".join(done.dead_run_ids[:20]),
+        }
+    )
+    # Failed runs stay open: the next tick retries them, and the ledger check reports
+    # any that stay unsettled for more than a day.
+    return summary
+
+
+@dg.job(
+    description="Fail collection runs whose worker died and close the open credit "
+    "reservations of finished runs."
+)
+def settle_finished_runs():
+    settle_finished_runs_op()
+
+
+settle_finished_runs_schedule = dg.ScheduleDefinition(
+    name="settle_finished_runs_schedule",
+    job=settle_finished_runs,
+    cron_schedule="*/15 * * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
 defs = dg.Definitions(
     assets=[collected_content],
-    jobs=[collect_query_design_job],
+    jobs=[collect_query_design_job, settle_finished_runs],
     sensors=[new_query_designs_sensor],
-    schedules=[live_query_designs_schedule],
+    schedules=[live_query_designs_schedule, settle_finished_runs_schedule],
 )
