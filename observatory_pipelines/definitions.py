@@ -24,8 +24,21 @@ resources = {
     "io_manager": ObjectStoreIOManager(object_store=object_store),
 }
 
+# Dagster's implicit automation sensor starts STOPPED (someone would have to switch it on in
+# the UI before any eager asset refreshes); this one is defined here, running by default, and
+# evaluates every asset that carries an automation condition (today: the analysis group,
+# re-analysing a design after each collection of it).
+automation_sensor = dg.AutomationConditionSensorDefinition(
+    "automation",
+    target=dg.AssetSelection.all(),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description="Evaluates the automation conditions of every asset (eager analyses after a "
+    "collection); running by default.",
+)
+
 defs = dg.Definitions.merge(
-    dg.Definitions(resources=resources),
+    dg.Definitions(resources=resources, sensors=[automation_sensor]),
     status.defs,
     credits.defs,
     collection.defs,
