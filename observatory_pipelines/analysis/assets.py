@@ -300,6 +300,7 @@ def _export_asset(fmt: str) -> dg.AssetsDefinition:
         }
         if fmt == "xlsx":
             metadata["sheets"] = dg.MetadataValue.int(result.sheets)
+            metadata["truncated_cells"] = dg.MetadataValue.int(result.truncated_cells)
         return dg.MaterializeResult(metadata=metadata)
 
     return _asset

@@ -8,6 +8,9 @@ must finish a zip file on disk, so that one is uploaded from a temporary file.
 - CSV: UTF-8 with BOM (Excel reads æøå), CRLF, RFC 4180 quoting, lists joined " | ". The
   lines are built by Postgres and streamed with COPY (FORMAT text); its backslash escapes
   are undone with ``codecs.escape_decode``, so embedded newlines stay LF inside quotes.
+  A text cell starting with = + - @ TAB or CR gets a leading ' (never a live formula).
+- XLSX: typed string cells; a text over Excel's 32,767-unit cell limit ends in
+  TRUNCATED_MARK and is counted (``ExportResult.truncated_cells``, a log warning).
 - NDJSON: COPY (FORMAT text) parsed by Arrow's CSV reader into string batches; Arrow
   kernels turn each batch into JSON lines (``ndjson_lines.py``), byte-identical to
   ``row_to_json``, which cost ~5 s per 1M records in Postgres.
@@ -43,6 +46,8 @@ from observatory_pipelines.logs import get_logger
 SQL_DIR = Path(__file__).with_name("sql")
 BOM = "\ufeff".encode()
 XLSX_MAX_DATA_ROWS = 1_048_575  # 1,048,576 rows per sheet, one of them the header
+XLSX_CELL_LIMIT = 32_767  # Excel's most characters (UTF-16 code units) in one cell
+TRUNCATED_MARK = "…[truncated]"  # ends a cut cell, inside the limit
 PROGRESS_ROWS = 100_000  # rows between export_progress events
 CHUNK_BYTES = 1 << 20
 
@@ -109,6 +114,7 @@ class ExportResult:
     size: int
     content_type: str
     sheets: int = 0
+    truncated_cells: int = 0  # XLSX cells cut to Excel's limit (each ends in TRUNCATED_MARK)
 
 
 @lru_cache(maxsize=8)
@@ -270,6 +276,21 @@ def parquet_chunks(
     yield sink.drain()
 
 
+def fit_cell(text: str) -> str | None:
+    """``text`` cut to Excel's cell limit and ending in TRUNCATED_MARK; None when it fits.
+
+    Excel counts UTF-16 code units (an emoji is two); without this xlsxwriter cuts the
+    text at 32,767 code points with only a Python warning, and Excel may refuse the file.
+    """
+    if len(text) <= XLSX_CELL_LIMIT // 2:  # cannot exceed the limit even if all are pairs
+        return None
+    units = text.encode("utf-16-le")
+    if len(units) // 2 <= XLSX_CELL_LIMIT:
+        return None
+    keep = units[: (XLSX_CELL_LIMIT - len(TRUNCATED_MARK)) * 2]
+    return keep.decode("utf-16-le", errors="ignore") + TRUNCATED_MARK  # drops a split pair
+
+
 def _xlsx_value(name: str, value: Any) -> Any:
     if value is None:
         return None
@@ -280,6 +301,12 @@ def _xlsx_value(name: str, value: Any) -> Any:
     return value
 
 
+@dataclass
+class _XlsxWritten:
+    sheets: int
+    truncated_cells: int
+
+
 def write_xlsx(
     conn,
     params: dict[str, Any],
@@ -288,9 +315,9 @@ def write_xlsx(
     *,
     max_rows_per_sheet: int = XLSX_MAX_DATA_ROWS,
     batch_rows: int = 10_000,
-) -> int:
+) -> _XlsxWritten:
     """Write the workbook to ``path``, counting rows; returns the number of sheets
-    (Content, Content_2, ...)."""
+    (Content, Content_2, ...) and of cells cut to Excel's limit."""
     import xlsxwriter
 
     if not 1 <= max_rows_per_sheet <= XLSX_MAX_DATA_ROWS:
@@ -321,6 +348,7 @@ def write_xlsx(
     sheets = 1
     sheet = new_sheet(sheets)
     row_in_sheet = 0
+    truncated = 0
     with conn.cursor(name="analysis_xlsx_export") as cur:
         cur.itersize = batch_rows
         cur.execute(export_sql("export_rows"), params)
@@ -332,12 +360,16 @@ def write_xlsx(
                     row_in_sheet = 0
                 row_in_sheet += 1
                 values = [_xlsx_value(n, v) for n, v in zip(names, record, strict=True)]
+                for index, value in enumerate(values):
+                    if isinstance(value, str) and (cut := fit_cell(value)) is not None:
+                        values[index] = cut
+                        truncated += 1
                 sheet.write_row(row_in_sheet, 0, values)
                 if values[time_col] is not None:
                     sheet.write_datetime(row_in_sheet, time_col, values[time_col], when)
             counter.rows += len(batch)
     workbook.close()
-    return sheets
+    return _XlsxWritten(sheets, truncated)
 
 
 def export_records(
@@ -360,7 +392,7 @@ def export_records(
     content_type = CONTENT_TYPES[fmt]
     meta = {"format": fmt, **(metadata or {})}
     counter = _Counter(fmt)
-    sheets = 0
+    written = _XlsxWritten(0, 0)
     with conn.transaction():
         conn.execute("SET LOCAL TIME ZONE 'UTC'")
         # Timestamps as text (CSV, NDJSON) are parsed in the ISO style.
@@ -368,7 +400,7 @@ def export_records(
         if fmt == "xlsx":
             with tempfile.TemporaryDirectory(prefix="xlsx-export-") as tmp:
                 path = Path(tmp) / "export.xlsx"
-                sheets = write_xlsx(
+                written = write_xlsx(
                     conn, params, path, counter, max_rows_per_sheet=max_rows_per_sheet
                 )
                 with path.open("rb") as handle:
@@ -377,6 +409,14 @@ def export_records(
             producer = {"csv": csv_chunks, "ndjson": ndjson_chunks, "parquet": parquet_chunks}
             chunks = producer[fmt](conn, params, counter)
             info = store.put(key, chunks, content_type=content_type, metadata=meta)
+    if written.truncated_cells:
+        log.warning(
+            "xlsx_cells_truncated",
+            key=key,
+            cells=written.truncated_cells,
+            limit=XLSX_CELL_LIMIT,
+            marker=TRUNCATED_MARK,
+        )
     log.info("export_written", key=key, format=fmt, rows=counter.rows, size=info.size)
     return ExportResult(
         key=key,
@@ -384,7 +424,8 @@ def export_records(
         rows=counter.rows,
         size=info.size,
         content_type=content_type,
-        sheets=sheets,
+        sheets=written.sheets,
+        truncated_cells=written.truncated_cells,
     )
 
 

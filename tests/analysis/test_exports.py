@@ -249,3 +249,72 @@ def test_long_exports_report_progress_in_the_log(conn, corpus, store, fmt, monke
     events = [json.loads(line) for line in capfd.readouterr().err.splitlines() if '"event"' in line]
     progress = [e["rows"] for e in events if e["event"] == "export_progress"]
     assert progress and progress == sorted(progress) and progress[-1] == result.rows
+
+
+DANGEROUS = {
+    "p1": '=HYPERLINK("https://evil.example","klik")',
+    "p2": "+45 12 34 56 78",
+    "p4": "-1+1",
+    "p5": "@SUM(A1:A2)",
+    "p6": "\tindrykket",
+    "p7": "\r\nlinje",
+}
+
+
+def test_csv_neutralises_formulas_in_text_cells_and_keeps_numbers(conn, corpus, store):
+    """OWASP: a text cell starting with = + - @ TAB CR gets a leading single quote."""
+    for platform_id, value in DANGEROUS.items():
+        conn.execute(
+            "UPDATE content_records SET text_content = %s WHERE platform_id = %s",
+            [value, platform_id],
+        )
+    conn.execute("UPDATE content_records SET likes_count = -5 WHERE platform_id = 'p1'")
+    conn.commit()
+    _, data = _export(conn, corpus.design, "csv", store)
+    for value in DANGEROUS.values():
+        assert ("\"'" + value.replace('"', '""') + '"').encode() in data
+        assert ('"' + value.replace('"', '""') + '"').encode() not in data
+    # The title column of p3 is a formula too; numbers stay bare numbers.
+    assert b'"\'=HYPERLINK(""x"")"' in data
+    assert b",-5," in data and b'"\'-5"' not in data
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    texts = {r[LABELS.index("Text")] for r in rows[1:]}
+    assert "'@SUM(A1:A2)" in texts and "'\tindrykket" in texts
+    # The raw form stays in NDJSON and Parquet.
+    _, data = _export(conn, corpus.design, "ndjson", store)
+    raw = {json.loads(line)["text_content"] for line in data.splitlines()}
+    assert set(DANGEROUS.values()) <= raw
+    _, data = _export(conn, corpus.design, "parquet", store)
+    assert set(DANGEROUS.values()) <= set(
+        pq.read_table(io.BytesIO(data))["text_content"].to_pylist()
+    )
+
+
+def test_xlsx_marks_and_counts_texts_over_the_cell_limit(conn, corpus, store, capfd):
+    """Excel holds 32,767 characters (UTF-16 units) per cell: longer texts are cut visibly."""
+    from observatory_pipelines.analysis.exports import TRUNCATED_MARK, XLSX_CELL_LIMIT
+
+    long_text = "grøn " * 10_000  # 50,000 characters
+    emoji = "🌍" * 20_000  # 20,000 characters, 40,000 UTF-16 units
+    exact = "x" * XLSX_CELL_LIMIT  # fits exactly: kept whole
+    for platform_id, value in (("p1", long_text), ("p2", emoji), ("p4", exact)):
+        conn.execute(
+            "UPDATE content_records SET text_content = %s WHERE platform_id = %s",
+            [value, platform_id],
+        )
+    conn.commit()
+    result, data = _export(conn, corpus.design, "xlsx", store)
+    assert result.truncated_cells == 2
+    sheet = openpyxl.load_workbook(io.BytesIO(data))["Content"]
+    column = LABELS.index("Text") + 1
+    cells = {sheet.cell(row=r, column=column).value for r in range(2, sheet.max_row + 1)}
+    cut = next(c for c in cells if c.startswith("grøn "))
+    assert cut.endswith(TRUNCATED_MARK) and len(cut) == XLSX_CELL_LIMIT
+    assert cut == long_text[: XLSX_CELL_LIMIT - len(TRUNCATED_MARK)] + TRUNCATED_MARK
+    cut_emoji = next(c for c in cells if c.startswith("🌍"))
+    assert cut_emoji.endswith(TRUNCATED_MARK)
+    assert len(cut_emoji.encode("utf-16-le")) // 2 <= XLSX_CELL_LIMIT
+    assert exact in cells
+    events = [json.loads(line) for line in capfd.readouterr().err.splitlines() if '"event"' in line]
+    (warned,) = [e for e in events if e["event"] == "xlsx_cells_truncated"]
+    assert warned["cells"] == 2 and warned["limit"] == XLSX_CELL_LIMIT

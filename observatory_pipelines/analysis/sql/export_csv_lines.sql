@@ -1,5 +1,6 @@
--- One finished CSV line per record (RFC 4180 quoting, lists joined with ' | ', UTC times,
--- CR before COPY's LF). Streamed with COPY ... (FORMAT text) and un-escaped by the reader.
+-- One finished CSV line per record (RFC 4180 quoting, formula-looking text quoted with a
+-- leading ', lists joined with ' | ', UTC times, CR before COPY's LF).
+-- Streamed with COPY ... (FORMAT text) and un-escaped by the reader.
 SELECT concat_ws(',',
     {{ csv_text('query_design') }},
     {{ csv_text('platform') }},
@@ -18,7 +19,8 @@ SELECT concat_ws(',',
     coalesce(CAST(r.engagement_score AS text), ''),
     {{ csv_text('language') }},
     {{ csv_text('collection_tier') }},
-    coalesce('"' || replace(array_to_string(r.search_terms_matched, ' | '), '"', '""') || '"', ''),
+    {{ csv_text('search_terms_joined') }},
     {{ csv_text('content_hash') }}
 ) || chr(13) AS line
-FROM ({{ export_rows }}) AS r
+FROM (SELECT x.*, array_to_string(x.search_terms_matched, ' | ') AS search_terms_joined
+      FROM ({{ export_rows }}) AS x) AS r
