@@ -36,6 +36,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from observatory_pipelines.credits.common import LedgerKey  # noqa: E402
 from observatory_pipelines.credits.ledger import CreditLedger, InsufficientCredits  # noqa: E402
 from observatory_pipelines.db.engine import migrate, session_scope  # noqa: E402
 from observatory_pipelines.db.models import (  # noqa: E402
@@ -117,7 +118,7 @@ def reserve_phase(engine, ledger, workers: int, per_worker: int, shared: bool) -
     def op(w: int, i: int) -> bool:
         user, run = users[w]
         try:
-            ledger.reserve(user, run, "bench", f"w{w}-{i}", "medium", COST)
+            ledger.reserve(LedgerKey(user, run, "bench", f"w{w}-{i}", "medium"), COST)
             return True
         except InsufficientCredits:
             return False

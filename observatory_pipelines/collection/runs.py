@@ -3,55 +3,44 @@
 Credits: every arena's estimate is reserved before anything runs (one refusal
 cancels the run before it starts, releasing what was already held); a task that
 completes is settled at its real cost (``credits_for`` of the units its collector
-spent), a task that fails is refunded in full. A run completes when at least one
-of its tasks completed; the failed ones keep their error messages.
+spent), a task that fails is released in full. A run completes when at least one
+of its tasks completed; the failed ones keep their error messages. Every status
+change goes through ``run_states`` (guarded transitions).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, text
 
 from observatory_pipelines import settings
+from observatory_pipelines.collection import run_states
 from observatory_pipelines.collection.credential_pool import CredentialPool
 from observatory_pipelines.collection.plan import DesignSpec, design_actors, load_design
 from observatory_pipelines.collection.sources import with_sources
 from observatory_pipelines.collection.tasks import (
+    ArenaReport,
     CollectorFactory,
     TaskFailed,
     TaskRunner,
     TaskSpec,
 )
 from observatory_pipelines.costs import credits_for
+from observatory_pipelines.credits.common import LedgerError, LedgerKey
+from observatory_pipelines.credits.ledger import CreditLedger
 from observatory_pipelines.logs import get_logger
 from observatory_pipelines.storage.object_store import ObjectStore
 
 log = get_logger(__name__)
 _SQL = Path(__file__).parent / "sql"
-SQL = {
-    name: (_SQL / f"{name}.sql").read_text() for name in ("run_insert", "run_load", "run_finish")
-}
+SQL = {name: (_SQL / f"{name}.sql").read_text() for name in ("run_insert", "run_load")}
 
-
-@dataclass
-class ArenaReport:
-    platform: str
-    arena: str
-    tier: str
-    status: str = "pending"
-    records_collected: int = 0
-    duplicates_skipped: int = 0
-    records_rejected: int = 0
-    records_repaired: int = 0
-    credits_estimated: int = 0
-    credits_spent: int = 0
-    units_spent: int = 0
-    error: str | None = None
+__all__ = ["ArenaReport", "RunReport", "RunExecutor", "create_run", "start_run"]
 
 
 @dataclass
@@ -71,9 +60,6 @@ class RunReport:
     @property
     def credits_spent(self) -> int:
         return sum(a.credits_spent for a in self.arenas)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "records_collected": self.records_collected}
 
 
 def _collector_class(platform: str):
@@ -132,18 +118,14 @@ class RunExecutor:
         self,
         engine: Engine,
         *,
-        ledger: Any = None,
+        ledger: CreditLedger | None = None,
         pool: CredentialPool | None = None,
         factory: CollectorFactory | None = None,
         batch_size: int | None = None,
         object_store: ObjectStore | None = None,
     ):
-        if ledger is None:
-            from observatory_pipelines.credits.ledger import CreditLedger
-
-            ledger = CreditLedger(engine)
         self.engine = engine
-        self.ledger = ledger
+        self.ledger = ledger or CreditLedger(engine)
         self.pool = pool or CredentialPool(engine)
         self.factory = factory or _default_factory
         self.object_store = object_store  # where file_import's "prefix" is listed
@@ -151,9 +133,9 @@ class RunExecutor:
             engine, self.factory, self.pool, batch_size or settings.ingest_batch_size()
         )
 
-    def _set(self, sql: str, **params: Any) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(text(sql), params)
+    @staticmethod
+    def _key(run, arena: ArenaReport) -> LedgerKey:
+        return LedgerKey(run["initiated_by"], run["id"], arena.arena, arena.platform, arena.tier)
 
     def execute(self, run_id: str, dagster_run_id: str | None = None) -> RunReport:
         with self.engine.connect() as conn:
@@ -176,121 +158,108 @@ class RunExecutor:
             date_from=run["date_from"], date_to=run["date_to"],
         )  # fmt: skip
         tasks = [r for r in rows if r["task_id"] is not None]
-        user = run["initiated_by"]
         for t in tasks:
             report.arenas.append(
                 ArenaReport(t["platform"], t["arena"], design.tier_for(t["platform"]))
             )
 
-        if not self._reserve(run, design, report, tasks):
+        if not self._reserve(run, design, report):
             return report
-        self._set(
-            "UPDATE collection_runs SET status = 'running', started_at = now(),"
-            " estimated_credits = :est WHERE id = CAST(:id AS uuid)",
-            id=run_id, est=sum(a.credits_estimated for a in report.arenas),
-        )  # fmt: skip
+        if not run_states.start_run(
+            self.engine, run_id, sum(a.credits_estimated for a in report.arenas)
+        ):
+            # Not pending any more (another worker, or the sweep): release and leave it be.
+            self._release_unfinished(run, report)
+            report.status = run_states.run_status(self.engine, run_id) or "failed"
+            report.error = f"run {run_id} was no longer pending; nothing collected"
+            return report
         log.info("run.started", collection_run_id=str(run_id), arenas=len(tasks))
         try:
             for t, arena in zip(tasks, report.arenas, strict=True):
-                self._run_task(run, design, t, arena, user, dagster_run_id)
+                self._run_task(run, design, t, arena, dagster_run_id)
         except BaseException as exc:
             # Infrastructure failure (database gone, interrupt): no run may stay "running"
             # with credits held.
-            self._abort(run, tasks, report, f"{type(exc).__name__}: {exc}")
+            self._abort(run, report, f"{type(exc).__name__}: {exc}")
             raise
 
         failed = [a for a in report.arenas if a.status == "failed"]
         report.status = "failed" if tasks and len(failed) == len(tasks) else "completed"
         errors = "\n".join(f"{a.platform}: {a.error}" for a in failed) or None
         report.error = errors
-        self._set(
-            SQL["run_finish"], id=run_id, status=report.status, spent=report.credits_spent,
-            collected=report.records_collected, error=errors,
-        )  # fmt: skip
+        if not run_states.finish_run(
+            self.engine, run_id, report.status, credits_spent=report.credits_spent,
+            records_collected=report.records_collected, error=errors,
+        ):  # fmt: skip
+            # The sweep declared this worker dead and failed the run meanwhile; its verdict
+            # (and its settlement) stand.
+            report.status = run_states.run_status(self.engine, run_id) or "failed"
+            report.error = "\n".join(
+                filter(None, [errors, f"run {run_id} was already closed as {report.status}"])
+            )
         log.info(
             "run.finished", collection_run_id=str(run_id), status=report.status,
             records=report.records_collected, credits=report.credits_spent, failed_arenas=len(failed),
         )  # fmt: skip
         return report
 
-    def _abort(self, run, tasks, report: RunReport, message: str) -> None:
-        for t, arena in zip(tasks, report.arenas, strict=True):
+    def _release_unfinished(self, run, report: RunReport) -> None:
+        for arena in report.arenas:
             if arena.status != "completed":
                 try:
-                    self.ledger.refund(
-                        run["initiated_by"], run["id"], t["arena"], t["platform"], arena.tier
-                    )
+                    self.ledger.release(self._key(run, arena))
                 except Exception:
-                    log.exception("run.abort_refund_failed", collection_run_id=str(run["id"]))
+                    log.exception("run.release_failed", collection_run_id=str(run["id"]))
+
+    def _abort(self, run, report: RunReport, message: str) -> None:
+        self._release_unfinished(run, report)
         try:
-            self._set(
-                "UPDATE collection_tasks SET status = 'failed', completed_at = now(),"
-                " error_message = :msg WHERE collection_run_id = CAST(:id AS uuid)"
-                " AND status IN ('pending', 'running')",
-                id=str(run["id"]), msg=f"aborted: {message}"[:2000],
-            )  # fmt: skip
-            self._set(
-                SQL["run_finish"], id=str(run["id"]), status="failed",
-                spent=report.credits_spent, collected=report.records_collected, error=message[:2000],
+            run_states.fail_open_tasks(self.engine, run["id"], f"aborted: {message}")
+            run_states.finish_run(
+                self.engine, run["id"], "failed", credits_spent=report.credits_spent,
+                records_collected=report.records_collected, error=message[:2000],
             )  # fmt: skip
         except Exception:
             log.exception("run.abort_not_recorded", collection_run_id=str(run["id"]))
 
-    def _reserve(self, run, design: DesignSpec, report: RunReport, tasks) -> bool:
+    def _reserve(self, run, design: DesignSpec, report: RunReport) -> bool:
         """Reserve every arena's estimate; on refusal release them all and fail the run."""
-        from observatory_pipelines.credits.ledger import CreditReservationError
-
-        user = run["initiated_by"]
-        held: list[Any] = []
+        held: list[LedgerKey] = []
         try:
             estimates = self.ledger.estimate(
                 design.arenas_config, report.date_from, report.date_to,
                 terms=[t.term for t in design.terms], tier=run["tier"],
             )  # fmt: skip
-            for t, arena in zip(tasks, report.arenas, strict=True):
-                arena.credits_estimated = int(estimates.get(t["platform"], 0))
-                self.ledger.reserve(
-                    user, run["id"], t["arena"], t["platform"], arena.tier, arena.credits_estimated
-                )
-                held.append((t, arena))
+            for arena in report.arenas:
+                arena.credits_estimated = int(estimates.get(arena.platform, 0))
+                key = self._key(run, arena)
+                self.ledger.reserve(key, arena.credits_estimated)
+                held.append(key)
             return True
-        except (CreditReservationError, ValueError) as exc:
+        except (LedgerError, ValueError) as exc:
             message = str(exc)
-        for t, arena in held:
-            self.ledger.refund(user, run["id"], t["arena"], t["platform"], arena.tier)
+        for key in held:
+            self.ledger.release(key)
         report.status, report.error = "failed", message
         for arena in report.arenas:
             arena.status, arena.error = "failed", f"not started: {message}"
-        self._set(
-            "UPDATE collection_tasks SET status = 'failed', error_message = :msg,"
-            " completed_at = now() WHERE collection_run_id = CAST(:id AS uuid)",
-            id=str(run["id"]), msg=f"not started: {message}",
-        )  # fmt: skip
-        self._set(
-            SQL["run_finish"],
-            id=str(run["id"]),
-            status="failed",
-            spent=0,
-            collected=0,
-            error=message,
+        run_states.fail_open_tasks(self.engine, run["id"], f"not started: {message}")
+        run_states.finish_run(
+            self.engine, run["id"], "failed", credits_spent=0, records_collected=0, error=message
         )
         log.warning("run.refused", collection_run_id=str(run["id"]), reason=message)
         return False
 
-    def _run_task(
-        self, run, design: DesignSpec, t, arena: ArenaReport, user, dagster_run_id
-    ) -> None:
+    def _run_task(self, run, design: DesignSpec, t, arena: ArenaReport, dagster_run_id) -> None:
         task_id = str(t["task_id"])
-        self._set(
-            "UPDATE collection_tasks SET status = 'running', started_at = now(),"
-            " dagster_run_id = COALESCE(:dr, dagster_run_id) WHERE id = CAST(:id AS uuid)",
-            id=task_id, dr=dagster_run_id,
-        )  # fmt: skip
+        if not run_states.start_task(self.engine, task_id, dagster_run_id):
+            self._fail_task(run, t, arena, "task was no longer pending")
+            return
         options = design.arenas.get(t["platform"], {})
         cls = _collector_class(t["platform"])
         try:
             if cls is None:
-                raise TaskFailed(f"no collector registered for platform {t['platform']!r}", None)
+                raise TaskFailed(f"no collector registered for platform {t['platform']!r}")
             options = with_sources(t["platform"], options, self.object_store)
             spec = TaskSpec(
                 task_id=task_id, run_id=str(run["id"]), query_design_id=design.id or None,
@@ -300,52 +269,37 @@ class RunExecutor:
                 options=options, language=design.language, locale_country=design.locale_country,
                 rate_limit_state=dict(t["rate_limit_state"] or {}),
             )  # fmt: skip
-            outcome = self.tasks.run(spec, needs_credentials=cls.needs_credentials)
+            self.tasks.run(spec, arena, needs_credentials=cls.needs_credentials)
         except TaskFailed as exc:
-            self._fail_task(run, t, arena, user, str(exc), exc.outcome)
+            self._fail_task(run, t, arena, str(exc))
             return
         except Exception as exc:  # never let one arena end the run
-            self._fail_task(run, t, arena, user, f"{type(exc).__name__}: {exc}", None)
+            self._fail_task(run, t, arena, f"{type(exc).__name__}: {exc}")
             return
-        arena.records_collected = outcome.inserted
-        arena.duplicates_skipped = outcome.duplicates
-        arena.records_rejected = outcome.rejected
-        arena.records_repaired = outcome.repaired
-        arena.units_spent = outcome.units_spent
-        arena.credits_spent = credits_for(t["platform"], arena.tier, outcome.units_spent)
+        arena.credits_spent = credits_for(t["platform"], arena.tier, arena.units_spent)
         # The task records its own cost before the ledger is told: a crash in between leaves a
         # completed task with an open reservation, which the settlement job charges exactly.
-        self._set(
-            "UPDATE collection_tasks SET status = 'completed', completed_at = now(),"
-            " credits_spent = :spent WHERE id = CAST(:id AS uuid)",
-            id=task_id, spent=arena.credits_spent,
-        )  # fmt: skip
-        arena.status = "completed"  # from here on an abort must not refund this arena
-        self.ledger.settle(
-            user, run["id"], t["arena"], t["platform"], arena.tier, arena.credits_spent
-        )
+        if not run_states.complete_task(self.engine, task_id, arena.credits_spent):
+            # Failed by the sweep meanwhile (and its reservation released): not charged.
+            arena.credits_spent = 0
+            arena.status, arena.error = "failed", "task was closed by the sweep before it ended"
+            return
+        arena.status = "completed"  # from here on an abort must not release this arena
+        settlement = self.ledger.settle(self._key(run, arena), arena.credits_spent)
+        arena.credits_spent = settlement.charged
         log.info(
             "task.completed", collection_run_id=str(run["id"]), platform=t["platform"],
-            records=outcome.inserted, duplicates=outcome.duplicates, rejected=outcome.rejected,
-            credits=arena.credits_spent,
+            records=arena.records_collected, duplicates=arena.duplicates_skipped,
+            rejected=arena.records_rejected, credits=arena.credits_spent,
         )  # fmt: skip
 
-    def _fail_task(self, run, t, arena: ArenaReport, user, message: str, outcome) -> None:
-        if outcome is not None:
-            arena.records_collected = outcome.inserted
-            arena.duplicates_skipped = outcome.duplicates
-            arena.records_rejected = outcome.rejected
-            arena.units_spent = outcome.units_spent
+    def _fail_task(self, run, t, arena: ArenaReport, message: str) -> None:
         arena.status, arena.error = "failed", message
         try:
-            self.ledger.refund(user, run["id"], t["arena"], t["platform"], arena.tier)
+            self.ledger.release(self._key(run, arena))
         except Exception as exc:  # the settlement job closes it later; the task is failed anyway
-            log.error("task.refund_failed", collection_run_id=str(run["id"]), error=str(exc))
-        self._set(
-            "UPDATE collection_tasks SET status = 'failed', completed_at = now(),"
-            " error_message = :msg WHERE id = CAST(:id AS uuid)",
-            id=str(t["task_id"]), msg=message,
-        )  # fmt: skip
+            log.error("task.release_failed", collection_run_id=str(run["id"]), error=str(exc))
+        run_states.fail_task(self.engine, t["task_id"], message)
         log.warning(
             "task.failed", collection_run_id=str(run["id"]), platform=t["platform"], error=message
         )
@@ -367,7 +321,3 @@ def start_run(
         engine, design, date_from, date_to, mode=mode, dagster_run_id=dagster_run_id
     )
     return RunExecutor(engine, **executor_kwargs).execute(run_id, dagster_run_id=dagster_run_id)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

@@ -1,7 +1,7 @@
-"""Collection runs a dead worker left ``pending``/``running``: fail them and close their credits.
+"""The sweep: fail runs whose worker died, then close the reservations of finished runs.
 
-A worker killed mid-run (OOM, node lost, ``kill -9``) never reaches the run's
-``finally``: the run stays ``running`` and its reservations stay held. A run is
+**Dead runs.** A worker killed mid-run (OOM, node lost, ``kill -9``) never reaches the
+run's ``finally``: the run stays ``running`` and its reservations stay held. A run is
 declared dead when
 
 - a Dagster run recorded on its tasks has finished (``SUCCESS``, ``FAILURE``,
@@ -10,33 +10,41 @@ declared dead when
   started outside Dagster) and nothing in the run moved for ``grace``.
 
 Any Dagster run still alive (queued, starting, started, canceling…) keeps it
-untouched, as does a failure to ask Dagster. A dead run is marked ``failed`` with
-an ``error_log`` line saying why, its unfinished tasks ``failed``, and then settled
-like any finished run (``settlement.settle_finished_run``: completed tasks charged
-their own cost, the rest refunded), all through the ledger, so a second pass
-changes nothing. Dagster is not imported here: the caller passes ``dagster_status``,
-which maps a Dagster run id to its status name, or None when the instance does not
-know it.
+untouched, as does a failure to ask Dagster. A dead run is failed through
+``run_states.fail_dead_run`` (with an ``error_log`` line saying why, its unfinished tasks
+failed too), then settled like any finished run.
+
+**Finished runs.** Their open reservations are closed from what ``collection_tasks``
+recorded: an arena whose task ``completed`` is charged that task's own ``credits_spent``
+(written before the worker told the ledger, so a crash in between is healed exactly);
+every other arena (failed, cancelled, never started, no task row) is released in full.
+This holds whatever the run's final status.
+
+Every close goes through the credit ledger, so a second pass changes nothing. Dagster is
+not imported here: the caller passes ``dagster_status``, which maps a Dagster run id to
+its status name, or None when the instance does not know it.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
-from observatory_pipelines.credits.common import load_sql
-from observatory_pipelines.credits.settlement import SettlementOutcome, settle_finished_run
+from observatory_pipelines.collection import run_states
+from observatory_pipelines.credits.common import as_uuid
+from observatory_pipelines.credits.ledger import CreditLedger
 from observatory_pipelines.logs import get_logger
 
-if TYPE_CHECKING:
-    from observatory_pipelines.credits.ledger import CreditLedger
-
 log = get_logger(__name__)
+
+_SQL_DIR = Path(__file__).parent / "sql"
+_SQL = {name: (_SQL_DIR / f"{name}.sql").read_text() for name in ("runs_open", "run_task_costs")}
 
 DAGSTER_FINISHED = frozenset({"SUCCESS", "FAILURE", "CANCELED"})
 
@@ -50,6 +58,14 @@ class StaleRun:
     dagster_run_ids: tuple[str, ...]
     last_activity: datetime | None
     reason: str
+
+
+@dataclass
+class SettlementOutcome:
+    collection_run_id: uuid.UUID
+    status: str
+    settled: dict[str, int] = field(default_factory=dict)  # "arena/platform" -> credits charged
+    refunded: dict[str, int] = field(default_factory=dict)  # "arena/platform" -> credits released
 
 
 @dataclass
@@ -92,7 +108,7 @@ def find_stale_runs(
         raise ValueError(f"grace must be a positive timedelta, got {grace!r}")
     cutoff = ledger.now() - grace
     with ledger.engine.connect() as conn:
-        rows = conn.execute(text(load_sql("open_runs"))).all()
+        rows = conn.execute(text(_SQL["runs_open"])).all()
     stale = []
     for row in rows:
         ids = tuple(sorted(row.dagster_run_ids or ()))
@@ -100,7 +116,7 @@ def find_stale_runs(
             statuses = {i: dagster_status(i) for i in ids}
         except Exception as exc:  # unsure whether it is alive: leave it for the next tick
             log.warning(
-                "credits.stale_check_failed",
+                "sweep.stale_check_failed",
                 collection_run_id=str(row.collection_run_id),
                 error=f"{type(exc).__name__}: {exc}",
             )
@@ -113,28 +129,108 @@ def find_stale_runs(
     return stale
 
 
+def settle_finished_run(ledger: CreditLedger, collection_run_id: Any) -> SettlementOutcome:
+    """Close a finished run's open reservations from what its tasks recorded."""
+    run_id = as_uuid(collection_run_id, "collection_run_id")
+    status = run_states.run_status(ledger.engine, run_id)
+    if status is None:
+        raise ValueError(f"collection run {run_id} does not exist")
+    if status not in run_states.FINAL:
+        raise ValueError(f"collection run {run_id} is not finished (status {status!r})")
+    with ledger.engine.connect() as conn:
+        costs = {
+            (t.arena, t.platform): int(t.credits_spent)
+            for t in conn.execute(text(_SQL["run_task_costs"]), {"run_id": str(run_id)})
+        }
+    outcome = SettlementOutcome(collection_run_id=run_id, status=status)
+    for key in ledger.open_reservations(run_id):
+        name = f"{key.arena}/{key.platform}"
+        cost = costs.get((key.arena, key.platform))
+        if cost is None:
+            outcome.refunded[name] = ledger.release(key)
+        else:
+            outcome.settled[name] = ledger.settle(key, cost).charged
+    log.info(
+        "sweep.run_settled",
+        collection_run_id=str(run_id),
+        status=status,
+        settled=sum(outcome.settled.values()),
+        refunded=sum(outcome.refunded.values()),
+    )
+    return outcome
+
+
 def heal_stale_run(ledger: CreditLedger, stale: StaleRun) -> HealedRun | None:
     """Fail the run and its unfinished tasks, then settle it; None if it finished meanwhile."""
-    with ledger.engine.begin() as conn:
-        counts = conn.execute(
-            text(load_sql("fail_stale_run")),
-            {
-                "run_id": stale.collection_run_id,
-                "reason": stale.reason,
-                "task_reason": f"not finished: {stale.reason}",
-            },
-        ).one()
-    if not counts.runs:
+    failed = run_states.fail_dead_run(ledger.engine, stale.collection_run_id, stale.reason)
+    if not failed.run_failed:
         log.info(
-            "credits.stale_run_finished_meanwhile", collection_run_id=str(stale.collection_run_id)
+            "sweep.stale_run_finished_meanwhile", collection_run_id=str(stale.collection_run_id)
         )
         return None
     log.warning(
-        "credits.stale_run_failed",
+        "sweep.stale_run_failed",
         collection_run_id=str(stale.collection_run_id),
-        tasks_failed=counts.tasks,
+        tasks_failed=failed.tasks_failed,
         reason=stale.reason,
     )
-    healed = HealedRun(stale.collection_run_id, stale.reason, int(counts.tasks))
+    healed = HealedRun(stale.collection_run_id, stale.reason, failed.tasks_failed)
     healed.settlement = settle_finished_run(ledger, stale.collection_run_id)
     return healed
+
+
+@dataclass
+class SweepSummary:
+    runs_found: int = 0
+    runs_settled: int = 0
+    runs_failed: int = 0
+    credits_charged: int = 0
+    credits_released: int = 0
+    dead_runs_healed: int = 0
+    dead_runs_failed: int = 0
+    dead_credits_charged: int = 0
+    dead_credits_released: int = 0
+    dead_run_ids: list[str] = field(default_factory=list)
+    failed_run_ids: list[str] = field(default_factory=list)
+
+
+def sweep(ledger: CreditLedger, dagster_status: DagsterStatus, grace: timedelta) -> SweepSummary:
+    """Heal dead runs, then settle every finished run with open reservations. One run that
+    cannot be healed or settled is logged and left for the next sweep; the others go on."""
+    summary = SweepSummary()
+    for run in find_stale_runs(ledger, dagster_status, grace):
+        try:
+            healed = heal_stale_run(ledger, run)
+        except Exception as exc:
+            summary.dead_runs_failed += 1
+            log.error(
+                "sweep.heal_failed",
+                collection_run_id=str(run.collection_run_id),
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            continue
+        if healed is None:
+            continue
+        summary.dead_runs_healed += 1
+        summary.dead_run_ids.append(str(run.collection_run_id))
+        if healed.settlement is not None:
+            summary.dead_credits_charged += sum(healed.settlement.settled.values())
+            summary.dead_credits_released += sum(healed.settlement.refunded.values())
+    runs = ledger.unsettled_finished_runs()
+    summary.runs_found = len(runs)
+    for run in runs:
+        try:
+            outcome = settle_finished_run(ledger, run.collection_run_id)
+        except Exception as exc:
+            summary.failed_run_ids.append(str(run.collection_run_id))
+            log.error(
+                "sweep.settle_failed",
+                collection_run_id=str(run.collection_run_id),
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            continue
+        summary.credits_charged += sum(outcome.settled.values())
+        summary.credits_released += sum(outcome.refunded.values())
+    summary.runs_failed = len(summary.failed_run_ids)
+    summary.runs_settled = summary.runs_found - summary.runs_failed
+    return summary

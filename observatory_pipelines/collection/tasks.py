@@ -53,23 +53,32 @@ class TaskSpec:
 
 
 @dataclass
-class TaskOutcome:
-    inserted: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    repaired: int = 0
+class ArenaReport:
+    """One arena of a run: what its task collected, what it cost, how it ended.
+
+    The one type for an arena's outcome: the task runner fills the counters page by page
+    (so a failure keeps what was already ingested), the run fills status, credits, error.
+    """
+
+    platform: str
+    arena: str
+    tier: str
+    status: str = "pending"
+    records_collected: int = 0
+    duplicates_skipped: int = 0
+    records_rejected: int = 0
+    records_repaired: int = 0
+    credits_estimated: int = 0
+    credits_spent: int = 0
     units_spent: int = 0
     pages: int = 0
     credential_id: str | None = None
     rejection_reasons: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
 
 
 class TaskFailed(RuntimeError):
-    """Carries the partial outcome; the message is safe to store and show."""
-
-    def __init__(self, message: str, outcome: TaskOutcome):
-        super().__init__(message)
-        self.outcome = outcome
+    """The task failed; the message is safe to store and show (its report keeps the counts)."""
 
 
 def _request(spec: TaskSpec) -> CollectionRequest:
@@ -110,22 +119,22 @@ class TaskRunner:
         self.pool = pool
         self.batch_size = batch_size
 
-    def _save(self, spec: TaskSpec, out: TaskOutcome, state: dict[str, Any]) -> None:
+    def _save(self, spec: TaskSpec, out: ArenaReport, state: dict[str, Any]) -> None:
         with self.engine.begin() as conn:
             conn.execute(
                 text(PROGRESS_SQL),
                 {
                     "id": spec.task_id,
-                    "collected": out.inserted,
-                    "duplicates": out.duplicates,
-                    "rejected": out.rejected,
+                    "collected": out.records_collected,
+                    "duplicates": out.duplicates_skipped,
+                    "rejected": out.records_rejected,
                     "credential_id": out.credential_id,
                     "state": json.dumps(state, default=str),
                 },
             )
 
-    def run(self, spec: TaskSpec, needs_credentials: bool) -> TaskOutcome:
-        out = TaskOutcome()
+    def run(self, spec: TaskSpec, out: ArenaReport, needs_credentials: bool) -> None:
+        """Collect into ``out``'s counters; raises ``TaskFailed`` (counters kept) on failure."""
         tried: set[str] = set()
         lease: Lease | None = None
         used: list[Lease] = []  # every lease's secrets are scrubbed from the error message
@@ -182,20 +191,19 @@ class TaskRunner:
                 self._save(spec, out, state)
             except Exception:  # the failure being reported matters more than its counters
                 log.exception("task.progress_not_saved", task_id=spec.task_id)
-            raise TaskFailed(message, out) from None
-        return out
+            raise TaskFailed(message) from None
 
-    def _collect(self, spec, collector, enricher, ingester, out: TaskOutcome) -> None:
+    def _collect(self, spec, collector, enricher, ingester, out: ArenaReport) -> None:
         buffer: list[tuple] = []
         try:
             for page in collector.collect(_request(spec)):
                 out.pages += 1
-                out.rejected += page.rejected
+                out.records_rejected += page.rejected
                 for reason in page.rejection_reasons[:20]:
                     out.rejection_reasons[reason] = out.rejection_reasons.get(reason, 0) + 1
                 before = enricher.stats.rejected
                 buffer.extend(enricher.rows(page.records, datetime.now(UTC)))
-                out.rejected += enricher.stats.rejected - before
+                out.records_rejected += enricher.stats.rejected - before
                 if len(buffer) >= self.batch_size:
                     ingester.submit(buffer)  # written while the next pages are fetched
                     buffer = []
@@ -207,11 +215,11 @@ class TaskRunner:
                 ingester.submit(buffer)
             ingester.drain()
             self._count(ingester, out)
-        out.repaired = enricher.stats.repaired
+        out.records_repaired = enricher.stats.repaired
         for reason, count in enricher.stats.reasons.items():
             out.rejection_reasons[reason] = out.rejection_reasons.get(reason, 0) + count
 
     @staticmethod
-    def _count(ingester: BulkIngester, out: TaskOutcome) -> None:
-        out.inserted = ingester.counts.inserted
-        out.duplicates = ingester.counts.skipped
+    def _count(ingester: BulkIngester, out: ArenaReport) -> None:
+        out.records_collected = ingester.counts.inserted
+        out.duplicates_skipped = ingester.counts.skipped

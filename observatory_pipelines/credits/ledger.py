@@ -1,45 +1,48 @@
-"""The credit ledger: balances, reservations, settlement and refunds, in Postgres.
+"""The credit ledger: balances, reservations, settlement and releases, in Postgres.
 
 Balance, over allocations valid on today's UTC date
 (``valid_from <= today`` and ``valid_until`` null or ``>= today``)::
 
     available = allocated - reserved - settled + refunded
 
-Rows written per (collection run, arena, platform) — at most one of each
+Rows written per ``LedgerKey`` (collection run, arena, platform) — at most one of each
 ``transaction_type`` (unique partial index from migration 003):
 
-=====================  ==========================================  ===================
-call                   rows                                        available changes
-=====================  ==========================================  ===================
-reserve(R)             reservation R                               -R
-settle(actual=X)       settlement X, refund R (releases all of R)  +R - X  (net -X)
-refund() (failure)     refund R                                    +R      (net 0)
-refund(credits=N)      settlement R-N, refund R                    +N      (net -(R-N))
-=====================  ==========================================  ===================
+=====================  ===========================================  ===================
+call                   rows                                         available changes
+=====================  ===========================================  ===================
+reserve(R)             reservation R                                -R
+settle(actual=X)       settlement C, refund R (releases all of R),  +R - C  (net -C)
+                       uncharged X-C when C < X
+release()              refund R                                     +R      (net 0)
+=====================  ===========================================  ===================
 
-So a run that reserved R and settled at X leaves the user exactly X poorer than
-before the reservation, and a failed run leaves them exactly as they were (the
-original wrote ``refund = R - X`` next to ``settlement = X`` and charged X twice).
-A key is *closed* once its refund row exists; settle and refund on a closed key
-change nothing, which is what makes them idempotent. Settling above the
-reservation charges the real cost (logged at WARNING); the balance check flags
-any balance that goes negative that way.
+``C = min(X, R + available)``: a settlement charges the real cost, but never more than
+the reservation plus what the user still has, so **no call ever makes available negative**.
+The part of the real cost that could not be charged is recorded as an ``uncharged`` row
+(outside the balance) and logged at WARNING. The rules, and every error, are in
+``docs/credits.md``.
+
+A key is *closed* once its refund row exists. Settling a closed key again with the same
+actual cost, and releasing a closed key, change nothing (that is what makes retries safe);
+settling it with a different cost, or settling a released key, raises
+``SettlementConflict``. Settling or releasing a key that was never reserved raises
+``UnknownReservation``; nothing is written by a call that raises.
 
 Concurrency: every write takes a per-user ``pg_advisory_xact_lock``
 (``credit_lock_user``, migration 004) inside the one transaction that reads the
-balance or key state and inserts, so concurrent reservations cannot overdraw.
+balance or key state and inserts, so concurrent calls cannot overdraw.
 ``reserve`` is a single autocommitted call of ``credit_reserve`` (lock, key
 check, balance check, insert): the lock is never held across a client round
 trip. The balance formula itself is ``credit_balance`` in the same migration.
-Each call commits before it returns; database errors surface as
-``CreditReservationError`` carrying ``collection_run_id``.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
@@ -47,28 +50,36 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from observatory_pipelines.credits.common import (
     Balance,
-    CreditReservationError,
     InsufficientCredits,
+    LedgerError,
+    LedgerKey,
+    ReservationConflict,
+    Settlement,
+    SettlementConflict,
+    UnknownReservation,
+    UnknownUser,
     as_uuid,
     check_amount,
-    check_key,
     db_error,
     load_sql,
 )
 from observatory_pipelines.credits.estimate import estimate_credits
 from observatory_pipelines.credits.history import history_page
-from observatory_pipelines.credits.settlement import settle_finished_run, unsettled_finished_runs
 from observatory_pipelines.logs import get_logger
 
 log = get_logger(__name__)
 
-__all__ = [
-    "Balance",
-    "CreditLedger",
-    "CreditReservationError",
-    "InsufficientCredits",
-    "lock_user",
-]
+FINISHED_RUN_STATUSES = ("completed", "failed", "cancelled")
+
+
+@dataclass(frozen=True)
+class UnsettledRun:
+    collection_run_id: uuid.UUID
+    status: str
+    initiated_by: uuid.UUID
+    finished_at: datetime | None
+    open_reservations: int
+    open_credits: int
 
 
 def lock_user(conn: Connection, user_id: uuid.UUID) -> None:
@@ -77,6 +88,22 @@ def lock_user(conn: Connection, user_id: uuid.UUID) -> None:
     The same lock ``credit_reserve`` takes (both via migration 004's ``credit_lock_user``).
     """
     conn.execute(text("SELECT credit_lock_user(CAST(:user_id AS uuid))"), {"user_id": user_id})
+
+
+def _insert(conn: Connection, key: LedgerKey, kind: str, amount: int, description: str) -> None:
+    conn.execute(
+        text(load_sql("insert_tx")),
+        {
+            "user_id": key.user_id,
+            "run_id": key.collection_run_id,
+            "arena": key.arena,
+            "platform": key.platform,
+            "tier": key.tier,
+            "credits": amount,
+            "transaction_type": kind,
+            "description": description,
+        },
+    )
 
 
 class CreditLedger:
@@ -115,198 +142,206 @@ class CreditLedger:
 
     # -- writes ----------------------------------------------------------------------------
 
-    def reserve(
-        self,
-        user_id: Any,
-        collection_run_id: Any,
-        arena: str,
-        platform: str,
-        tier: str,
-        credits: int,
-    ) -> None:
-        """Hold ``credits`` for one arena of a run, or raise ``InsufficientCredits``.
-
-        Reserving the same key again with the same amount is a no-op.
-        """
-        run = check_key(collection_run_id, arena, platform)
-        credits = check_amount("credits", credits, collection_run_id)
-        try:
-            user = as_uuid(user_id, "user_id")
-        except ValueError as exc:
-            raise CreditReservationError(str(exc), collection_run_id) from None
+    def reserve(self, key: LedgerKey, credits: int) -> None:
+        """Hold ``credits`` for one arena of a run, or raise (``InsufficientCredits``,
+        ``UnknownUser``, ``ReservationConflict``). Reserving a key again with the same
+        amount is a no-op."""
+        run = key.collection_run_id
+        credits = check_amount("credits", credits, run)
         params = {
-            "user_id": user,
+            "user_id": key.user_id,
             "run_id": run,
-            "arena": arena,
-            "platform": platform,
-            "tier": tier,
+            "arena": key.arena,
+            "platform": key.platform,
+            "tier": key.tier,
             "credits": credits,
             "today": self.today(),
-            "description": f"reserved {credits} for {platform}",
+            "description": f"reserved {credits} for {key.platform}",
         }
         try:
             # Autocommit: the statement is its own transaction, so the user's lock is released
             # by the server's commit, not after another client round trip.
             with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                row = conn.execute(text(load_sql("reserve")), params).one()
+                row = conn.execute(text(load_sql("reserve")), params).one_or_none()
         except SQLAlchemyError as exc:
-            raise db_error("reservation", collection_run_id, exc) from exc
+            raise db_error("reservation", run, exc) from exc
+        if row is None:
+            raise UnknownUser(key)
         if row.outcome == "reserved":
             log.info(
                 "credits.reserved",
-                user_id=str(user),
+                user_id=str(key.user_id),
                 collection_run_id=str(run),
-                platform=platform,
+                platform=key.platform,
                 credits=credits,
             )
             return
         if row.outcome == "exists":
-            if row.existing_credits == credits and row.existing_user == user:
+            if row.existing_credits == credits and row.existing_user == key.user_id:
                 return
-            raise CreditReservationError(
+            raise ReservationConflict(
                 f"run {run} already holds a reservation of {row.existing_credits} "
-                f"for {arena}/{platform}",
-                collection_run_id,
+                f"for {key.arena}/{key.platform}",
+                run,
             )
         if row.outcome == "closed":
-            raise CreditReservationError(
-                f"run {run} has already settled {arena}/{platform}; cannot reserve again",
-                collection_run_id,
+            raise ReservationConflict(
+                f"run {run} has already settled {key.arena}/{key.platform}; cannot reserve again",
+                run,
             )
         log.info(
             "credits.insufficient",
-            user_id=str(user),
+            user_id=str(key.user_id),
             collection_run_id=str(run),
-            platform=platform,
+            platform=key.platform,
             needed=credits,
             available=row.available,
         )
-        raise InsufficientCredits(credits, int(row.available), collection_run_id)
+        raise InsufficientCredits(credits, int(row.available), run)
 
-    @staticmethod
-    def _key_state(conn: Connection, run: uuid.UUID, arena: str, platform: str) -> dict:
-        row = conn.execute(
-            text(load_sql("key_state")), {"run_id": run, "arena": arena, "platform": platform}
-        ).one()
-        return dict(row._mapping)
+    def _open_state(self, conn: Connection, key: LedgerKey, action: str) -> dict:
+        """The key's state under the user's lock; refuses a key never reserved or not theirs."""
+        lock_user(conn, key.user_id)
+        state = dict(
+            conn.execute(
+                text(load_sql("key_state")),
+                {"run_id": key.collection_run_id, "arena": key.arena, "platform": key.platform},
+            )
+            .one()
+            ._mapping
+        )
+        if state["reserved"] is None:
+            raise UnknownReservation(key, action)
+        if as_uuid(state["reserved_by"], "reserved_by") != key.user_id:
+            raise ReservationConflict(
+                f"cannot {action} {key}: it was reserved by user {state['reserved_by']}",
+                key.collection_run_id,
+            )
+        return state
 
-    def _close(
-        self,
-        action: str,
-        user_id: Any,
-        collection_run_id: Any,
-        arena: str,
-        platform: str,
-        tier: str,
-        charge: Callable[[int], int | None],
-    ) -> None:
-        """Close a key under the user's lock: optional settlement row, then the releasing refund.
-
-        ``charge(reserved)`` gives the settlement amount, or None for a pure refund.
-        """
-        run = check_key(collection_run_id, arena, platform)
+    def settle(self, key: LedgerKey, actual: int) -> Settlement:
+        """Charge the real cost ``actual`` (capped so available stays >= 0) and release the
+        whole reservation. Returns what was charged; see the module docstring for the rules."""
+        run = key.collection_run_id
+        actual = check_amount("actual", actual, run)
         try:
-            user = as_uuid(user_id, "user_id")
             with self._engine.begin() as conn:
-                lock_user(conn, user)
-                state = self._key_state(conn, run, arena, platform)
+                state = self._open_state(conn, key, "settle")
+                reserved = int(state["reserved"])
                 if state["closed"]:
-                    log.info(
-                        f"credits.{action}.already_closed",
-                        collection_run_id=str(run),
-                        platform=platform,
+                    return self._settled_before(key, state, actual)
+                available = self._balance(conn, key.user_id).available
+                # Releasing R gives back R; charging more than R + available would overdraw.
+                charged = min(actual, max(available + reserved, 0))
+                _insert(conn, key, "settlement", charged, f"settled {charged} for {key.platform}")
+                _insert(conn, key, "refund", reserved, f"released reservation of {reserved}")
+                if charged < actual:
+                    _insert(
+                        conn,
+                        key,
+                        "uncharged",
+                        actual - charged,
+                        f"real cost {actual} exceeded reservation {reserved} + available "
+                        f"{available}; {actual - charged} not charged",
                     )
-                    return
-                if state["reserved_by"] is not None and state["reserved_by"] != str(user):
-                    raise CreditReservationError(
-                        f"run {run} {arena}/{platform} was reserved by another user",
-                        collection_run_id,
-                    )
-                reserved = state["reserved"] or 0
-                settled = charge(reserved)
-                rows = []
-                if settled is not None:
-                    rows.append(("settlement", settled, f"settled {settled} for {platform}"))
-                rows.append(("refund", reserved, f"released reservation of {reserved}"))
-                for kind, amount, description in rows:
-                    conn.execute(
-                        text(load_sql("insert_tx")),
-                        {
-                            "user_id": user,
-                            "run_id": run,
-                            "arena": arena,
-                            "platform": platform,
-                            "tier": tier,
-                            "credits": amount,
-                            "transaction_type": kind,
-                            "description": description,
-                        },
-                    )
-        except ValueError as exc:
-            raise CreditReservationError(str(exc), collection_run_id) from None
+        except LedgerError:
+            raise
         except SQLAlchemyError as exc:
-            raise db_error(action, collection_run_id, exc) from exc
-        if settled is not None and settled > reserved:
+            raise db_error("settlement", run, exc) from exc
+        if charged < actual:
             log.warning(
-                "credits.settled_above_reservation",
+                "credits.settlement_capped",
                 collection_run_id=str(run),
-                platform=platform,
+                platform=key.platform,
                 reserved=reserved,
-                actual=settled,
+                actual=actual,
+                charged=charged,
             )
         log.info(
-            f"credits.{action}",
-            user_id=str(user),
+            "credits.settle",
+            user_id=str(key.user_id),
             collection_run_id=str(run),
-            platform=platform,
+            platform=key.platform,
             reserved=reserved,
-            charged=settled or 0,
+            charged=charged,
         )
+        return Settlement(actual=actual, charged=charged, reserved=reserved)
 
-    def settle(
-        self,
-        user_id: Any,
-        collection_run_id: Any,
-        arena: str,
-        platform: str,
-        tier: str,
-        actual: int,
-    ) -> None:
-        """Charge the real cost ``actual`` and release the reservation (surplus returns)."""
-        actual = check_amount("actual", actual, collection_run_id)
-        self._close(
-            "settle", user_id, collection_run_id, arena, platform, tier, lambda _reserved: actual
-        )
+    @staticmethod
+    def _settled_before(key: LedgerKey, state: dict, actual: int) -> Settlement:
+        reserved = int(state["reserved"])
+        if state["settled"] is None:
+            raise SettlementConflict(
+                f"cannot settle {key} at {actual}: its reservation of {reserved} was released "
+                "without a charge",
+                key.collection_run_id,
+            )
+        charged = int(state["settled"])
+        before = charged + int(state["uncharged"] or 0)
+        if before != actual:
+            raise SettlementConflict(
+                f"cannot settle {key} at {actual}: already settled at {before}",
+                key.collection_run_id,
+            )
+        log.info("credits.settle.already_closed", collection_run_id=str(key.collection_run_id))
+        return Settlement(actual=actual, charged=charged, reserved=reserved)
 
-    def refund(
-        self,
-        user_id: Any,
-        collection_run_id: Any,
-        arena: str,
-        platform: str,
-        tier: str,
-        credits: int | None = None,
-    ) -> None:
-        """Close the reservation returning ``credits`` of it (None: all of it, for failures).
+    def release(self, key: LedgerKey) -> int:
+        """Give the whole reservation back, charging nothing (a failed or refused arena).
 
-        Returning N of a reservation R charges the remaining R - N as a settlement.
+        Returns the credits released; 0 when the key was already closed (settled or released),
+        which changes nothing. A partial charge is a ``settle`` of the part used.
         """
-        if credits is not None:
-            credits = check_amount("credits", credits, collection_run_id)
+        run = key.collection_run_id
+        try:
+            with self._engine.begin() as conn:
+                state = self._open_state(conn, key, "release")
+                if state["closed"]:
+                    log.info("credits.release.already_closed", collection_run_id=str(run))
+                    return 0
+                reserved = int(state["reserved"])
+                _insert(conn, key, "refund", reserved, f"released reservation of {reserved}")
+        except LedgerError:
+            raise
+        except SQLAlchemyError as exc:
+            raise db_error("release", run, exc) from exc
+        log.info(
+            "credits.released",
+            user_id=str(key.user_id),
+            collection_run_id=str(run),
+            platform=key.platform,
+            released=reserved,
+        )
+        return reserved
 
-        def charge(reserved: int) -> int | None:
-            if credits is None or credits == reserved:
-                return None
-            if credits > reserved:
-                raise CreditReservationError(
-                    f"cannot refund {credits}: only {reserved} reserved for {arena}/{platform}",
-                    collection_run_id,
-                )
-            return reserved - credits
+    # -- reads -----------------------------------------------------------------------------
 
-        self._close("refund", user_id, collection_run_id, arena, platform, tier, charge)
+    def open_reservations(self, collection_run_id: Any) -> list[LedgerKey]:
+        """The keys of one run's reservations that no settle or release has closed yet."""
+        run = as_uuid(collection_run_id, "collection_run_id")
+        with self._engine.connect() as conn:
+            rows = conn.execute(text(load_sql("open_reservations")), {"run_id": run}).all()
+        return [LedgerKey(r.user_id, run, r.arena, r.platform, r.tier) for r in rows]
 
-    # -- reads and the settlement job (their own modules) -----------------------------------
+    def unsettled_finished_runs(self, older_than: timedelta | None = None) -> list:
+        """Finished runs with open reservations; ``older_than`` keeps only runs finished
+        longer ago (the balance check flags those)."""
+        cutoff = None
+        if older_than is not None:
+            if not isinstance(older_than, timedelta):
+                raise ValueError(f"older_than must be a timedelta, got {older_than!r}")
+            cutoff = self.now() - older_than
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                text(load_sql("unsettled_runs")),
+                {"statuses": list(FINISHED_RUN_STATUSES), "cutoff": cutoff},
+            )
+            return [UnsettledRun(**r._mapping) for r in rows]
+
+    def orphan_rows(self) -> list[tuple[uuid.UUID, str, str]]:
+        """Keys settled or released without a reservation (written outside this API)."""
+        with self._engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(load_sql("orphan_rows")))]
 
     def estimate(
         self,
@@ -330,9 +365,3 @@ class CreditLedger:
         with self._engine.connect() as conn:
             rows = conn.execute(text(load_sql("all_balances")), {"today": self.today()})
             return [dict(r._mapping) for r in rows]
-
-    def unsettled_finished_runs(self, older_than: Any = None) -> list:
-        return unsettled_finished_runs(self, older_than)
-
-    def settle_finished_run(self, collection_run_id: Any):
-        return settle_finished_run(self, collection_run_id)

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from observatory_pipelines.collection.credential_pool import CredentialPool, add_credential
 from observatory_pipelines.collection.runs import start_run
+from observatory_pipelines.collection.sweep import settle_finished_run
 from observatory_pipelines.credits.ledger import CreditLedger
 
 from .conftest import item, make_design, make_user
@@ -229,11 +230,11 @@ def test_crash_between_task_and_ledger_is_settled_at_the_tasks_own_cost(db, json
     ledger = CreditLedger(db)
     assert ledger.get_balance(user).available == 5  # the reservation waits for the settlement job
 
-    outcome = ledger.settle_finished_run(run["id"])
+    outcome = settle_finished_run(ledger, run["id"])
     # 2 requests x 100 units at premium cost 1 credit; 5 were reserved.
     assert outcome.settled == {"news_media/fake_news": 1} and outcome.refunded == {}
     assert ledger.get_balance(user).available == 9
-    ledger.settle_finished_run(run["id"])
+    settle_finished_run(ledger, run["id"])
     assert ledger.get_balance(user).available == 9
 
 

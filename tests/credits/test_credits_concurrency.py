@@ -6,6 +6,7 @@ import threading
 
 from sqlalchemy import func, select
 
+from observatory_pipelines.credits.common import LedgerKey
 from observatory_pipelines.credits.ledger import InsufficientCredits
 from observatory_pipelines.db.models import CreditTransaction
 
@@ -29,7 +30,9 @@ def test_concurrent_reservations_never_exceed_the_allocation(ledger, make_user, 
             start.wait()
             for i in range(ATTEMPTS_PER_THREAD):
                 try:
-                    ledger.reserve(user, run, "social_media", f"p{n}-{i}", "medium", COST)
+                    ledger.reserve(
+                        LedgerKey(user, run, "social_media", f"p{n}-{i}", "medium"), COST
+                    )
                     granted[n] += 1
                 except InsufficientCredits as exc:
                     assert exc.available < COST
@@ -63,14 +66,14 @@ def test_concurrent_reservations_never_exceed_the_allocation(ledger, make_user, 
 def test_concurrent_double_settlement_charges_once(ledger, make_user, make_run):
     user = make_user(credits=1000)
     run = make_run(user)
-    ledger.reserve(user, run, "social_media", "youtube", "medium", 100)
+    ledger.reserve(LedgerKey(user, run, "social_media", "youtube", "medium"), 100)
     start = threading.Barrier(THREADS)
     errors: list[BaseException] = []
 
     def settle() -> None:
         try:
             start.wait()
-            ledger.settle(user, run, "social_media", "youtube", "medium", 60)
+            ledger.settle(LedgerKey(user, run, "social_media", "youtube", "medium"), 60)
         except BaseException as exc:
             errors.append(exc)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import insert
 
+from observatory_pipelines.credits.common import LedgerKey
 from observatory_pipelines.credits.history import InvalidCursor, decode_cursor, encode_cursor
 from observatory_pipelines.db.models import CreditTransaction
 
@@ -53,8 +54,8 @@ def test_paging_serves_every_row_once_while_rows_arrive(ledger, make_user):
 def test_rows_are_newest_first_and_complete(ledger, make_user, make_run):
     user = make_user(credits=100)
     run = make_run(user)
-    ledger.reserve(user, run, "social_media", "youtube", "medium", 10)
-    ledger.settle(user, run, "social_media", "youtube", "medium", 4)
+    ledger.reserve(LedgerKey(user, run, "social_media", "youtube", "medium"), 10)
+    ledger.settle(LedgerKey(user, run, "social_media", "youtube", "medium"), 4)
     page, cursor = ledger.get_transaction_history(user)
     assert cursor is None
     assert [r["transaction_type"] for r in page][-1] == "reservation"

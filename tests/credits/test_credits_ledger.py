@@ -8,12 +8,19 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from observatory_pipelines.credits.ledger import (
+from observatory_pipelines.credits.common import (
     Balance,
-    CreditLedger,
-    CreditReservationError,
     InsufficientCredits,
+    InvalidLedgerRequest,
+    LedgerError,
+    LedgerKey,
+    LedgerUnavailable,
+    ReservationConflict,
+    SettlementConflict,
+    UnknownReservation,
+    UnknownUser,
 )
+from observatory_pipelines.credits.ledger import CreditLedger
 from observatory_pipelines.db.models import CreditTransaction
 
 
@@ -67,9 +74,9 @@ def test_reserve_then_settle_costs_exactly_the_actual(ledger, make_user, make_ru
     user = make_user(credits=1000)
     run = make_run(user)
     before = ledger.get_balance(user).available
-    ledger.reserve(user, run, "social_media", "youtube", "medium", 100)
+    ledger.reserve(LedgerKey(user, run, "social_media", "youtube", "medium"), 100)
     assert ledger.get_balance(user).available == before - 100
-    ledger.settle(user, run, "social_media", "youtube", "medium", 60)
+    ledger.settle(LedgerKey(user, run, "social_media", "youtube", "medium"), 60)
     balance = ledger.get_balance(user)
     assert balance.available == before - 60
     assert (balance.reserved, balance.settled, balance.refunded) == (100, 60, 100)
@@ -83,81 +90,113 @@ def test_reserve_then_settle_costs_exactly_the_actual(ledger, make_user, make_ru
 def test_failed_run_is_refunded_in_full(ledger, make_user, make_run):
     user = make_user(credits=1000)
     run = make_run(user)
-    ledger.reserve(user, run, "social_media", "youtube", "medium", 100)
-    ledger.refund(user, run, "social_media", "youtube", "medium")
+    ledger.reserve(LedgerKey(user, run, "social_media", "youtube", "medium"), 100)
+    ledger.release(LedgerKey(user, run, "social_media", "youtube", "medium"))
     assert ledger.get_balance(user).available == 1000
     assert tx_rows(ledger.engine, run) == [("refund", 100), ("reservation", 100)]
 
 
-def test_settle_and_refund_twice_change_nothing(ledger, make_user, make_run):
+def test_settle_and_release_again_change_nothing(ledger, make_user, make_run):
     user = make_user(credits=1000)
     run = make_run(user)
-    ledger.reserve(user, run, "social_media", "youtube", "medium", 100)
-    ledger.settle(user, run, "social_media", "youtube", "medium", 60)
+    key = LedgerKey(user, run, "social_media", "youtube", "medium")
+    ledger.reserve(key, 100)
+    ledger.settle(key, 60)
     after_first = ledger.get_balance(user)
     rows = tx_count(ledger.engine)
-    ledger.settle(user, run, "social_media", "youtube", "medium", 60)
-    ledger.settle(user, run, "social_media", "youtube", "medium", 90)
-    ledger.refund(user, run, "social_media", "youtube", "medium")
+    assert ledger.settle(key, 60).charged == 60  # same actual: an idempotent no-op
+    assert ledger.release(key) == 0  # already closed: nothing held, nothing released
     assert ledger.get_balance(user) == after_first
     assert tx_count(ledger.engine) == rows
 
 
-def test_partial_refund_charges_the_rest(ledger, make_user, make_run):
+def test_second_settle_with_another_amount_is_a_conflict(ledger, make_user, make_run):
     user = make_user(credits=1000)
     run = make_run(user)
-    ledger.reserve(user, run, "news_media", "google_search", "medium", 100)
-    ledger.refund(user, run, "news_media", "google_search", "medium", credits=30)
+    key = LedgerKey(user, run, "social_media", "youtube", "medium")
+    ledger.reserve(key, 100)
+    ledger.settle(key, 60)
+    rows = tx_count(ledger.engine)
+    with pytest.raises(SettlementConflict, match="cannot settle .* at 90: already settled at 60"):
+        ledger.settle(key, 90)
+    released = LedgerKey(user, run, "social_media", "x_twitter", "medium")
+    ledger.reserve(released, 10)
+    ledger.release(released)
+    with pytest.raises(SettlementConflict, match="was released without a charge"):
+        ledger.settle(released, 5)
+    assert tx_count(ledger.engine) == rows + 2  # the reservation and its release only
+    assert ledger.get_balance(user).available == 940
+
+
+def test_a_partial_charge_is_a_settle_of_the_part_used(ledger, make_user, make_run):
+    user = make_user(credits=1000)
+    run = make_run(user)
+    key = LedgerKey(user, run, "news_media", "google_search", "medium")
+    ledger.reserve(key, 100)
+    ledger.settle(key, 70)
     assert ledger.get_balance(user).available == 930
-    run2 = make_run(user)
-    ledger.reserve(user, run2, "news_media", "google_search", "medium", 10)
-    with pytest.raises(CreditReservationError, match="only 10 reserved") as info:
-        ledger.refund(user, run2, "news_media", "google_search", "medium", credits=11)
-    assert info.value.collection_run_id == run2
-    assert ledger.get_balance(user).available == 920
 
 
-def test_settle_above_reservation_charges_the_real_cost(ledger, make_user, make_run):
-    user = make_user(credits=1000)
+def test_settle_above_reservation_is_capped_at_what_the_user_has(ledger, make_user, make_run):
+    user = make_user(credits=30)
     run = make_run(user)
-    ledger.reserve(user, run, "social_media", "x_twitter", "medium", 10)
-    ledger.settle(user, run, "social_media", "x_twitter", "medium", 25)
-    assert ledger.get_balance(user).available == 975
+    key = LedgerKey(user, run, "social_media", "x_twitter", "medium")
+    ledger.reserve(key, 10)  # available 20
+    within = ledger.settle(key, 25)  # 25 <= 10 reserved + 20 available: charged in full
+    assert (within.charged, within.uncharged) == (25, 0)
+    assert ledger.get_balance(user).available == 5
+
+    run2 = make_run(user)
+    key2 = LedgerKey(user, run2, "social_media", "x_twitter", "medium")
+    ledger.reserve(key2, 4)  # available 1
+    capped = ledger.settle(key2, 50)  # only 4 + 1 can be charged
+    assert (capped.actual, capped.charged, capped.uncharged) == (50, 5, 45)
+    assert ledger.get_balance(user).available == 0
+    assert tx_rows(ledger.engine, run2) == [
+        ("refund", 4),
+        ("reservation", 4),
+        ("settlement", 5),
+        ("uncharged", 45),
+    ]
+    assert ledger.settle(key2, 50).charged == 5  # the same actual again: no-op
+    with pytest.raises(SettlementConflict, match="already settled at 50"):
+        ledger.settle(key2, 5)
+    assert ledger.get_balance(user).available == 0
 
 
 def test_insufficient_credits_is_a_clear_error_and_writes_nothing(ledger, make_user, make_run):
     user = make_user(credits=50)
     run = make_run(user)
     with pytest.raises(InsufficientCredits) as info:
-        ledger.reserve(user, run, "social_media", "youtube", "medium", 51)
+        ledger.reserve(LedgerKey(user, run, "social_media", "youtube", "medium"), 51)
     assert str(info.value) == "insufficient credits: need 51, available 50"
     assert (info.value.needed, info.value.available) == (51, 50)
     assert info.value.collection_run_id == run
-    assert isinstance(info.value, CreditReservationError)
+    assert isinstance(info.value, LedgerError)
     assert tx_count(ledger.engine) == 0
-    ledger.reserve(user, run, "social_media", "youtube", "medium", 50)  # exactly enough
+    ledger.reserve(LedgerKey(user, run, "social_media", "youtube", "medium"), 50)  # exactly enough
     assert ledger.get_balance(user).available == 0
 
 
 def test_reserve_is_idempotent_per_key_and_refuses_a_closed_key(ledger, make_user, make_run):
     user = make_user(credits=1000)
     run = make_run(user)
-    ledger.reserve(user, run, "social_media", "youtube", "medium", 40)
-    ledger.reserve(user, run, "social_media", "youtube", "medium", 40)
+    ledger.reserve(LedgerKey(user, run, "social_media", "youtube", "medium"), 40)
+    ledger.reserve(LedgerKey(user, run, "social_media", "youtube", "medium"), 40)
     assert ledger.get_balance(user).reserved == 40
-    with pytest.raises(CreditReservationError, match="already holds a reservation of 40"):
-        ledger.reserve(user, run, "social_media", "youtube", "medium", 70)
-    ledger.settle(user, run, "social_media", "youtube", "medium", 40)
-    with pytest.raises(CreditReservationError, match="already settled"):
-        ledger.reserve(user, run, "social_media", "youtube", "medium", 40)
+    with pytest.raises(ReservationConflict, match="already holds a reservation of 40"):
+        ledger.reserve(LedgerKey(user, run, "social_media", "youtube", "medium"), 70)
+    ledger.settle(LedgerKey(user, run, "social_media", "youtube", "medium"), 40)
+    with pytest.raises(ReservationConflict, match="already settled"):
+        ledger.reserve(LedgerKey(user, run, "social_media", "youtube", "medium"), 40)
     assert ledger.get_balance(user).available == 960
 
 
 def test_database_errors_are_wrapped_with_the_run_id(ledger, make_user):
     user = make_user(credits=1000)
     missing_run = uuid.uuid4()  # violates the collection_runs foreign key
-    with pytest.raises(CreditReservationError) as info:
-        ledger.reserve(user, missing_run, "social_media", "youtube", "medium", 5)
+    with pytest.raises(LedgerUnavailable) as info:
+        ledger.reserve(LedgerKey(user, missing_run, "social_media", "youtube", "medium"), 5)
     assert info.value.collection_run_id == missing_run
     assert "ForeignKeyViolation" in str(info.value)
     assert tx_count(ledger.engine) == 0
@@ -176,16 +215,51 @@ def test_bad_input_is_refused_by_name(
 ):
     user = make_user(credits=1000)
     run = make_run(user)
-    with pytest.raises(CreditReservationError, match=message):
-        ledger.reserve(user, run, arena, platform, "medium", credits)
-    with pytest.raises(CreditReservationError, match="collection_run_id must be a UUID"):
-        ledger.reserve(user, "not-a-uuid", "social_media", "youtube", "medium", 5)
+    with pytest.raises(InvalidLedgerRequest, match=message):
+        ledger.reserve(LedgerKey(user, run, arena, platform, "medium"), credits)
+    with pytest.raises(InvalidLedgerRequest, match="collection_run_id must be a UUID"):
+        LedgerKey(user, "not-a-uuid", "social_media", "youtube", "medium")
+    with pytest.raises(InvalidLedgerRequest, match="user_id must be a UUID"):
+        LedgerKey("nobody", run, "social_media", "youtube", "medium")
     assert tx_count(ledger.engine) == 0
 
 
-def test_settle_without_reservation_charges_and_closes(ledger, make_user, make_run):
+def test_settle_or_release_without_reservation_is_refused_naming_the_key(
+    ledger, make_user, make_run
+):
     user = make_user(credits=100)
     run = make_run(user)
-    ledger.settle(user, run, "news_media", "rss_feeds", "free", 0)
-    assert tx_rows(ledger.engine, run) == [("refund", 0), ("settlement", 0)]
+    key = LedgerKey(user, run, "news_media", "rss_feeds", "free")
+    with pytest.raises(UnknownReservation) as info:
+        ledger.settle(key, 5000)
+    assert str(info.value) == (
+        f"cannot settle run {run} news_media/rss_feeds (user {user}): it was never reserved"
+    )
+    assert info.value.collection_run_id == run
+    with pytest.raises(UnknownReservation, match=f"cannot release run {run} news_media/rss_feeds"):
+        ledger.release(key)
+    assert tx_count(ledger.engine) == 0
     assert ledger.get_balance(user).available == 100
+    ledger.reserve(key, 10)  # the key was not closed by the refused calls
+    assert ledger.get_balance(user).available == 90
+
+
+def test_settle_by_another_user_is_refused(ledger, make_user, make_run):
+    owner, other = make_user(credits=100), make_user(credits=100)
+    run = make_run(owner)
+    ledger.reserve(LedgerKey(owner, run, "social_media", "youtube", "medium"), 10)
+    with pytest.raises(ReservationConflict, match=f"reserved by user {owner}"):
+        ledger.settle(LedgerKey(other, run, "social_media", "youtube", "medium"), 10)
+    assert ledger.get_balance(other).available == 100
+
+
+def test_reserve_for_an_unknown_user_says_so(ledger, make_user, make_run):
+    run = make_run(make_user(credits=100))
+    ghost = uuid.uuid4()
+    with pytest.raises(UnknownUser) as info:
+        ledger.reserve(LedgerKey(ghost, run, "social_media", "youtube", "medium"), 10)
+    assert str(info.value) == (
+        f"unknown user {ghost}: cannot reserve for social_media/youtube of run {run}"
+    )
+    assert info.value.collection_run_id == run
+    assert tx_count(ledger.engine) == 0

@@ -8,7 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from observatory_pipelines.credits.recovery import find_stale_runs, heal_stale_run
+from observatory_pipelines.collection.sweep import (
+    find_stale_runs,
+    heal_stale_run,
+    settle_finished_run,
+)
+from observatory_pipelines.credits.common import LedgerKey
 
 GRACE = timedelta(hours=6)
 
@@ -68,9 +73,9 @@ def test_run_whose_dagster_run_failed_is_failed_and_settled(db, ledger, make_use
             ("news_media", "gdelt", "pending"),
         ],
     )
-    ledger.reserve(user, run, "social_media", "youtube", "medium", 100)
-    ledger.reserve(user, run, "social_media", "x_twitter", "medium", 50)
-    ledger.reserve(user, run, "news_media", "gdelt", "medium", 5)
+    ledger.reserve(LedgerKey(user, run, "social_media", "youtube", "medium"), 100)
+    ledger.reserve(LedgerKey(user, run, "social_media", "x_twitter", "medium"), 50)
+    ledger.reserve(LedgerKey(user, run, "news_media", "gdelt", "medium"), 5)
     assert ledger.unsettled_finished_runs() == []  # still "running": the old job never saw it
 
     (healed,) = heal_all(ledger, {dagster_id: "FAILURE"})
@@ -89,7 +94,7 @@ def test_run_whose_dagster_run_failed_is_failed_and_settled(db, ledger, make_use
     assert tasks["gdelt"].startswith("failed: not finished: worker lost")
 
     assert heal_all(ledger, {dagster_id: "FAILURE"}) == []  # idempotent: nothing open any more
-    assert ledger.settle_finished_run(run).refunded == {}
+    assert settle_finished_run(ledger, run).refunded == {}
     assert ledger.get_balance(user).available == 988
 
 
@@ -103,7 +108,7 @@ def test_any_finished_dagster_status_counts(db, ledger, make_user, make_run, dag
         dagster_run_id=dagster_id,
         tasks=[("news_media", "gdelt", "pending")],
     )
-    ledger.reserve(user, run, "news_media", "gdelt", "free", 40)
+    ledger.reserve(LedgerKey(user, run, "news_media", "gdelt", "free"), 40)
     (healed,) = heal_all(ledger, {dagster_id: dagster_status})
     assert healed.settlement.refunded == {"news_media/gdelt": 40}
     assert f"{dagster_id} {dagster_status} ended" in state(db, run)[0].error_log
@@ -132,7 +137,7 @@ def test_unknown_dagster_run_is_dead_only_after_the_grace_period(db, ledger, mak
         user, status="running", started_at=old_started, tasks=[("news_media", "gdelt", "running")]
     )
     for run in (old, recent, outside):
-        ledger.reserve(user, run, "social_media", "youtube", "medium", 100)
+        ledger.reserve(LedgerKey(user, run, "social_media", "youtube", "medium"), 100)
     backdate(db, old, 7)
     backdate(db, outside, 6.5)
     backdate(db, recent, 5)
@@ -164,7 +169,7 @@ def test_alive_dagster_run_or_a_failing_lookup_leaves_the_run_alone(
     )  # fmt: skip
     no_age = make_run(user, status="pending")  # nothing to judge its age by: left alone
     for run in (alive, flaky):
-        ledger.reserve(user, run, "social_media", "youtube", "medium", 10)
+        ledger.reserve(LedgerKey(user, run, "social_media", "youtube", "medium"), 10)
         backdate(db, run, 24 * 7)
 
     def lookup(run_id: str) -> str | None:
@@ -188,7 +193,7 @@ def test_a_run_that_finishes_meanwhile_is_not_overwritten(db, ledger, make_user,
         user, status="running", dagster_run_id=dagster_id,
         tasks=[("news_media", "gdelt", "completed", 3)],
     )  # fmt: skip
-    ledger.reserve(user, run, "news_media", "gdelt", "medium", 10)
+    ledger.reserve(LedgerKey(user, run, "news_media", "gdelt", "medium"), 10)
     (stale,) = find_stale_runs(ledger, {dagster_id: "SUCCESS"}.get, GRACE)
     with db.begin() as conn:  # the worker writes its end between the check and the heal
         conn.execute(

@@ -1,0 +1,27 @@
+-- Mark a dead run failed (only from an allowed state: a run that finished meanwhile is left as
+-- it is) with its unfinished tasks; totals come from what the tasks recorded.
+WITH run AS (
+    UPDATE collection_runs AS r
+    SET status = 'failed',
+        completed_at = now(),
+        error_log = concat_ws(E'\n', r.error_log, CAST(:reason AS text)),
+        credits_spent = (
+            SELECT COALESCE(sum(t.credits_spent), 0) FROM collection_tasks AS t
+            WHERE t.collection_run_id = r.id AND t.status = 'completed'
+        ),
+        records_collected = (
+            SELECT COALESCE(sum(t.records_collected), 0) FROM collection_tasks AS t
+            WHERE t.collection_run_id = r.id
+        )
+    WHERE r.id = CAST(:run_id AS uuid) AND r.status = ANY(CAST(:from_states AS text[]))
+    RETURNING r.id
+), tasks AS (
+    UPDATE collection_tasks AS t
+    SET status = 'failed',
+        completed_at = now(),
+        error_message = concat_ws(E'\n', t.error_message, CAST(:task_reason AS text))
+    FROM run
+    WHERE t.collection_run_id = run.id AND t.status = ANY(CAST(:task_from_states AS text[]))
+    RETURNING t.id
+)
+SELECT (SELECT count(*) FROM run) AS runs, (SELECT count(*) FROM tasks) AS tasks

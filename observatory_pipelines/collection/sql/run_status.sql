@@ -1,0 +1,1 @@
+SELECT status FROM collection_runs WHERE id = CAST(:id AS uuid)
