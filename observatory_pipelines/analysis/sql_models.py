@@ -21,6 +21,7 @@ once instead of re-scanning ``content_records``.
 
 from __future__ import annotations
 
+import importlib.resources
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -38,8 +39,18 @@ from psycopg.rows import dict_row
 from observatory_pipelines import settings
 from observatory_pipelines.logs import get_logger
 
-# At the project root beside migrations/, where analysts find and edit them.
-MODEL_DIR = settings.project_root() / "dbt_like_sql"
+
+def _model_dir() -> Path:
+    """At the project root beside migrations/, where analysts find and edit them (a checkout or
+    an editable install); a wheel ships them as ``observatory_pipelines/dbt_like_sql/``. Found
+    from this file, never from the working directory."""
+    checkout = Path(__file__).resolve().parents[2] / "dbt_like_sql"
+    if checkout.is_dir() and (checkout.parent / "pyproject.toml").is_file():
+        return checkout
+    return Path(str(importlib.resources.files("observatory_pipelines") / "dbt_like_sql"))
+
+
+MODEL_DIR = _model_dir()
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 _ORDER = re.compile(r"^[a-z_][a-z0-9_]*( (ASC|DESC))?( NULLS (FIRST|LAST))?$", re.IGNORECASE)
 _INCLUDE = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*(?:\(([^)]*)\))?\s*\}\}")
