@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import quote
 
 
 def env(name: str, default: str | None = None) -> str | None:
@@ -47,8 +48,51 @@ def data_dir() -> Path:
     return path
 
 
+DEPLOYMENTS = ("local", "production")
+
+
+def deployment() -> str:
+    """``OBSERVATORY_ENV``: ``local`` (default: make run, tests) or ``production`` (the image)."""
+    value = (env("OBSERVATORY_ENV") or "local").strip().lower()
+    if value not in DEPLOYMENTS:
+        raise ValueError(f"OBSERVATORY_ENV must be one of {', '.join(DEPLOYMENTS)}, got {value!r}")
+    return value
+
+
 def database_url() -> str | None:
-    return env("DATABASE_URL")
+    """``DATABASE_URL``, else one built from ``POSTGRES_HOST`` and its parts, else None.
+
+    The parts (``POSTGRES_HOST``, ``POSTGRES_PORT``, ``POSTGRES_USER``, ``POSTGRES_PASSWORD``,
+    ``POSTGRES_DB``) are percent-encoded here, so a password like ``p@ss/w:rd`` works:
+    docker compose cannot encode a password it pastes into a URL. None means the embedded
+    server, which only a local deployment may start.
+    """
+    raw = env("DATABASE_URL")
+    if raw or not env("POSTGRES_HOST"):
+        return raw
+    return url_from_parts(
+        host=env("POSTGRES_HOST"),
+        port=env("POSTGRES_PORT", "5432"),
+        user=env("POSTGRES_USER", "postgres"),
+        password=env("POSTGRES_PASSWORD"),
+        database=env("POSTGRES_DB") or env("POSTGRES_USER", "postgres"),
+    )
+
+
+def url_from_parts(
+    *, host: str, port: str | int, user: str, password: str | None, database: str
+) -> str:
+    """A ``postgresql://`` URL whose every part is percent-encoded (no reserved character
+    in a password, user or database name can move the host)."""
+
+    def part(value: str) -> str:
+        return quote(value, safe="")
+
+    if not str(port).isdigit():
+        raise ValueError(f"POSTGRES_PORT must be a port number, got {port!r}")
+    userinfo = part(user) + (":" + part(password) if password else "")
+    hostname = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"postgresql://{userinfo}@{hostname}:{int(port)}/{part(database)}"
 
 
 def embedded_pg_port() -> int:

@@ -47,6 +47,23 @@ def bin_path(name: str) -> Path:
     return POSTGRES_BIN_PATH / name
 
 
+class EmbeddedServerRefused(SystemExit):
+    """A production deployment has no database configured: stop the process with one line.
+
+    A SystemExit, so every CLI (alembic, backups, setup, dagster) ends with just this line
+    and exit status 1 instead of silently running on an empty local database.
+    """
+
+
+def refuse_in_production() -> None:
+    if settings.deployment() == "production":
+        raise EmbeddedServerRefused(
+            "error: OBSERVATORY_ENV=production and no database is configured: set DATABASE_URL "
+            "(or POSTGRES_HOST with POSTGRES_USER/POSTGRES_PASSWORD/POSTGRES_DB); the embedded "
+            "PostgreSQL is for local use only"
+        )
+
+
 class EmbeddedPostgres:
     def __init__(self, root: Path | None = None, port: int | None = None):
         self.root = Path(root or settings.data_dir()).resolve()
@@ -62,6 +79,7 @@ class EmbeddedPostgres:
     # -- lifecycle -----------------------------------------------------------
     def ensure_running(self, database: str | None = None) -> str:
         """Start the server unless it already answers; return the SQLAlchemy URL."""
+        refuse_in_production()
         database = database or settings.embedded_pg_database()
         if not self._answers():
             with self._lock():
