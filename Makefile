@@ -5,15 +5,23 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: run test setup lint format bench clean-data
+.PHONY: run test setup lock lint format bench clean-data
 
-$(STAMP): pyproject.toml
+# Exactly the locked versions (requirements.lock, made by `make lock` from pyproject.toml), then
+# the project itself without resolving anything; the build backend is the locked setuptools.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+## make lock: re-resolve requirements.lock after a change to pyproject.toml's dependencies
+## (pins already in the lock are kept where they still fit; add --upgrade to move them all)
+lock: $(STAMP)
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 --quiet -o requirements.lock
 
 ## make run: embedded Postgres, migrations, demo data, Dagster UI + daemon at http://127.0.0.1:3000
 run: $(STAMP)
@@ -26,6 +34,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 lint: $(STAMP)
