@@ -24,9 +24,12 @@ from observatory_pipelines.analysis.exports import XLSX_MAX_DATA_ROWS, export_re
 from observatory_pipelines.analysis.network import NETWORK_MODELS, build_network, gexf_bytes
 from observatory_pipelines.analysis.scope import (
     LIMITS,
+    STANDARD_SCOPE,
     AnalysisScope,
     check_scope,
     design_owner,
+    non_default_parameters,
+    scope_id,
 )
 from observatory_pipelines.analysis.sql_models import jsonable, load_models, run_models
 from observatory_pipelines.resources.object_store import ObjectStoreResource
@@ -81,8 +84,20 @@ def _connect(postgres: PostgresResource) -> psycopg.Connection:
     return psycopg.connect(postgres.libpq_url())
 
 
-def _model_key(design: str, name: str) -> str:
-    return f"analysis/{design}/models/{name}.json"
+def _base(design: str, scope: str) -> str:
+    """Every output of one analysis: ``analysis/<design>/<scope>/`` (see docs/analysis_outputs.md)."""
+    return f"analysis/{design}/{scope}"
+
+
+def _model_key(design: str, scope: str, name: str) -> str:
+    return f"{_base(design, scope)}/models/{name}.json"
+
+
+def _scope_metadata(scope: str, params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "analysis_scope": dg.MetadataValue.text(scope),
+        "filters": dg.MetadataValue.json(non_default_parameters(params)),
+    }
 
 
 def _put_json(store, key: str, payload: Any) -> None:
@@ -90,14 +105,23 @@ def _put_json(store, key: str, payload: Any) -> None:
     store.put(key, data, content_type="application/json")
 
 
-def _read_model(store, design: str, name: str) -> dict:
+def _read_model(store, design: str, params: dict[str, Any], name: str) -> dict:
+    """The stored rows of model ``name`` for exactly these parameters, or a clear failure."""
+    scope = scope_id(params)
     try:
-        return json.loads(store.get_bytes(_model_key(design, name)))
+        stored = json.loads(store.get_bytes(_model_key(design, scope, name)))
     except KeyError:
         raise dg.Failure(
-            f"SQL model {name!r} has not been materialized for query design {design}: "
-            "materialize it (or the whole analysis group) for this partition first"
+            f"SQL model {name!r} has not been materialized for query design {design} with "
+            f"these filters (scope {scope}): materialize it (or the whole analysis group) "
+            "for this partition with the same analysis_scope first"
         ) from None
+    if stored["params"] != jsonable(params):
+        raise dg.Failure(
+            f"SQL model {name!r} of query design {design} (scope {scope}) was computed with "
+            "other parameters (defaults changed since?): materialize it again first"
+        )
+    return stored
 
 
 def _md_table(rows: list[dict], limit: int = 10) -> str:
@@ -151,14 +175,16 @@ def analysis_sql_models(
         params = check_scope(conn, analysis_scope.scope(design))
         results = run_models(conn, params, selected)
     store = object_store.outputs()
+    scope = scope_id(params)
     for name in selected:
         rows = results[name]
-        key = _model_key(design, name)
+        key = _model_key(design, scope, name)
         used = {p: params[p] for p in MODELS[name].params}
-        _put_json(store, key, {"model": name, "params": params, "rows": rows})
+        _put_json(store, key, {"model": name, "scope": scope, "params": params, "rows": rows})
         metadata: dict[str, Any] = {
             "object_key": dg.MetadataValue.text(key),
             "params": dg.MetadataValue.json(jsonable(used)),
+            **_scope_metadata(scope, params),
         }
         if MODELS[name].returns == "count":
             metadata["dagster/row_count"] = dg.MetadataValue.int(rows[0]["rows"])
@@ -181,14 +207,23 @@ def analysis_sql_models(
     "summary of one query design, as one JSON report with a volume chart.",
 )
 def descriptive_statistics(
-    context: dg.AssetExecutionContext, object_store: ObjectStoreResource
+    context: dg.AssetExecutionContext,
+    object_store: ObjectStoreResource,
+    analysis_scope: AnalysisScopeResource,
 ) -> dg.MaterializeResult:
     design = context.partition_key
     store = object_store.outputs()
-    stored = {name: _read_model(store, design, name) for name in DESCRIPTIVE_MODELS}
-    params = stored["volume_over_time"]["params"]
-    report = assemble_report({n: s["rows"] for n, s in stored.items()}, params)
-    key = f"analysis/{design}/descriptive.json"
+    params = analysis_scope.scope(design).params()
+    scope = scope_id(params)
+    # Every model read was computed with these very parameters (checked), never a mix.
+    stored = {name: _read_model(store, design, params, name) for name in DESCRIPTIVE_MODELS}
+    report = {
+        "scope": scope,
+        "non_default_parameters": non_default_parameters(params),
+        **assemble_report({n: s["rows"] for n, s in stored.items()}, params),
+        "parameters": jsonable(params),
+    }
+    key = f"{_base(design, scope)}/descriptive.json"
     _put_json(store, key, report)
     chart = plots.volume_chart(report["volume"], report["granularity"])
     return dg.MaterializeResult(
@@ -202,6 +237,7 @@ def descriptive_statistics(
             "top_actors": dg.MetadataValue.md(_md_table(report["top_actors"])),
             "top_terms": dg.MetadataValue.md(_md_table(report["top_terms"])),
             "engagement": dg.MetadataValue.json(report["engagement"]),
+            **_scope_metadata(scope, params),
         }
     )
 
@@ -224,16 +260,31 @@ def _network_asset(network: str, model: str) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext,
         postgres: PostgresResource,
         object_store: ObjectStoreResource,
+        analysis_scope: AnalysisScopeResource,
     ) -> dg.MaterializeResult:
         design = context.partition_key
         store = object_store.outputs()
-        graph = build_network(network, _read_model(store, design, model)["rows"])
-        json_key = f"analysis/{design}/networks/{network}.json"
-        _put_json(store, json_key, graph)
+        params = analysis_scope.scope(design).params()
+        scope = scope_id(params)
+        graph = build_network(network, _read_model(store, design, params, model)["rows"])
+        json_key = f"{_base(design, scope)}/networks/{network}.json"
+        _put_json(
+            store,
+            json_key,
+            {
+                "scope": scope,
+                "non_default_parameters": non_default_parameters(params),
+                "parameters": params,
+                **graph,
+            },
+        )
         with _connect(postgres) as conn:
             owner = design_owner(conn, design)
-        gexf_key = f"exports/{owner}/{context.run.run_id}-{network}.gexf"
+        # One stable key per (design, scope, network): the next run replaces the file.
+        gexf_key = f"exports/{owner}/{design}/{scope}/{network}.gexf"
         description = f"{network.replace('_', ' ')} network of query design {design}"
+        if scope != STANDARD_SCOPE:
+            description += f" ({scope}: {json.dumps(non_default_parameters(params))})"
         store.put(gexf_key, gexf_bytes(graph, description), content_type="application/gexf+xml")
         png = plots.degree_distribution(graph, f"{network.replace('_', ' ')}: degrees")
         return dg.MaterializeResult(
@@ -248,6 +299,7 @@ def _network_asset(network: str, model: str) -> dg.AssetsDefinition:
                 "degree_distribution": dg.MetadataValue.md(
                     plots.markdown_image(png, "degree distribution")
                 ),
+                **_scope_metadata(scope, params),
             }
         )
 

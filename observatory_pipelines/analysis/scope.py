@@ -7,6 +7,8 @@ fails here with a message naming the field instead of silently matching nothing.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -14,6 +16,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 GRANULARITIES = ("hour", "day", "week", "month")
+# The scope of the analysis the automation keeps fresh: no filter, every option at its default.
+STANDARD_SCOPE = "standard"
 SORTS = ("post_count", "engagement")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
@@ -177,3 +181,30 @@ def design_owner(conn, query_design_id: str) -> str:
     if row is None:
         raise UnknownQueryDesign(f"query design {query_design_id} does not exist")
     return str(row[0])
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list):  # filters match any of their values: order does not matter
+        return sorted(set(value))
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
+def non_default_parameters(params: dict[str, Any]) -> dict[str, Any]:
+    """The validated ``params`` that differ from the design's standard analysis (JSON-ready)."""
+    standard = AnalysisScope(query_design_id=params["query_design_id"]).params()
+    return {
+        name: _plain(value)
+        for name, value in params.items()
+        if name != "query_design_id" and value != standard[name]
+    }
+
+
+def scope_id(params: dict[str, Any]) -> str:
+    """Where one analysis of a design is stored: ``standard``, or ``filtered-<hash>`` of the
+    parameters that differ from it. The same filters always name the same scope (a rerun
+    replaces it); different filters never share one."""
+    changed = non_default_parameters(params)
+    if not changed:
+        return STANDARD_SCOPE
+    canonical = json.dumps(changed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "filtered-" + hashlib.sha256(canonical.encode()).hexdigest()[:12]

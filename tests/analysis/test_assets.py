@@ -60,7 +60,10 @@ def test_everything_materializes_for_one_design(corpus, postgres, object_store_r
         assert report_meta["volume_over_time"].value.startswith(
             "![records over time](data:image/png;base64,"
         )
-        report = json.loads(store.get_bytes(f"analysis/{corpus.design}/descriptive.json"))
+        # granularity=month is not the standard analysis: it is stored under its own scope
+        assert report_meta["analysis_scope"].value.startswith("filtered-")
+        assert report_meta["filters"].value == {"granularity": "month"}
+        report = json.loads(store.get_bytes(report_meta["object_key"].value))
         assert [row["count"] for row in report["volume"]] == [4, 5]
         assert report["top_terms"][0] == {"term": "klima", "count": 6}
 
