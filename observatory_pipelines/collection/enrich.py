@@ -15,7 +15,6 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, text
-from ural import normalize_url
 
 from observatory_pipelines.arenas.base import NormalizedRecord, SearchTerm
 from observatory_pipelines.arenas.matching import match_terms
@@ -24,6 +23,7 @@ from observatory_pipelines.collection.normalize import (
     clean_record,
     metadata_json,
 )
+from observatory_pipelines.collection.url_normalize import clean_url, url_key
 from observatory_pipelines.security.pseudonymize import pseudonymization_key, pseudonymize
 
 # Staging row layout (COPY binary types); author_id and raw_metadata are cast on insert.
@@ -68,27 +68,6 @@ def content_hash(value: str | None) -> str | None:
         return None
     normalized = normalize_for_hash(value)
     return hashlib.sha256(normalized.encode()).hexdigest() if normalized else None
-
-
-def clean_url(url: str | None) -> str | None:
-    """The link with tracking parameters and fragments removed, still clickable."""
-    if not url:
-        return None
-    try:
-        cleaned = normalize_url(url, strip_protocol=False, strip_irrelevant_subdomains=False)
-    except Exception:
-        return url
-    return cleaned if cleaned and len(cleaned) <= 2000 else url
-
-
-def url_key(url: str | None) -> str | None:
-    """ural's full normalisation (no scheme, no www): equal keys mean the same page."""
-    if not url:
-        return None
-    try:
-        return normalize_url(url)
-    except Exception:
-        return url
 
 
 @dataclass
