@@ -1,9 +1,9 @@
 """Alembic environment: one URL source for the app, Alembic and the backup tools."""
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import pool
 
-from observatory_pipelines.db.engine import resolve_database_url
+from observatory_pipelines.db.engine import create_utc_engine, resolve_database_url
 from observatory_pipelines.db.models import Base
 
 config = context.config
@@ -18,7 +18,7 @@ def run_migrations_online() -> None:
             context.run_migrations()
         return
     url = config.get_main_option("sqlalchemy.url") or resolve_database_url()
-    engine = create_engine(url, poolclass=pool.NullPool)
+    engine = create_utc_engine(url, poolclass=pool.NullPool)
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=target_metadata)
         with context.begin_transaction():

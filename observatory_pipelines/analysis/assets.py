@@ -32,6 +32,7 @@ from observatory_pipelines.analysis.scope import (
     scope_id,
 )
 from observatory_pipelines.analysis.sql_models import jsonable, load_models, run_models
+from observatory_pipelines.db.engine import connect
 from observatory_pipelines.resources.object_store import ObjectStoreResource
 from observatory_pipelines.resources.partitions import query_designs_partitions
 from observatory_pipelines.resources.postgres import PostgresResource
@@ -81,7 +82,7 @@ class AnalysisScopeResource(dg.ConfigurableResource):
 
 
 def _connect(postgres: PostgresResource) -> psycopg.Connection:
-    return psycopg.connect(postgres.libpq_url())
+    return connect(postgres.url())  # in UTC: day buckets and exported times are UTC
 
 
 def _base(design: str, scope: str) -> str:

@@ -11,13 +11,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 from observatory_pipelines.backups import catalog
 from observatory_pipelines.backups.restore import RestoreFailed, restore
-from observatory_pipelines.db import introspect, urls
-from observatory_pipelines.db.engine import resolve_database_url
+from observatory_pipelines.db import introspect
+from observatory_pipelines.db.engine import create_utc_engine, resolve_database_url
 from observatory_pipelines.db.scratch import create_database, drop_database, unique_name
 from observatory_pipelines.logs import get_logger
 from observatory_pipelines.storage.object_store import ObjectStore
@@ -62,7 +61,7 @@ def run_drill(store: ObjectStore, database_url: str | None = None) -> DrillResul
     scratch_url = create_database(server, scratch)
     try:
         restore(store, newest.key, scratch_url)
-        engine = create_engine(urls.sqlalchemy_url(scratch_url), poolclass=NullPool)
+        engine = create_utc_engine(scratch_url, poolclass=NullPool)
         try:
             actual = introspect.table_row_counts(engine)
         finally:

@@ -42,6 +42,7 @@ def client_target(raw_url: str) -> tuple[str, dict[str, str]]:
     if url.password is not None:
         env["PGPASSWORD"] = url.password
     env.setdefault("PGAPPNAME", "observatory-backups")
+    env["PGTZ"] = "UTC"  # every session in UTC, pg_dump and psql too (docs/architecture.md)
     # URL.set() ignores None, so the password is dropped with the tuple's own _replace.
     bare = url.set(drivername="postgresql")._replace(password=None)
     conninfo = bare.render_as_string(hide_password=False)

@@ -23,12 +23,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-import psycopg
-
 from observatory_pipelines.backups import catalog
 from observatory_pipelines.backups.pgclient import READ_SIZE, StderrTail, binary, client_target
 from observatory_pipelines.db import urls
-from observatory_pipelines.db.engine import resolve_database_url
+from observatory_pipelines.db.engine import connect, resolve_database_url
 from observatory_pipelines.logs import get_logger
 from observatory_pipelines.storage.object_store import ObjectInfo, ObjectStore
 
@@ -124,7 +122,7 @@ def verify(store: ObjectStore, info: ObjectInfo, expected_sha256: str | None) ->
 def target_contents(database_url: str) -> dict[str, int | None]:
     """Relations a restore would replace: tables with exact row counts, views as None."""
     contents: dict[str, int | None] = {}
-    with psycopg.connect(urls.libpq_url(database_url), autocommit=True) as conn:
+    with connect(database_url, autocommit=True) as conn:
         for schema, name, kind in conn.execute(_RELATIONS_SQL).fetchall():
             qualified = name if schema == "public" else f"{schema}.{name}"
             if kind in ("r", "p"):

@@ -7,11 +7,37 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from observatory_pipelines import settings
 from observatory_pipelines.db import urls
+
+# Every session the project opens runs in UTC: a day bucket, an exported timestamp or a
+# timestamptz written without an offset must never depend on the server's or the database's
+# own TimeZone. Set at connection start-up (libpq ``options``), so no transaction rollback
+# or pool reset can undo it; appended after any options the URL already carries.
+UTC_SESSION_OPTION = "-c TimeZone=UTC"
+
+
+def _utc_options(existing: str | None) -> str:
+    return f"{existing} {UTC_SESSION_OPTION}" if existing else UTC_SESSION_OPTION
+
+
+def connect(url: str, **kwargs) -> psycopg.Connection:
+    """A psycopg connection to ``url`` (any accepted spelling) whose session runs in UTC."""
+    libpq = urls.libpq_url(url)
+    options = _utc_options(conninfo_to_dict(libpq).get("options"))
+    return psycopg.connect(libpq, options=options, **kwargs)
+
+
+def create_utc_engine(url: str, **kwargs) -> Engine:
+    """A SQLAlchemy engine (psycopg 3) to ``url`` whose every connection runs in UTC."""
+    resolved = urls.sqlalchemy_url(url)
+    options = _utc_options(make_url(resolved).query.get("options"))
+    return create_engine(resolved, connect_args={"options": options}, **kwargs)
 
 
 class DatabaseUnreachable(RuntimeError):
@@ -33,7 +59,7 @@ def resolve_database_url(explicit: str | None = None) -> str:
 
 def check_reachable(url: str, timeout: int = 5) -> None:
     try:
-        with psycopg.connect(urls.libpq_url(url), connect_timeout=timeout) as conn:
+        with connect(url, connect_timeout=timeout) as conn:
             conn.execute("SELECT 1")
     except psycopg.OperationalError as exc:
         lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
@@ -46,7 +72,7 @@ def check_reachable(url: str, timeout: int = 5) -> None:
 
 @lru_cache(maxsize=8)
 def _engine_for(url: str) -> Engine:
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_utc_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
 def get_engine(url: str | None = None) -> Engine:

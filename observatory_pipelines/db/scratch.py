@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 import uuid
 
-import psycopg
-
 from observatory_pipelines.db import urls
+from observatory_pipelines.db.engine import connect
 
 
 def server_url() -> str:
@@ -27,13 +26,13 @@ def _maintenance(server_url: str) -> str:
 
 def create_database(server_url: str, name: str) -> str:
     """Create ``name`` on the server of ``server_url``; return its URL (same credentials)."""
-    with psycopg.connect(_maintenance(server_url), autocommit=True) as conn:
+    with connect(_maintenance(server_url), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return urls.with_database(server_url, name)
 
 
 def drop_database(server_url: str, name: str) -> None:
-    with psycopg.connect(_maintenance(server_url), autocommit=True) as conn:
+    with connect(_maintenance(server_url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
