@@ -241,6 +241,8 @@ class CollectionRun(Base):
     credits_spent: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     records_collected: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     error_log: Mapped[str | None] = mapped_column(Text)
+    # Migration 006: a pending run that never started has an age for the dead-run sweep.
+    created_at: Mapped[datetime] = now_column()
 
 
 class CollectionTask(Base):
@@ -268,6 +270,8 @@ class CollectionTask(Base):
     rate_limit_state: Mapped[dict[str, Any]] = mapped_column(
         JSONB, nullable=False, server_default=EMPTY_JSON
     )
+    # Migration 006: set on every page the task stores; the sweep judges idleness by it.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class CreditTransaction(Base):
