@@ -5,7 +5,6 @@ from __future__ import annotations
 import dagster as dg
 from sqlalchemy import Engine
 
-from observatory_pipelines.db import urls
 from observatory_pipelines.db.engine import get_engine, resolve_database_url
 
 
@@ -16,9 +15,6 @@ class PostgresResource(dg.ConfigurableResource):
 
     def url(self) -> str:
         return resolve_database_url(self.database_url)
-
-    def libpq_url(self) -> str:
-        return urls.libpq_url(self.url())
 
     def engine(self) -> Engine:
         return get_engine(self.database_url)
