@@ -167,13 +167,16 @@ def _dagster_status(instance: dg.DagsterInstance):
 @dg.op(
     description="Fail runs whose worker died (their Dagster run ended, or is unknown and idle "
     "past COLLECTION_STALE_RUN_HOURS), then settle or refund every finished run whose "
-    "reservations are still open."
+    "reservations are still open. Its summary is the step's output metadata; nothing is stored."
 )
-def settle_finished_runs_op(context: dg.OpExecutionContext, postgres: PostgresResource) -> dict:
+def settle_finished_runs_op(context: dg.OpExecutionContext, postgres: PostgresResource) -> None:
     grace = timedelta(hours=settings.collection_stale_run_hours())
     done = sweep(CreditLedger(postgres.engine()), _dagster_status(context.instance), grace)
     summary = {k: v for k, v in vars(done).items() if k not in ("dead_run_ids", "failed_run_ids")}
     context.log.info(f"settlement: {summary}")
+    # The summary is for the run page only: returning it would make the IO manager store an
+    # object every 15 minutes that nothing reads. Failed runs stay open: the next tick retries
+    # them, and the ledger check reports any that stay unsettled for more than a day.
     context.add_output_metadata(
         {
             **summary,
@@ -181,9 +184,6 @@ def settle_finished_runs_op(context: dg.OpExecutionContext, postgres: PostgresRe
             "dead_run_ids": ", ".join(done.dead_run_ids[:20]),
         }
     )
-    # Failed runs stay open: the next tick retries them, and the ledger check reports
-    # any that stay unsettled for more than a day.
-    return summary
 
 
 @dg.job(

@@ -12,10 +12,17 @@ returns whether it happened, so two writers cannot overwrite each other: a run t
 failed (dead worker, credits released) is never reopened as ``completed`` by a late worker,
 and a task it failed is never completed and charged afterwards. ``completed``, ``failed``
 and ``cancelled`` are final. The SQL lives in ``sql/run_*.sql`` and ``sql/task_*.sql``.
+
+A running task records a heartbeat with the counters of every page it stores
+(``record_progress``); the sweep judges a run's idleness by it, and the answer tells the
+worker whether its task is still running (a healed task stops instead of collecting on).
+A run's counters (``records_collected``, ``credits_spent``) are the sums of its tasks',
+recomputed (``sql/run_totals.sql``) in the transaction of every change to either.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,9 +41,12 @@ _SQL = {
         "run_finish",
         "run_fail_dead",
         "run_status",
+        "run_totals",
         "task_start",
         "task_complete",
+        "task_charged",
         "task_fail",
+        "task_progress",
     )
 }
 
@@ -55,9 +65,15 @@ TASK_TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _changed(engine: Engine, sql: str, **params: Any) -> int:
+def _changed(engine: Engine, sql: str, *, totals: bool = False, **params: Any) -> int:
+    """Run one guarded statement; with ``totals`` (its rows return ``collection_run_id``)
+    the changed runs' counters are recomputed from their tasks in the same transaction."""
     with engine.begin() as conn:
-        return len(conn.execute(text(_SQL[sql]), params).all())
+        changed = conn.execute(text(_SQL[sql]), params).all()
+        if totals:
+            for run_id in {row.collection_run_id for row in changed}:
+                conn.execute(text(_SQL["run_totals"]), {"run_id": str(run_id)})
+        return len(changed)
 
 
 def _refused(what: str, ident: Any, target: str) -> None:
@@ -85,16 +101,14 @@ def finish_run(
     run_id: Any,
     status: str,
     *,
-    credits_spent: int,
-    records_collected: int,
     error: str | None,
 ) -> bool:
-    """running → completed, or pending/running → failed, with the run's totals."""
+    """running → completed, or pending/running → failed; its totals are its tasks' sums."""
     if status not in ("completed", "failed"):
         raise ValueError(f"a run finishes as 'completed' or 'failed', not {status!r}")
     done = _changed(
-        engine, "run_finish", id=str(run_id), status=status, spent=credits_spent,
-        collected=records_collected, error=error, from_states=list(RUN_TRANSITIONS[status]),
+        engine, "run_finish", totals=True, id=str(run_id), status=status, error=error,
+        from_states=list(RUN_TRANSITIONS[status]),
     )  # fmt: skip
     if not done:
         _refused("run", run_id, status)
@@ -121,6 +135,8 @@ def fail_dead_run(engine: Engine, run_id: Any, reason: str) -> DeadRunFailed:
                 "task_from_states": list(TASK_TRANSITIONS["failed"]),
             },
         ).one()
+        if counts.runs:
+            conn.execute(text(_SQL["run_totals"]), {"run_id": str(run_id)})
     return DeadRunFailed(bool(counts.runs), int(counts.tasks))
 
 
@@ -138,12 +154,49 @@ def start_task(engine: Engine, task_id: Any, dagster_run_id: str | None) -> bool
 def complete_task(engine: Engine, task_id: Any, credits_spent: int) -> bool:
     """running → completed with the task's own cost."""
     done = _changed(
-        engine, "task_complete", id=str(task_id), spent=credits_spent,
+        engine, "task_complete", totals=True, id=str(task_id), spent=credits_spent,
         from_states=list(TASK_TRANSITIONS["completed"]),
     )  # fmt: skip
     if not done:
         _refused("task", task_id, "completed")
     return bool(done)
+
+
+def record_charge(engine: Engine, task_id: Any, charged: int) -> bool:
+    """A completed task's ``credits_spent`` becomes what the ledger charged, when settlement
+    capped it (the user ran out); the run's total follows."""
+    return bool(_changed(engine, "task_charged", totals=True, id=str(task_id), charged=charged))
+
+
+def record_progress(
+    engine: Engine,
+    task_id: Any,
+    *,
+    records_collected: int,
+    duplicates_skipped: int,
+    records_rejected: int,
+    credential_id: str | None,
+    rate_limit_state: dict[str, Any],
+) -> bool:
+    """A task's counters after a page, its heartbeat, and its run's totals, in one
+    transaction. True while the task is running; False once it was closed (healed by the
+    sweep): the worker should stop. The counters are saved either way (the rows are stored)."""
+    with engine.begin() as conn:
+        row = conn.execute(
+            text(_SQL["task_progress"]),
+            {
+                "id": str(task_id),
+                "collected": records_collected,
+                "duplicates": duplicates_skipped,
+                "rejected": records_rejected,
+                "credential_id": credential_id,
+                "state": json.dumps(rate_limit_state, default=str),
+            },
+        ).one_or_none()
+        if row is None:
+            return False
+        conn.execute(text(_SQL["run_totals"]), {"run_id": str(row.collection_run_id)})
+    return row.status == "running"
 
 
 def fail_task(engine: Engine, task_id: Any, message: str) -> bool:

@@ -179,18 +179,19 @@ class RunExecutor:
                 self._run_task(run, design, t, arena, dagster_run_id)
         except BaseException as exc:
             # Infrastructure failure (database gone, interrupt): no run may stay "running"
-            # with credits held.
-            self._abort(run, report, f"{type(exc).__name__}: {exc}")
+            # with credits held. A task whose failure could not be recorded re-raises it.
+            self._abort(
+                run,
+                report,
+                str(exc) if isinstance(exc, TaskFailed) else f"{type(exc).__name__}: {exc}",
+            )
             raise
 
         failed = [a for a in report.arenas if a.status == "failed"]
         report.status = "failed" if tasks and len(failed) == len(tasks) else "completed"
         errors = "\n".join(f"{a.platform}: {a.error}" for a in failed) or None
         report.error = errors
-        if not run_states.finish_run(
-            self.engine, run_id, report.status, credits_spent=report.credits_spent,
-            records_collected=report.records_collected, error=errors,
-        ):  # fmt: skip
+        if not run_states.finish_run(self.engine, run_id, report.status, error=errors):
             # The sweep declared this worker dead and failed the run meanwhile; its verdict
             # (and its settlement) stand.
             report.status = run_states.run_status(self.engine, run_id) or "failed"
@@ -215,10 +216,7 @@ class RunExecutor:
         self._release_unfinished(run, report)
         try:
             run_states.fail_open_tasks(self.engine, run["id"], f"aborted: {message}")
-            run_states.finish_run(
-                self.engine, run["id"], "failed", credits_spent=report.credits_spent,
-                records_collected=report.records_collected, error=message[:2000],
-            )  # fmt: skip
+            run_states.finish_run(self.engine, run["id"], "failed", error=message[:2000])
         except Exception:
             log.exception("run.abort_not_recorded", collection_run_id=str(run["id"]))
 
@@ -244,9 +242,7 @@ class RunExecutor:
         for arena in report.arenas:
             arena.status, arena.error = "failed", f"not started: {message}"
         run_states.fail_open_tasks(self.engine, run["id"], f"not started: {message}")
-        run_states.finish_run(
-            self.engine, run["id"], "failed", credits_spent=0, records_collected=0, error=message
-        )
+        run_states.finish_run(self.engine, run["id"], "failed", error=message)
         log.warning("run.refused", collection_run_id=str(run["id"]), reason=message)
         return False
 
@@ -271,10 +267,12 @@ class RunExecutor:
             )  # fmt: skip
             self.tasks.run(spec, arena, needs_credentials=cls.needs_credentials)
         except TaskFailed as exc:
-            self._fail_task(run, t, arena, str(exc))
+            if not self._fail_task(run, t, arena, str(exc)):
+                raise  # the database is gone: end the run with the task's own error
             return
         except Exception as exc:  # never let one arena end the run
-            self._fail_task(run, t, arena, f"{type(exc).__name__}: {exc}")
+            if not self._fail_task(run, t, arena, f"{type(exc).__name__}: {exc}"):
+                raise
             return
         arena.credits_spent = credits_for(t["platform"], arena.tier, arena.units_spent)
         # The task records its own cost before the ledger is told: a crash in between leaves a
@@ -286,6 +284,8 @@ class RunExecutor:
             return
         arena.status = "completed"  # from here on an abort must not release this arena
         settlement = self.ledger.settle(self._key(run, arena), arena.credits_spent)
+        if settlement.charged != arena.credits_spent:  # capped: the user ran out of credits
+            run_states.record_charge(self.engine, task_id, settlement.charged)
         arena.credits_spent = settlement.charged
         log.info(
             "task.completed", collection_run_id=str(run["id"]), platform=t["platform"],
@@ -293,16 +293,27 @@ class RunExecutor:
             rejected=arena.records_rejected, credits=arena.credits_spent,
         )  # fmt: skip
 
-    def _fail_task(self, run, t, arena: ArenaReport, message: str) -> None:
+    def _fail_task(self, run, t, arena: ArenaReport, message: str) -> bool:
+        """Release and mark the task failed with ``message``; False when that could not be
+        recorded (the database is gone) — the caller re-raises the task's own error, never
+        the secondary one."""
         arena.status, arena.error = "failed", message
+        log.warning(
+            "task.failed", collection_run_id=str(run["id"]), platform=t["platform"], error=message
+        )
         try:
             self.ledger.release(self._key(run, arena))
         except Exception as exc:  # the settlement job closes it later; the task is failed anyway
             log.error("task.release_failed", collection_run_id=str(run["id"]), error=str(exc))
-        run_states.fail_task(self.engine, t["task_id"], message)
-        log.warning(
-            "task.failed", collection_run_id=str(run["id"]), platform=t["platform"], error=message
-        )
+        try:
+            run_states.fail_task(self.engine, t["task_id"], message)
+        except Exception as exc:
+            log.error(
+                "task.failure_not_recorded", collection_run_id=str(run["id"]),
+                platform=t["platform"], error=message, record_error=f"{type(exc).__name__}: {exc}",
+            )  # fmt: skip
+            return False
+        return True
 
 
 def start_run(

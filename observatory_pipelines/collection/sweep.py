@@ -138,18 +138,21 @@ def settle_finished_run(ledger: CreditLedger, collection_run_id: Any) -> Settlem
     if status not in run_states.FINAL:
         raise ValueError(f"collection run {run_id} is not finished (status {status!r})")
     with ledger.engine.connect() as conn:
-        costs = {
-            (t.arena, t.platform): int(t.credits_spent)
+        completed = {
+            (t.arena, t.platform): t
             for t in conn.execute(text(_SQL["run_task_costs"]), {"run_id": str(run_id)})
         }
     outcome = SettlementOutcome(collection_run_id=run_id, status=status)
     for key in ledger.open_reservations(run_id):
         name = f"{key.arena}/{key.platform}"
-        cost = costs.get((key.arena, key.platform))
-        if cost is None:
+        task = completed.get((key.arena, key.platform))
+        if task is None:
             outcome.refunded[name] = ledger.release(key)
-        else:
-            outcome.settled[name] = ledger.settle(key, cost).charged
+            continue
+        charged = ledger.settle(key, int(task.credits_spent)).charged
+        if charged != task.credits_spent:  # capped: the task (and run) say what was charged
+            run_states.record_charge(ledger.engine, task.id, charged)
+        outcome.settled[name] = charged
     log.info(
         "sweep.run_settled",
         collection_run_id=str(run_id),

@@ -6,14 +6,12 @@ the run can mark this task failed and go on with the others.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from observatory_pipelines.arenas.base import (
     ActorRef,
@@ -22,13 +20,13 @@ from observatory_pipelines.arenas.base import (
     Collector,
     SearchTerm,
 )
+from observatory_pipelines.collection import run_states
 from observatory_pipelines.collection.credential_pool import CredentialPool, Lease, scrub
 from observatory_pipelines.collection.enrich import Enricher
 from observatory_pipelines.collection.ingest import BulkIngester
 from observatory_pipelines.logs import get_logger
 
 log = get_logger(__name__)
-PROGRESS_SQL = (Path(__file__).parent / "sql" / "task_progress.sql").read_text()
 MAX_QUOTA_ROTATIONS = 10
 
 CollectorFactory = Callable[..., Collector]
@@ -119,34 +117,38 @@ class TaskRunner:
         self.pool = pool
         self.batch_size = batch_size
 
-    def _save(self, spec: TaskSpec, out: ArenaReport, state: dict[str, Any]) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                text(PROGRESS_SQL),
-                {
-                    "id": spec.task_id,
-                    "collected": out.records_collected,
-                    "duplicates": out.duplicates_skipped,
-                    "rejected": out.records_rejected,
-                    "credential_id": out.credential_id,
-                    "state": json.dumps(state, default=str),
-                },
-            )
+    def _save(self, spec: TaskSpec, out: ArenaReport, state: dict[str, Any]) -> bool:
+        """Counters and heartbeat; False when the task was closed meanwhile (the sweep)."""
+        return run_states.record_progress(
+            self.engine,
+            spec.task_id,
+            records_collected=out.records_collected,
+            duplicates_skipped=out.duplicates_skipped,
+            records_rejected=out.records_rejected,
+            credential_id=out.credential_id,
+            rate_limit_state=state,
+        )
 
     def run(self, spec: TaskSpec, out: ArenaReport, needs_credentials: bool) -> None:
-        """Collect into ``out``'s counters; raises ``TaskFailed`` (counters kept) on failure."""
+        """Collect into ``out``'s counters; raises ``TaskFailed`` (counters kept) on failure.
+
+        The failure reported is the first thing that went wrong: when the database is gone,
+        the writes that follow (error count, counters, ingest flush) fail too, and are logged
+        without replacing it.
+        """
         tried: set[str] = set()
         lease: Lease | None = None
         used: list[Lease] = []  # every lease's secrets are scrubbed from the error message
         state = dict(spec.rate_limit_state)
-        enricher = Enricher(self.engine, spec.terms)
         try:
-            with BulkIngester(
+            enricher = Enricher(self.engine, spec.terms)
+            ingester = BulkIngester(
                 self.engine,
                 run_id=spec.run_id,
                 query_design_id=spec.query_design_id,
                 tier=spec.tier,
-            ) as ingester:
+            )
+            try:
                 for _attempt in range(MAX_QUOTA_ROTATIONS):
                     if needs_credentials:
                         lease = self.pool.acquire(spec.platform, exclude=tried)
@@ -179,19 +181,25 @@ class TaskRunner:
                     raise ArenaQuotaExceeded(
                         f"quota exceeded on {MAX_QUOTA_ROTATIONS} {spec.platform} credentials"
                     )
-                self._save(spec, out, state)
+            except BaseException:
+                _quietly(ingester.close, "task.ingest_not_closed", spec)
+                raise
+            ingester.close()
+            self._save(spec, out, state)
         except Exception as exc:
             message = f"{type(exc).__name__}: {exc}"
             for leased in used:
                 message = scrub(message, leased)
             message = message[:2000]
-            if lease is not None and not isinstance(exc, ArenaQuotaExceeded):
-                self.pool.record_error(lease.id, message)
-            try:
-                self._save(spec, out, state)
-            except Exception:  # the failure being reported matters more than its counters
-                log.exception("task.progress_not_saved", task_id=spec.task_id)
-            raise TaskFailed(message) from None
+            if lease is not None and not isinstance(exc, ArenaQuotaExceeded | TaskFailed):
+                _quietly(
+                    lambda: self.pool.record_error(lease.id, message),
+                    "credential.error_not_recorded",
+                    spec,
+                )
+            # The failure being reported matters more than its counters.
+            _quietly(lambda: self._save(spec, out, state), "task.progress_not_saved", spec)
+            raise TaskFailed(str(exc) if isinstance(exc, TaskFailed) else message) from None
 
     def _collect(self, spec, collector, enricher, ingester, out: ArenaReport) -> None:
         buffer: list[tuple] = []
@@ -208,18 +216,42 @@ class TaskRunner:
                     ingester.submit(buffer)  # written while the next pages are fetched
                     buffer = []
                 self._count(ingester, out)
-                self._save(spec, out, collector.rate_limit_state)
-        finally:
-            # Records already mapped are kept even when the source fails mid-way.
-            if buffer:
-                ingester.submit(buffer)
-            ingester.drain()
-            self._count(ingester, out)
+                if not self._save(spec, out, collector.rate_limit_state):
+                    raise TaskFailed(
+                        "task was closed while it was still collecting (the sweep declared its "
+                        "worker lost); stopped"
+                    )
+        except BaseException:
+            # Records already mapped are kept even when the source fails mid-way; if they
+            # cannot be written (the database is gone) the first error still wins.
+            _quietly(lambda: self._flush(ingester, buffer, out), "task.ingest_not_flushed", spec)
+            raise
+        self._flush(ingester, buffer, out)
         out.records_repaired = enricher.stats.repaired
         for reason, count in enricher.stats.reasons.items():
             out.rejection_reasons[reason] = out.rejection_reasons.get(reason, 0) + count
+
+    def _flush(self, ingester: BulkIngester, buffer: list[tuple], out: ArenaReport) -> None:
+        if buffer:
+            ingester.submit(buffer)
+        ingester.drain()
+        self._count(ingester, out)
 
     @staticmethod
     def _count(ingester: BulkIngester, out: ArenaReport) -> None:
         out.records_collected = ingester.counts.inserted
         out.duplicates_skipped = ingester.counts.skipped
+
+
+def _quietly(action: Callable[[], Any], event: str, spec: TaskSpec) -> None:
+    """Run a follow-up write of a failing task; its own failure is logged, never raised, so
+    it cannot replace the error that made the task fail."""
+    try:
+        action()
+    except Exception as exc:
+        log.error(
+            event,
+            task_id=spec.task_id,
+            platform=spec.platform,
+            error=f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+        )

@@ -28,6 +28,23 @@ def new_run(db) -> tuple[str, str]:
     return run, str(task)
 
 
+def progress(records: int, credits: int = 0) -> dict:
+    return dict(
+        records_collected=records, duplicates_skipped=1, records_rejected=0,
+        credential_id=None, rate_limit_state={"requests": 1},
+    )  # fmt: skip
+
+
+def task_row(db, task):
+    with db.connect() as conn:
+        return conn.execute(text("SELECT * FROM collection_tasks WHERE id = :t"), {"t": task}).one()
+
+
+def run_row(db, run):
+    with db.connect() as conn:
+        return conn.execute(text("SELECT * FROM collection_runs WHERE id = :r"), {"r": run}).one()
+
+
 def task_status(db, task) -> str:
     with db.connect() as conn:
         return conn.execute(
@@ -41,9 +58,7 @@ def test_the_happy_path_is_allowed(db):
     assert run_states.start_run(db, run, estimated_credits=3)
     assert run_states.start_task(db, task, "dagster-1")
     assert run_states.complete_task(db, task, credits_spent=2)
-    assert run_states.finish_run(
-        db, run, "completed", credits_spent=2, records_collected=5, error=None
-    )
+    assert run_states.finish_run(db, run, "completed", error=None)
     assert run_states.run_status(db, run) == "completed"
     assert task_status(db, task) == "completed"
 
@@ -57,27 +72,23 @@ def test_a_run_failed_by_the_sweep_is_never_reopened_by_a_late_worker(db):
 
     # The worker was not dead after all, and tries to finish:
     assert not run_states.complete_task(db, task, credits_spent=2)
-    assert not run_states.finish_run(
-        db, run, "completed", credits_spent=2, records_collected=5, error=None
-    )
+    assert not run_states.finish_run(db, run, "completed", error=None)
+    # ... and its next page only saves counters: no heartbeat, no revival.
+    assert not run_states.record_progress(db, task, **progress(5))
     assert run_states.run_status(db, run) == "failed"
     assert task_status(db, task) == "failed"
-    with db.connect() as conn:
-        row = conn.execute(
-            text("SELECT error_log, credits_spent FROM collection_runs WHERE id = :r"), {"r": run}
-        ).one()
-    assert (row.error_log, row.credits_spent) == ("worker lost", 0)
+    row = run_row(db, run)
+    assert (row.error_log, row.credits_spent, row.records_collected) == ("worker lost", 0, 5)
+    assert task_row(db, task).heartbeat_at is None
     assert run_states.fail_dead_run(db, run, "again") == run_states.DeadRunFailed(False, 0)
 
 
 def test_final_states_are_final_and_order_is_enforced(db):
     run, task = new_run(db)
-    assert not run_states.finish_run(  # pending cannot complete without running
-        db, run, "completed", credits_spent=0, records_collected=0, error=None
-    )
+    assert not run_states.finish_run(db, run, "completed", error=None)  # pending: not running
     assert not run_states.complete_task(db, task, credits_spent=0)  # nor a pending task
     assert run_states.fail_open_tasks(db, run, "not started: refused") == 1
-    assert run_states.finish_run(db, run, "failed", credits_spent=0, records_collected=0, error="x")
+    assert run_states.finish_run(db, run, "failed", error="x")
     assert not run_states.start_run(db, run, estimated_credits=0)
     assert not run_states.start_task(db, task, None)
     assert not run_states.fail_task(db, task, "twice")
@@ -98,4 +109,27 @@ def test_a_completed_task_cannot_be_failed_afterwards(db):
 def test_unknown_final_status_is_refused(db):
     run, _ = new_run(db)
     with pytest.raises(ValueError, match="'completed' or 'failed', not 'running'"):
-        run_states.finish_run(db, run, "running", credits_spent=0, records_collected=0, error=None)
+        run_states.finish_run(db, run, "running", error=None)
+
+
+def test_progress_records_a_heartbeat_and_the_runs_totals(db):
+    run, task = new_run(db)
+    assert run_row(db, run).created_at is not None  # a pending run has an age
+    run_states.start_run(db, run, estimated_credits=3)
+    run_states.start_task(db, task, "dagster-1")
+    assert task_row(db, task).heartbeat_at is None
+    assert run_states.record_progress(db, task, **progress(7))
+    first = task_row(db, task).heartbeat_at
+    assert first is not None and run_row(db, run).records_collected == 7
+    assert run_states.record_progress(db, task, **progress(9))
+    assert task_row(db, task).heartbeat_at > first
+    assert run_states.complete_task(db, task, credits_spent=4)
+    assert (run_row(db, run).records_collected, run_row(db, run).credits_spent) == (9, 4)
+    assert run_states.record_charge(db, task, 3)  # the ledger capped it
+    assert run_states.finish_run(db, run, "completed", error=None)
+    row = run_row(db, run)
+    assert (row.status, row.records_collected, row.credits_spent) == ("completed", 9, 3)
+    assert task_row(db, task).credits_spent == 3
+    # A finished task's late page: counters only, no heartbeat, still completed.
+    assert not run_states.record_progress(db, task, **progress(9))
+    assert task_status(db, task) == "completed"

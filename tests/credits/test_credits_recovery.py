@@ -23,6 +23,13 @@ def backdate(db, run, hours: float) -> None:
     with db.begin() as conn:
         conn.execute(
             text(
+                "UPDATE collection_runs SET created_at = now() - make_interval(secs => :s)"
+                " WHERE id = :r"
+            ),
+            {"s": hours * 3600, "r": run},
+        )
+        conn.execute(
+            text(
                 "UPDATE credit_transactions SET created_at = now() - make_interval(secs => :s)"
                 " WHERE collection_run_id = :r"
             ),
@@ -167,7 +174,7 @@ def test_alive_dagster_run_or_a_failing_lookup_leaves_the_run_alone(
         user, status="running", started_at=week_ago, dagster_run_id=flaky_id,
         tasks=[("social_media", "youtube", "running")],
     )  # fmt: skip
-    no_age = make_run(user, status="pending")  # nothing to judge its age by: left alone
+    just_created = make_run(user, status="pending")  # created now: not idle
     for run in (alive, flaky):
         ledger.reserve(LedgerKey(user, run, "social_media", "youtube", "medium"), 10)
         backdate(db, run, 24 * 7)
@@ -178,7 +185,7 @@ def test_alive_dagster_run_or_a_failing_lookup_leaves_the_run_alone(
         return {alive_id: "STARTED"}.get(run_id)
 
     assert find_stale_runs(ledger, lookup, GRACE) == []
-    assert [state(db, r)[0].status for r in (alive, flaky, no_age)] == [
+    assert [state(db, r)[0].status for r in (alive, flaky, just_created)] == [
         "running",
         "running",
         "pending",
@@ -208,3 +215,55 @@ def test_a_run_that_finishes_meanwhile_is_not_overwritten(db, ledger, make_user,
 def test_grace_must_be_positive(ledger):
     with pytest.raises(ValueError, match="grace must be a positive timedelta"):
         find_stale_runs(ledger, {}.get, timedelta(0))
+
+
+def test_pending_run_idle_past_the_grace_period_is_healed(db, ledger, make_user, make_run):
+    """Created 7 h ago, never started (its worker died before the first task): its creation
+    time is its age; the reservation comes back."""
+    user = make_user(credits=100)
+    stuck = make_run(user, status="pending", tasks=[("news_media", "gdelt", "pending")])
+    fresh = make_run(user, status="pending", tasks=[("news_media", "gdelt", "pending")])
+    for run in (stuck, fresh):
+        ledger.reserve(LedgerKey(user, run, "news_media", "gdelt", "medium"), 10)
+    backdate(db, stuck, 7)
+
+    (healed,) = heal_all(ledger, {})
+
+    assert healed.collection_run_id == stuck
+    assert healed.settlement.refunded == {"news_media/gdelt": 10}
+    row, tasks = state(db, stuck)
+    assert row.status == "failed" and "no Dagster run and no activity since" in row.error_log
+    assert "while the collection run was pending" in row.error_log
+    assert tasks["gdelt"].startswith("failed: not finished: worker lost")
+    assert state(db, fresh)[0].status == "pending"
+    assert ledger.get_balance(user).available == 90
+
+
+def test_a_recent_heartbeat_keeps_a_long_running_run_alive(db, ledger, make_user, make_run):
+    """Started a week ago, Dagster run unknown, but its task stored a page a minute ago."""
+    user = make_user(credits=100)
+    run = make_run(
+        user, status="running", started_at=datetime.now(UTC) - timedelta(days=7),
+        dagster_run_id=str(uuid.uuid4()), tasks=[("social_media", "youtube", "running")],
+    )  # fmt: skip
+    ledger.reserve(LedgerKey(user, run, "social_media", "youtube", "medium"), 10)
+    backdate(db, run, 24 * 7)
+    with db.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE collection_tasks SET heartbeat_at = now() - interval '1 minute'"
+                " WHERE collection_run_id = :r"
+            ),
+            {"r": run},
+        )
+    assert find_stale_runs(ledger, {}.get, GRACE) == []
+    with db.begin() as conn:  # the heartbeat stops: a week of silence
+        conn.execute(
+            text(
+                "UPDATE collection_tasks SET heartbeat_at = now() - interval '7 days'"
+                " WHERE collection_run_id = :r"
+            ),
+            {"r": run},
+        )
+    (stale,) = find_stale_runs(ledger, {}.get, GRACE)
+    assert stale.collection_run_id == run

@@ -11,9 +11,18 @@ from sqlalchemy import text
 from observatory_pipelines.collection import assets as collection_assets
 from observatory_pipelines.credits.common import LedgerKey
 from observatory_pipelines.credits.ledger import CreditLedger
+from observatory_pipelines.resources.io_manager import ObjectStoreIOManager
 
 
-def test_settlement_job_heals_finished_runs(postgres, make_user, make_run):
+def summary_of(result) -> dict:
+    """The sweep's summary: the step's output metadata (the op stores nothing)."""
+    (output,) = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"]
+    return {k: v.value for k, v in output.step_output_data.metadata.items()}
+
+
+def test_settlement_job_heals_finished_runs(
+    postgres, make_user, make_run, s3_object_store_resource
+):
     ledger = CreditLedger(postgres.engine())
     user = make_user(credits=1000)
     done = make_run(
@@ -29,20 +38,29 @@ def test_settlement_job_heals_finished_runs(postgres, make_user, make_run):
     ledger.reserve(LedgerKey(user, running, "social_media", "youtube", "medium"), 20)
     assert ledger.get_balance(user).available == 830
 
+    # The project's IO manager on a real (moto) bucket: the sweep's summary must not land there.
+    resources = {
+        "postgres": postgres,
+        "io_manager": ObjectStoreIOManager(object_store=s3_object_store_resource),
+    }
     with dg.instance_for_test() as instance:
         result = collection_assets.settle_finished_runs.execute_in_process(
-            instance=instance, resources={"postgres": postgres}
+            instance=instance, resources=resources
         )
         assert result.success
-        summary = result.output_for_node("settle_finished_runs_op")
+        assert result.output_for_node("settle_finished_runs_op") is None
+        assert list(s3_object_store_resource.outputs().list()) == []
+        assert not [e for e in result.all_events if e.event_type_value == "HANDLED_OUTPUT"]
+        summary = summary_of(result)
         assert summary["runs_found"] == 2 and summary["runs_failed"] == 0
         assert summary["credits_charged"] == 30 and summary["credits_released"] == 50
         assert ledger.get_balance(user).available == 950  # 1000 - 30 spent - 20 still held
 
         again = collection_assets.settle_finished_runs.execute_in_process(
-            instance=instance, resources={"postgres": postgres}
+            instance=instance, resources=resources
         )
-        assert again.output_for_node("settle_finished_runs_op")["runs_found"] == 0
+        assert summary_of(again)["runs_found"] == 0
+        assert list(s3_object_store_resource.outputs().list()) == []
         assert ledger.get_balance(user).available == 950
 
 
@@ -81,20 +99,22 @@ def test_settlement_job_fails_runs_whose_worker_died(postgres, make_user, make_r
         ledger.reserve(LedgerKey(user, crashed, "social_media", "x_twitter", "medium"), 30)
         ledger.reserve(LedgerKey(user, unknown, "social_media", "youtube", "medium"), 40)
         ledger.reserve(LedgerKey(user, alive, "social_media", "youtube", "medium"), 50)
-        with postgres.engine().begin() as conn:  # the reservations were made 3 h ago too
-            conn.execute(
-                text(
-                    "UPDATE credit_transactions SET created_at = now() - interval '3 hours'"
-                    " WHERE collection_run_id IN (:u, :a)"
-                ),
-                {"u": unknown, "a": alive},
-            )
+        with postgres.engine().begin() as conn:  # created and reserved 3 h ago too
+            for table in ("credit_transactions", "collection_runs"):
+                column = "collection_run_id" if table == "credit_transactions" else "id"
+                conn.execute(
+                    text(
+                        f"UPDATE {table} SET created_at = now() - interval '3 hours'"
+                        f" WHERE {column} IN (:u, :a)"
+                    ),
+                    {"u": unknown, "a": alive},
+                )
         assert ledger.get_balance(user).available == 860
 
         result = collection_assets.settle_finished_runs.execute_in_process(
             instance=instance, resources={"postgres": postgres}
         )
-        summary = result.output_for_node("settle_finished_runs_op")
+        summary = summary_of(result)
         assert summary["dead_runs_healed"] == 2 and summary["dead_runs_failed"] == 0
         assert summary["dead_credits_charged"] == 7
         assert summary["dead_credits_released"] == 70
@@ -117,14 +137,12 @@ def test_settlement_job_fails_runs_whose_worker_died(postgres, make_user, make_r
         )
         assert "(over 2 h)" in runs[unknown]
         assert runs[alive] == "running | "
-        (output,) = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"]
-        shown = output.step_output_data.metadata["dead_run_ids"].value
-        assert set(shown.split(", ")) == {str(crashed), str(unknown)}
+        assert set(summary["dead_run_ids"].split(", ")) == {str(crashed), str(unknown)}
 
         again = collection_assets.settle_finished_runs.execute_in_process(
             instance=instance, resources={"postgres": postgres}
         )
-        assert again.output_for_node("settle_finished_runs_op")["dead_runs_healed"] == 0
+        assert summary_of(again)["dead_runs_healed"] == 0
         assert ledger.get_balance(user).available == 943
 
 

@@ -1,18 +1,10 @@
 -- Mark a dead run failed (only from an allowed state: a run that finished meanwhile is left as
--- it is) with its unfinished tasks; totals come from what the tasks recorded.
+-- it is) with its unfinished tasks. Totals: run_totals.sql, in the same transaction.
 WITH run AS (
     UPDATE collection_runs AS r
     SET status = 'failed',
         completed_at = now(),
-        error_log = concat_ws(E'\n', r.error_log, CAST(:reason AS text)),
-        credits_spent = (
-            SELECT COALESCE(sum(t.credits_spent), 0) FROM collection_tasks AS t
-            WHERE t.collection_run_id = r.id AND t.status = 'completed'
-        ),
-        records_collected = (
-            SELECT COALESCE(sum(t.records_collected), 0) FROM collection_tasks AS t
-            WHERE t.collection_run_id = r.id
-        )
+        error_log = concat_ws(E'\n', r.error_log, CAST(:reason AS text))
     WHERE r.id = CAST(:run_id AS uuid) AND r.status = ANY(CAST(:from_states AS text[]))
     RETURNING r.id
 ), tasks AS (

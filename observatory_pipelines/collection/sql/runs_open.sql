@@ -1,5 +1,6 @@
 -- Collection runs still pending/running, with their tasks' Dagster run ids and the last sign of
--- life anywhere in the run (run or task start/end, a ledger write). GREATEST skips NULLs.
+-- life anywhere in the run: its creation, run or task start/end, a task's heartbeat (set on
+-- every page it stores), a ledger write. GREATEST skips NULLs.
 SELECT r.id AS collection_run_id,
        r.status,
        COALESCE(
@@ -7,7 +8,8 @@ SELECT r.id AS collection_run_id,
            ARRAY[]::text[]
        ) AS dagster_run_ids,
        GREATEST(
-           r.started_at, r.completed_at, max(t.started_at), max(t.completed_at),
+           r.created_at, r.started_at, r.completed_at, max(t.started_at), max(t.completed_at),
+           max(t.heartbeat_at),
            (SELECT max(c.created_at) FROM credit_transactions AS c WHERE c.collection_run_id = r.id)
        ) AS last_activity
 FROM collection_runs AS r

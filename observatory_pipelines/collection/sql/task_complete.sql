@@ -2,4 +2,4 @@
 UPDATE collection_tasks
 SET status = 'completed', completed_at = now(), credits_spent = :spent
 WHERE id = CAST(:id AS uuid) AND status = ANY(CAST(:from_states AS text[]))
-RETURNING id
+RETURNING collection_run_id
