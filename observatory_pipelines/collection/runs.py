@@ -29,6 +29,7 @@ from observatory_pipelines.collection.tasks import (
     TaskFailed,
     TaskRunner,
     TaskSpec,
+    failure_message,
 )
 from observatory_pipelines.costs import credits_for
 from observatory_pipelines.credits.common import LedgerError, LedgerKey
@@ -181,9 +182,7 @@ class RunExecutor:
             # Infrastructure failure (database gone, interrupt): no run may stay "running"
             # with credits held. A task whose failure could not be recorded re-raises it.
             self._abort(
-                run,
-                report,
-                str(exc) if isinstance(exc, TaskFailed) else f"{type(exc).__name__}: {exc}",
+                run, report, str(exc) if isinstance(exc, TaskFailed) else failure_message(exc)
             )
             raise
 
@@ -217,8 +216,11 @@ class RunExecutor:
         try:
             run_states.fail_open_tasks(self.engine, run["id"], f"aborted: {message}")
             run_states.finish_run(self.engine, run["id"], "failed", error=message[:2000])
-        except Exception:
-            log.exception("run.abort_not_recorded", collection_run_id=str(run["id"]))
+        except Exception as exc:  # the database is gone: the run's own error is raised
+            log.error(
+                "run.abort_not_recorded", collection_run_id=str(run["id"]), error=message,
+                record_error=_first_line(exc),
+            )  # fmt: skip
 
     def _reserve(self, run, design: DesignSpec, report: RunReport) -> bool:
         """Reserve every arena's estimate; on refusal release them all and fail the run."""
@@ -271,7 +273,7 @@ class RunExecutor:
                 raise  # the database is gone: end the run with the task's own error
             return
         except Exception as exc:  # never let one arena end the run
-            if not self._fail_task(run, t, arena, f"{type(exc).__name__}: {exc}"):
+            if not self._fail_task(run, t, arena, failure_message(exc)):
                 raise
             return
         arena.credits_spent = credits_for(t["platform"], arena.tier, arena.units_spent)
@@ -310,10 +312,14 @@ class RunExecutor:
         except Exception as exc:
             log.error(
                 "task.failure_not_recorded", collection_run_id=str(run["id"]),
-                platform=t["platform"], error=message, record_error=f"{type(exc).__name__}: {exc}",
+                platform=t["platform"], error=message, record_error=_first_line(exc),
             )  # fmt: skip
             return False
         return True
+
+
+def _first_line(exc: BaseException) -> str:
+    return failure_message(exc).splitlines()[0]
 
 
 def start_run(

@@ -6,6 +6,7 @@ the run can mark this task failed and go on with the others.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -77,6 +78,18 @@ class ArenaReport:
 
 class TaskFailed(RuntimeError):
     """The task failed; the message is safe to store and show (its report keeps the counts)."""
+
+
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+@", re.IGNORECASE)
+
+
+def failure_message(exc: BaseException, leases: list[Lease] = ()) -> str:
+    """What a failed task records: the exception's type and message, with the leased
+    credentials' values and any password in a URL (a database DSN, say) replaced by ***."""
+    message = f"{type(exc).__name__}: {exc}"
+    for leased in leases:
+        message = scrub(message, leased)
+    return _URL_PASSWORD.sub(r"\1***@", message)[:2000]
 
 
 def _request(spec: TaskSpec) -> CollectionRequest:
@@ -187,10 +200,7 @@ class TaskRunner:
             ingester.close()
             self._save(spec, out, state)
         except Exception as exc:
-            message = f"{type(exc).__name__}: {exc}"
-            for leased in used:
-                message = scrub(message, leased)
-            message = message[:2000]
+            message = failure_message(exc, used)
             if lease is not None and not isinstance(exc, ArenaQuotaExceeded | TaskFailed):
                 _quietly(
                     lambda: self.pool.record_error(lease.id, message),
