@@ -7,7 +7,10 @@ declared dead when
 - a Dagster run recorded on its tasks has finished (``SUCCESS``, ``FAILURE``,
   ``CANCELED``) while the collection run is still open, and none is still alive; or
 - none of its Dagster runs is known to the instance (or none was recorded — a run
-  started outside Dagster) and nothing in the run moved for ``grace``.
+  started outside Dagster) and the run showed no sign of life for ``grace``: its creation,
+  a run or task start or end, a task's heartbeat (saved with every page it stores) or a
+  ledger write. A task that started long ago but stores pages is therefore never failed,
+  and a pending run that never started heals once it is older than ``grace``.
 
 Any Dagster run still alive (queued, starting, started, canceling…) keeps it
 untouched, as does a failure to ask Dagster. A dead run is failed through
