@@ -185,6 +185,19 @@ def arena_http_max_response_mb() -> int:
     return env_int("ARENA_HTTP_MAX_RESPONSE_MB", 64)
 
 
+def rss_fetch_concurrency() -> int:
+    """Feeds fetched at once (on different hosts; one host gets one request at a time)."""
+    value = env_int("RSS_FETCH_CONCURRENCY", 10)
+    if value < 1:
+        raise ValueError(f"RSS_FETCH_CONCURRENCY must be at least 1, got {value}")
+    return value
+
+
+def rss_feed_timeout_seconds() -> float:
+    """Seconds one feed request may take before it counts as a timeout."""
+    return float(env("RSS_FEED_TIMEOUT_SECONDS", "30"))
+
+
 def bluesky_api_url() -> str | None:
     return env("BLUESKY_API_URL")
 

@@ -48,6 +48,9 @@ class NormalizedRecord:
     media_urls: list[str] = field(default_factory=list)
     # What the content hash is computed over, per the arena's rule (spec: "hash of").
     hash_source: str | None = None
+    # The author as the source names them when it gives no platform id (an RSS byline, an
+    # e-mail address): only the pseudonym is computed over it; it is never stored.
+    author_identity: str | None = None
 
 
 @dataclass
@@ -79,6 +82,38 @@ class CollectionRequest:
     max_records: int | None = None
 
 
+# Why a source (a feed, a term's query) was skipped; collection counts skipped sources by it.
+SKIP_REASONS = (
+    "timeout",  # no complete answer within the client's timeout
+    "network_error",  # refused, reset, DNS: the host could not be reached
+    "redirect_loop",  # redirects went round (or past httpx's limit of 20)
+    "http_error",  # a 4xx, or a 5xx that persisted through the retries
+    "rate_limited",  # 429 through the retries
+    "too_large",  # larger than ARENA_HTTP_MAX_RESPONSE_MB
+    "not_a_feed",  # an HTML page (or other non-feed type) where a feed was expected
+    "unparseable",  # a body no parser could read
+    "error",  # anything else the arena reported
+)
+
+
+@dataclass(frozen=True)
+class SkippedSource:
+    """One source that failed and was skipped; the task went on without it."""
+
+    source: str  # the arena's name for it: feed key, search term
+    reason: str  # one of SKIP_REASONS
+    detail: str  # a secret-free sentence (host and path, never a query string)
+    url: str | None = None  # host and path only
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "source": self.source,
+            "reason": self.reason,
+            "url": self.url,
+            "detail": self.detail,
+        }
+
+
 @dataclass
 class Page:
     """One page of a source: the records that mapped, and how many items could not."""
@@ -88,6 +123,13 @@ class Page:
     rejection_reasons: list[str] = field(default_factory=list)
     # Sources (a feed, a term's query) that failed and were skipped; the task goes on.
     errors: list[str] = field(default_factory=list)
+    # The same skips with their reasons (collection stores them on the task).
+    skipped: list[SkippedSource] = field(default_factory=list)
+    # Sources that answered 304 Not Modified to a conditional request.
+    not_modified: int = 0
+    # Validators (``etag``, ``last_modified``) seen on this page, by URL, for the
+    # cross-run cache collection keeps (``http_cache`` table).
+    validators: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -106,6 +148,14 @@ class ArenaAuthError(ArenaError):
 
 class ArenaQuotaExceeded(ArenaError):
     """The credential's quota is spent; the pool may rotate to another."""
+
+
+class SourceFailed(ArenaError):
+    """One source could not be fetched; ``reason`` is one of ``SKIP_REASONS``."""
+
+    def __init__(self, message: str, reason: str = "error"):
+        super().__init__(message)
+        self.reason = reason
 
 
 class ArenaOptionError(ArenaError, ValueError):
@@ -128,6 +178,9 @@ class Collector(ABC):
     # API units (requests or quota units) spent by this instance; collection prices the
     # task with credits_for(platform, tier, units_spent). Collectors add to it per call.
     units_spent: int = 0
+    # True: collection fills ``http_cache`` (URL -> {etag, last_modified}) from the validators
+    # earlier runs saw before ``collect``, so a rerun sends conditional requests.
+    uses_http_cache: bool = False
 
     def __init__(
         self,
@@ -138,6 +191,7 @@ class Collector(ABC):
         self.credentials = credentials or {}
         # Saved to collection_tasks.rate_limit_state after every page.
         self.rate_limit_state: dict[str, Any] = dict(rate_limit_state or {})
+        self.http_cache: dict[str, dict[str, str]] = {}
 
     @classmethod
     def check_options(cls, options: Mapping[str, Any]) -> None:

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from observatory_pipelines import settings
-from observatory_pipelines.arenas.base import ArenaAuthError, ArenaError
+from observatory_pipelines.arenas.base import ArenaAuthError, ArenaError, SourceFailed
 from observatory_pipelines.logs import get_logger
 
 log = get_logger(__name__)
@@ -69,6 +69,11 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+def host_key(url: str) -> str:
+    """The host (with port) that spacing and one-request-at-a-time apply to."""
+    return urlsplit(url).netloc
+
+
 def describe(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.netloc}{parts.path}"
@@ -97,6 +102,8 @@ class ArenaHttpClient:
         self.max_bytes = settings.arena_http_max_response_mb() * 1024 * 1024
         self.retry_after_default = retry_after_default
         self.linear_backoff = linear_backoff
+        # httpx's timeout bounds each read; a server that drips bytes is cut at this total.
+        self.timeout = timeout
         self._client = httpx.Client(
             timeout=timeout,
             follow_redirects=True,
@@ -123,16 +130,20 @@ class ArenaHttpClient:
             entry["observed_at"] = datetime.now(UTC).isoformat()
 
     def _send(self, request: httpx.Request, auth: Any = None) -> httpx.Response:
+        deadline = time.monotonic() + self.timeout
         response = self._client.send(request, stream=True, auth=auth)
         try:
             body = bytearray()
             for chunk in response.iter_bytes():
                 body.extend(chunk)
                 if len(body) > self.max_bytes:
-                    raise ArenaError(
+                    raise SourceFailed(
                         f"{describe(str(request.url))}: response larger than "
-                        f"{self.max_bytes // (1024 * 1024)} MB refused"
+                        f"{self.max_bytes // (1024 * 1024)} MB refused",
+                        "too_large",
                     )
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout("body not complete within the timeout")
         finally:
             response.close()
         return httpx.Response(
@@ -144,17 +155,26 @@ class ArenaHttpClient:
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send with retries; returns any non-retryable response (caller judges 4xx)."""
-        host = urlsplit(url).netloc
+        host = host_key(url)
         where = describe(url)
-        last_problem = ""
+        last_problem, reason = "", "error"
         auth = kwargs.pop("auth", None)
         for attempt in range(self.max_retries + 1):
             _wait_for_slot(host, self.min_interval)
             request = self._client.build_request(method, url, **kwargs)
             try:
                 response = self._send(request, auth)
+            except httpx.TooManyRedirects:
+                # Asking again goes round the same loop: not retried.
+                raise SourceFailed(
+                    f"{where}: redirect loop (more than {self._client.max_redirects} redirects)",
+                    "redirect_loop",
+                ) from None
+            except httpx.TimeoutException as exc:
+                last_problem, reason = f"timed out ({type(exc).__name__})", "timeout"
+                wait = self._backoff(attempt)
             except httpx.HTTPError as exc:
-                last_problem = f"network error ({type(exc).__name__})"
+                last_problem, reason = f"network error ({type(exc).__name__})", "network_error"
                 wait = self._backoff(attempt)
             else:
                 self._record(host, response)
@@ -168,9 +188,9 @@ class ArenaHttpClient:
                         wait = max(wait, self._backoff(attempt))
                     wait = min(wait, self.max_wait)
                     self.state["last_retry_after"] = wait
-                    last_problem = "HTTP 429 rate limited"
+                    last_problem, reason = "HTTP 429 rate limited", "rate_limited"
                 elif status >= 500:
-                    last_problem = f"HTTP {status}"
+                    last_problem, reason = f"HTTP {status}", "http_error"
                     wait = self._backoff(attempt)
                 else:
                     return response
@@ -186,7 +206,7 @@ class ArenaHttpClient:
                 wait_s=round(wait, 3),
             )
             time.sleep(wait)
-        raise ArenaError(f"{where}: {last_problem} after {self.max_retries + 1} attempts")
+        raise SourceFailed(f"{where}: {last_problem} after {self.max_retries + 1} attempts", reason)
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", url, **kwargs)

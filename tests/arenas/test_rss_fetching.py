@@ -1,0 +1,143 @@
+"""How RSS feeds are fetched: skipped feeds named with their reason, conditional requests,
+different hosts side by side while one host gets one request at a time (issue 13.9, 13.10,
+13.14). Every assertion is about what the local replay servers received and when."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+
+import pytest
+
+from observatory_pipelines.arenas.base import CollectionRequest, SearchTerm
+from observatory_pipelines.arenas.feed_fetch import fetch_by_host
+from observatory_pipelines.arenas.registry import build_collector
+from tests.arenas.conftest import Reply, file_reply
+from tests.arenas.timed_replay import TimedReplayServer, overlapping
+
+WINDOW = dict(
+    date_from=datetime(2026, 11, 1, tzinfo=UTC), date_to=datetime(2026, 11, 26, tzinfo=UTC)
+)
+
+
+def _request(feeds) -> CollectionRequest:
+    return CollectionRequest(
+        **WINDOW,
+        terms=[SearchTerm("grønland")],
+        options={"default_feeds": False, "feeds": feeds},
+    )
+
+
+@pytest.fixture
+def servers():
+    started: list[TimedReplayServer] = []
+
+    def make() -> TimedReplayServer:
+        started.append(TimedReplayServer())
+        return started[-1]
+
+    yield make
+    for server in started:
+        server.close()
+
+
+def test_every_skipped_feed_is_named_with_its_reason(servers, monkeypatch):
+    monkeypatch.setenv("ARENA_HTTP_MAX_RETRIES", "0")
+    monkeypatch.setenv("RSS_FEED_TIMEOUT_SECONDS", "0.5")
+    monkeypatch.setenv("ARENA_HTTP_MAX_RESPONSE_MB", "1")
+    replay = servers()
+    replay.add("/good", file_reply("rss_dr_indland.xml"))
+    replay.add("/down", Reply(500, b"oops"))
+    replay.add("/gone", Reply(404, b"not here"))
+    replay.add("/loop", Reply(302, b"", {"Location": "/loop"}))
+    replay.add("/html", file_reply("rss_html_page.html", content_type="text/html; charset=utf-8"))
+    replay.add("/garbage", file_reply("rss_garbage.xml"))
+    replay.add("/big", Reply(200, b"<rss>" + b"x" * (2 * 1024 * 1024), {}))
+    replay.add_slow("/slow", 1.5, file_reply("rss_dr_indland.xml"))
+    feeds = {name: f"{replay.url}/{name}" for name in
+             ("good", "down", "gone", "loop", "html", "garbage", "big", "slow")}  # fmt: skip
+
+    pages = list(build_collector("rss_feeds").collect(_request(feeds)))
+
+    skipped = {s.source: s for p in pages for s in p.skipped}
+    assert {k: s.reason for k, s in skipped.items()} == {
+        "down": "http_error",
+        "gone": "http_error",
+        "loop": "redirect_loop",
+        "html": "not_a_feed",
+        "garbage": "unparseable",
+        "big": "too_large",
+        "slow": "timeout",
+    }
+    assert skipped["down"].url == f"{replay.host}/down"
+    assert "HTTP 500" in skipped["down"].detail and "HTTP 404" in skipped["gone"].detail
+    assert [bool(p.records) for p in pages].count(True) == 1  # the good feed still counts
+    # A redirect loop is not asked again: one round of redirects (httpx stops after 20).
+    assert len(replay.requests("/loop")) == 21
+
+
+def test_validators_of_a_feed_make_the_next_request_conditional(servers):
+    replay = servers()
+    replay.add(
+        "/feed",
+        file_reply("rss_dr_indland.xml", ETag='"v7"', **{"Last-Modified": "Wed, 18 Nov 2026 12:00:00 GMT"}),
+        Reply(304, b"", {"ETag": '"v7"'}),
+    )  # fmt: skip
+    url = f"{replay.url}/feed"
+    [first] = build_collector("rss_feeds").collect(_request([url]))
+    assert first.validators == {
+        url: {"etag": '"v7"', "last_modified": "Wed, 18 Nov 2026 12:00:00 GMT"}
+    }
+    again = build_collector("rss_feeds")
+    again.http_cache = first.validators
+    [second] = again.collect(_request([url]))
+    assert (second.records, second.not_modified, second.skipped) == ([], 1, [])
+    sent = replay.requests("/feed")[1].headers
+    assert sent["If-None-Match"] == '"v7"'
+    assert sent["If-Modified-Since"] == "Wed, 18 Nov 2026 12:00:00 GMT"
+
+
+def test_hosts_are_fetched_side_by_side_and_one_host_one_request_at_a_time(servers, monkeypatch):
+    # The collector's own spacing (0.2 s per host) is on; each reply takes 0.3 s, so two
+    # requests to one host spaced only by start time would overlap.
+    monkeypatch.setenv("ARENA_RATE_LIMIT_SCALE", "1")
+    monkeypatch.setenv("RSS_FETCH_CONCURRENCY", "10")
+    hosts = [servers() for _ in range(3)]
+    feeds = {}
+    for h, server in enumerate(hosts):
+        for n in range(3):
+            server.add_slow(f"/feed{n}", 0.3, file_reply("rss_dr_indland.xml"))
+            feeds[f"h{h}_{n}"] = f"{server.url}/feed{n}"  # a host's feeds listed together
+
+    pages = list(build_collector("rss_feeds").collect(_request(feeds)))
+
+    assert len(pages) == 9 and not any(p.skipped for p in pages)
+    visits = [v for server in hosts for v in server.timeline]
+    assert len(visits) == 9
+    for server in hosts:
+        mine = sorted(server.timeline, key=lambda v: v.start)
+        for before, after in itertools.pairwise(mine):
+            assert after.start >= before.end, f"two requests at once on {server.host}"
+            assert after.start - before.start >= 0.2, f"requests to {server.host} too close"
+    assert any(
+        overlapping(a, b) for a, b in itertools.combinations(visits, 2) if a.host != b.host
+    ), "no two hosts were fetched at the same time"
+
+
+def test_fetch_by_host_reads_sources_lazily():
+    read: list[int] = []
+
+    def sources():
+        for n in range(1000):
+            read.append(n)
+            yield n
+
+    results = fetch_by_host(sources(), lambda n: f"host{n % 50}", lambda n: n * 2, workers=4)
+    first = [next(results) for _ in range(3)]
+    assert len(first) == 3 and all(r == n * 2 for n, r in first)
+    # Memory follows the batch: far fewer than the 1,000 sources were read to start.
+    assert len(read) <= 4 * 10 + 4
+    results.close()
+    assert sorted(
+        n for n, _ in fetch_by_host(range(200), lambda n: "one", lambda n: n, workers=8)
+    ) == list(range(200))
