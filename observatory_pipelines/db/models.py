@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 models of all fifteen tables, matching ``migrations/`` exactly.
+"""SQLAlchemy 2 models of every table, matching ``migrations/`` exactly.
 
 ``tests/test_schema.py`` compares these with a migrated database and fails on
 drift. ``content_records`` is created by explicit DDL (RANGE partitioned by
@@ -272,6 +272,21 @@ class CollectionTask(Base):
     )
     # Migration 006: set on every page the task stores; the sweep judges idleness by it.
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Migration 007: every source skipped, with its reason; sources that answered 304.
+    skipped_sources: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
+    sources_not_modified: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+
+
+class HttpCache(Base):
+    """Migration 007: the validators a source URL last sent, read by every later run."""
+
+    __tablename__ = "http_cache"
+    url: Mapped[str] = mapped_column(Text, primary_key=True)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = now_column()
 
 
 class CreditTransaction(Base):
