@@ -1,8 +1,16 @@
-"""Enrichment on ingest: terms matched, content hash, clean URL, pseudonym, linked actor.
+"""Enrichment on ingest: terms matched, content hash, clean URL, pseudonym, language, actor.
 
 Turns cleaned ``NormalizedRecord``s into staging rows (tuples in ``STAGING_COLUMNS``
 order) for the COPY in ``ingest.py``. Author → actor links are looked up once per
 batch for the authors not seen before in this run.
+
+What the content hash is over decides what counts as "the same content" (ingest keeps
+one row per (platform, content hash)):
+- news (arena ``news_media``: RSS, GDELT): the collector's ``hash_source`` alone (RSS:
+  the title, so one Ritzau article syndicated by several outlets is one row; GDELT: the URL);
+- everything else (social platforms, imports): the author's pseudonym and the text, so
+  the same slogan posted by two people is two posts; without an author, the platform id
+  and the text.
 """
 
 from __future__ import annotations
@@ -18,13 +26,19 @@ from sqlalchemy import Engine, text
 
 from observatory_pipelines.arenas.base import NormalizedRecord, SearchTerm
 from observatory_pipelines.arenas.matching import match_terms
+from observatory_pipelines.arenas.text import declared_language
+from observatory_pipelines.collection.language import detect
 from observatory_pipelines.collection.normalize import (
     RecordRejected,
     clean_record,
     metadata_json,
 )
 from observatory_pipelines.collection.url_normalize import clean_url, url_key
-from observatory_pipelines.security.pseudonymize import pseudonymization_key, pseudonymize
+from observatory_pipelines.security.pseudonymize import (
+    pseudonymization_key,
+    pseudonymize,
+    pseudonymize_name,
+)
 
 # Staging row layout (COPY binary types); author_id and raw_metadata are cast on insert.
 STAGING = (
@@ -56,6 +70,8 @@ STAGING_COLUMNS = tuple(name for name, _ in STAGING)
 STAGING_TYPES = tuple(kind for _, kind in STAGING)
 _AUTHOR_SQL = (Path(__file__).parent / "sql" / "author_lookup.sql").read_text()
 _MAX_AUTHOR_CACHE = 200_000
+# Arenas whose content is the same whoever carries it (syndicated news); see the module doc.
+_AUTHORLESS_HASH_ARENAS = frozenset({"news_media"})
 
 
 def normalize_for_hash(value: str) -> str:
@@ -93,11 +109,13 @@ class Enricher:
 
     def rows(self, records: Iterable[NormalizedRecord], collected_at: datetime) -> list[tuple]:
         """Staging rows for the records that survive cleaning; rejections are counted."""
-        prepared: list[tuple[NormalizedRecord, bool, list[str], str | None]] = []
+        prepared: list[tuple[NormalizedRecord, bool, list[str], str | None, str | None]] = []
         for record in records:
             try:
                 undated, repairs = clean_record(record, collected_at)
-                digest = self._derive_ids(record, repairs)
+                pseudonym = self._pseudonym(record)
+                digest = self._derive_ids(record, repairs, pseudonym)
+                self._language(record)
             except RecordRejected as exc:
                 self.stats.reject(str(exc))
                 continue
@@ -106,14 +124,43 @@ class Enricher:
                 continue
             if repairs:
                 self.stats.repaired += 1
-            prepared.append((record, undated, repairs, digest))
+            prepared.append((record, undated, repairs, digest, pseudonym))
         self._link_actors(item[0] for item in prepared)
         return [self._row(*item, collected_at) for item in prepared]
 
-    def _derive_ids(self, record: NormalizedRecord, repairs: list[str]) -> str | None:
+    def _pseudonym(self, record: NormalizedRecord) -> str | None:
+        """Keyed pseudonym of the author: of the platform id, else of the name the source gives."""
+        if record.author_platform_id:
+            return pseudonymize(record.platform, record.author_platform_id, self.key)
+        name = record.author_identity or record.author_display_name
+        return pseudonymize_name(record.platform, name, self.key)
+
+    def _language(self, record: NormalizedRecord) -> None:
+        """The declared language as a primary subtag; none declared → what the detector says."""
+        meta = record.raw_metadata
+        if record.language:
+            if "language_source" not in meta:
+                record.language = declared_language(record.language, meta)
+            return
+        found = detect(" ".join(x for x in (record.title, record.text_content) if x))
+        if found is None:
+            return
+        record.language = found.language
+        meta["language_source"] = "detected"
+        meta["language_confidence"] = found.confidence
+        if found.ambiguous_scandinavian:
+            meta["language_ambiguous_scandinavian"] = True
+
+    def _derive_ids(
+        self, record: NormalizedRecord, repairs: list[str], pseudonym: str | None
+    ) -> str | None:
         """Cleans the URL, returns the content hash, derives a missing platform_id."""
         record.url = clean_url(record.url)
-        digest = content_hash(record.hash_source or record.text_content or record.title)
+        source = record.hash_source or record.text_content or record.title
+        if source and record.arena not in _AUTHORLESS_HASH_ARENAS:
+            # The author is part of what makes a post unique (see the module doc).
+            source = f"{pseudonym or record.platform_id or ''}\n{source}"
+        digest = content_hash(source)
         if digest is None and record.url:
             digest = content_hash(url_key(record.url))
         if record.platform_id:
@@ -158,6 +205,7 @@ class Enricher:
         undated: bool,
         repairs: list[str],
         digest: str | None,
+        pseudonym: str | None,
         collected_at: datetime,
     ) -> tuple:
         matched = None
@@ -182,7 +230,7 @@ class Enricher:
             r.author_platform_id,
             r.author_display_name,
             actor,
-            pseudonymize(r.platform, r.author_platform_id, self.key),
+            pseudonym,
             r.views_count,
             r.likes_count,
             r.shares_count,
