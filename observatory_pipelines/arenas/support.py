@@ -13,11 +13,9 @@ from observatory_pipelines.arenas.base import (
     Collector,
     NormalizedRecord,
     Page,
+    SkippedSource,
 )
 from observatory_pipelines.arenas.text import clamp_record
-from observatory_pipelines.logs import get_logger
-
-log = get_logger(__name__)
 
 MAX_REASONS_PER_PAGE = 20
 
@@ -77,9 +75,16 @@ def map_page(
     return page
 
 
-def failed_source(message: str) -> Page:
-    """The page that reports a skipped feed/term: no records, one error."""
-    return Page(records=[], rejection_reasons=[message], errors=[message])
+def failed_source(message: str, reason: str = "error") -> Page:
+    """The page that reports a skipped feed/term: no records, one error, one skipped source
+    (named by the message's prefix, e.g. ``reddit r/denmark``)."""
+    source = message.split(": ", 1)[0][:200]
+    return Page(
+        records=[],
+        rejection_reasons=[message],
+        errors=[message],
+        skipped=[SkippedSource(source, reason, message)],
+    )
 
 
 def require(credentials: dict[str, Any], *names: str, platform: str) -> list[str]:
@@ -108,7 +113,7 @@ class SourceTally:
         return page
 
     def fail(self, message: str) -> Page:
-        log.warning("arena_source_skipped", platform=self.platform, reason=message[:500])
+        # Collection logs each skipped source once, with its task (collection.source_skipped).
         self.failed.append(message)
         return failed_source(message)
 

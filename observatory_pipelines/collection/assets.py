@@ -13,6 +13,7 @@ from observatory_pipelines.collection.scheduling import (
     live_requests,
     new_design_requests,
 )
+from observatory_pipelines.collection.source_reports import FIRST_SKIPPED_SHOWN
 from observatory_pipelines.collection.sweep import sweep
 from observatory_pipelines.credits.ledger import CreditLedger
 from observatory_pipelines.resources.object_store import ObjectStoreResource
@@ -41,6 +42,7 @@ def _metadata(report: RunReport) -> dict[str, dg.MetadataValue]:
             "credits_estimated": a.credits_estimated,
             "credits_spent": a.credits_spent,
             "error": a.error,
+            "sources": a.sources.as_metadata(),
         }
         for a in report.arenas
     }
@@ -59,10 +61,29 @@ def _metadata(report: RunReport) -> dict[str, dg.MetadataValue]:
         "credits_spent": dg.MetadataValue.int(report.credits_spent),
         "failed_arenas": dg.MetadataValue.int(sum(a.status == "failed" for a in report.arenas)),
         "arenas": dg.MetadataValue.json(arenas),
+        **_sources_metadata(report),
     }
     if report.error:
         meta["errors"] = dg.MetadataValue.text(report.error)
     return meta
+
+
+def _sources_metadata(report: RunReport) -> dict[str, dg.MetadataValue]:
+    """Skipped sources over every arena: how many, by reason, the first ones; and 304s."""
+    by_reason: dict[str, int] = {}
+    first: list[dict] = []
+    for a in report.arenas:
+        for reason, count in a.sources.by_reason.items():
+            by_reason[reason] = by_reason.get(reason, 0) + count
+        first += [{"platform": a.platform, **s} for s in a.sources.first_skipped]
+    return {
+        "skipped_sources": dg.MetadataValue.int(sum(a.sources.skipped for a in report.arenas)),
+        "skipped_by_reason": dg.MetadataValue.json(dict(sorted(by_reason.items()))),
+        "first_skipped_sources": dg.MetadataValue.json(first[:FIRST_SKIPPED_SHOWN]),
+        "sources_not_modified": dg.MetadataValue.int(
+            sum(a.sources.not_modified for a in report.arenas)
+        ),
+    }
 
 
 @dg.asset(

@@ -25,6 +25,11 @@ from observatory_pipelines.collection import run_states
 from observatory_pipelines.collection.credential_pool import CredentialPool, Lease, scrub
 from observatory_pipelines.collection.enrich import Enricher
 from observatory_pipelines.collection.ingest import BulkIngester
+from observatory_pipelines.collection.source_reports import (
+    SourceSummary,
+    load_http_cache,
+    record_sources,
+)
 from observatory_pipelines.logs import get_logger
 
 log = get_logger(__name__)
@@ -73,6 +78,7 @@ class ArenaReport:
     pages: int = 0
     credential_id: str | None = None
     rejection_reasons: dict[str, int] = field(default_factory=dict)
+    sources: SourceSummary = field(default_factory=SourceSummary)  # skipped / unchanged
     error: str | None = None
 
 
@@ -213,9 +219,11 @@ class TaskRunner:
 
     def _collect(self, spec, collector, enricher, ingester, out: ArenaReport) -> None:
         buffer: list[tuple] = []
+        load_http_cache(self.engine, collector)
         try:
             for page in collector.collect(_request(spec)):
                 out.pages += 1
+                record_sources(self.engine, spec.task_id, spec.platform, page, out.sources)
                 out.records_rejected += page.rejected
                 for reason in page.rejection_reasons[:20]:
                     out.rejection_reasons[reason] = out.rejection_reasons.get(reason, 0) + 1
