@@ -34,7 +34,7 @@ from observatory_pipelines.arenas.support import (
     record_cap,
     require,
 )
-from observatory_pipelines.arenas.text import plausible_date
+from observatory_pipelines.arenas.text import declared_language, plausible_date
 
 DEFAULT_BASE_URL = "https://bsky.social"
 PAGE_SIZE = 100
@@ -197,7 +197,7 @@ class BlueskyCollector(Collector):
             raise Skip
         handle = author.get("handle") or author.get("did")
         langs = record.get("langs") or []
-        text = record.get("text")
+        text = record.get("text")  # plain text (facets carry links and mentions apart)
         return NormalizedRecord(
             platform=self.platform,
             arena=self.arena,
@@ -206,7 +206,7 @@ class BlueskyCollector(Collector):
             published_at=published,
             url=f"https://bsky.app/profile/{handle}/post/{uri.rsplit('/', 1)[-1]}",
             text_content=text,
-            language=langs[0] if langs else None,
+            language=declared_language(langs[0], meta) if langs else None,
             author_platform_id=author.get("did"),
             author_display_name=author.get("displayName") or author.get("handle"),
             likes_count=post.get("likeCount"),

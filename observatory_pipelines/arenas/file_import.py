@@ -34,7 +34,13 @@ from observatory_pipelines.arenas.file_import_fields import (
 )
 from observatory_pipelines.arenas.registry import register
 from observatory_pipelines.arenas.support import Reject, Skip, SourceTally, map_page, record_cap
-from observatory_pipelines.arenas.text import plausible_date, sha256_hex, strip_html
+from observatory_pipelines.arenas.text import (
+    clean_str,
+    declared_language,
+    plausible_date,
+    sha256_hex,
+    split_author,
+)
 
 SUFFIXES = (".csv", ".ndjson", ".jsonl")
 BATCH_SIZE = 1_000
@@ -205,12 +211,14 @@ class FileImportCollector(Collector):
         if platform_id is None:
             raise Reject(f"{name}: row without id or url")
         published = plausible_date(field(data, "published_at"), meta)
+        # A file says nothing of markup: its text is stored as written (no stripping).
         raw_text = field(data, "text")
-        text = strip_html(str(raw_text)) if raw_text is not None else None
+        text = clean_str(raw_text)
         media = field(data, "media_urls") if "media_urls" in data else None
         if isinstance(media, str):
             media = [m.strip() for m in media.split(",")]
         meta["data" if arena == "social_media" else "row"] = data
+        display, identity = split_author(_str(field(data, "author_name")))
         return NormalizedRecord(
             platform=str(platform).strip().lower(),
             arena=arena,
@@ -218,11 +226,12 @@ class FileImportCollector(Collector):
             platform_id=str(platform_id),
             published_at=published,
             url=url,
-            title=strip_html(field(data, "title")),
+            title=clean_str(field(data, "title")),
             text_content=text,
-            language=field(data, "language"),
+            language=declared_language(field(data, "language"), meta),
             author_platform_id=_str(field(data, "author_id")),
-            author_display_name=_str(field(data, "author_name")),
+            author_display_name=display,
+            author_identity=identity,
             views_count=field(data, "views"),
             likes_count=field(data, "likes"),
             shares_count=field(data, "shares"),

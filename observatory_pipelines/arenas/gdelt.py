@@ -33,21 +33,31 @@ from observatory_pipelines.arenas.support import (
     map_page,
     record_cap,
 )
-from observatory_pipelines.arenas.text import plausible_date, sha256_hex, strip_html
+from observatory_pipelines.arenas.text import clean_str, plausible_date, sha256_hex
 
 DEFAULT_BASE_URL = "http://api.gdeltproject.org"
 DOC_PATH = "/api/v2/doc/doc"
 MAX_RECORDS = 250
+# GDELT names a source's language in English ("Danish"); ISO 639-1 for each language its
+# translingual pipeline covers. A name not listed declares nothing (the detector decides):
+# cutting it to two letters would make "Estonian" Spanish.
 LANGUAGES = {
-    "danish": "da",
-    "english": "en",
-    "german": "de",
-    "swedish": "sv",
-    "norwegian": "no",
-    "french": "fr",
-    "spanish": "es",
-    "dutch": "nl",
-}
+    "afrikaans": "af", "albanian": "sq", "arabic": "ar", "armenian": "hy",
+    "azerbaijani": "az", "bengali": "bn", "bosnian": "bs", "bulgarian": "bg",
+    "catalan": "ca", "chinese": "zh", "croatian": "hr", "czech": "cs", "danish": "da",
+    "dutch": "nl", "english": "en", "estonian": "et", "finnish": "fi", "french": "fr",
+    "galician": "gl", "georgian": "ka", "german": "de", "greek": "el", "gujarati": "gu",
+    "hebrew": "he", "hindi": "hi", "hungarian": "hu", "icelandic": "is",
+    "indonesian": "id", "italian": "it", "japanese": "ja", "kannada": "kn",
+    "kazakh": "kk", "korean": "ko", "latvian": "lv", "lithuanian": "lt",
+    "macedonian": "mk", "malay": "ms", "malayalam": "ml", "marathi": "mr",
+    "mongolian": "mn", "nepali": "ne", "norwegian": "no", "norwegiannynorsk": "nn",
+    "persian": "fa", "polish": "pl", "portuguese": "pt", "punjabi": "pa",
+    "romanian": "ro", "russian": "ru", "serbian": "sr", "sinhalese": "si", "slovak": "sk",
+    "slovenian": "sl", "somali": "so", "spanish": "es", "swahili": "sw", "swedish": "sv",
+    "tamil": "ta", "telugu": "te", "thai": "th", "tibetan": "bo", "turkish": "tr",
+    "ukrainian": "uk", "urdu": "ur", "vietnamese": "vi",
+}  # fmt: skip
 
 
 def _stamp(value: datetime) -> str:
@@ -149,8 +159,13 @@ class GdeltCollector(Collector):
         published = plausible_date(article.get("seendate"), meta)
         if not in_window(published, request):
             raise Skip
-        language = str(article.get("language") or "").strip()
-        title = strip_html(article.get("title"))
+        declared = clean_str(article.get("language"), 50)
+        language = LANGUAGES.get("".join((declared or "").lower().split()))
+        if declared:
+            meta["language_declared"] = declared
+        if language:
+            meta["language_source"] = "declared"
+        title = clean_str(article.get("title"))  # plain text in the artlist JSON
         return NormalizedRecord(
             platform=self.platform,
             arena=self.arena,
@@ -160,7 +175,7 @@ class GdeltCollector(Collector):
             url=url,
             title=title,
             text_content=title,
-            language=LANGUAGES.get(language.lower(), language[:2].lower() or None),
+            language=language,
             author_display_name=article.get("domain"),
             raw_metadata=meta,
             media_urls=[article["socialimage"]] if article.get("socialimage") else [],

@@ -7,7 +7,7 @@ from typing import Any
 
 from observatory_pipelines.arenas.base import CollectionRequest, NormalizedRecord
 from observatory_pipelines.arenas.support import Reject, Skip, in_window
-from observatory_pipelines.arenas.text import plausible_date, strip_html
+from observatory_pipelines.arenas.text import plausible_date
 
 REMOVED = {"[removed]", "[deleted]", ""}
 MEDIA_HINTS = {"image", "hosted:video", "rich:video"}
@@ -38,8 +38,10 @@ def map_child(child: dict[str, Any], request: CollectionRequest) -> NormalizedRe
     published = plausible_date(data.get("created_utc"), meta)
     if not in_window(published, request):
         raise Skip
+    # body/selftext are the markdown the author wrote (plain text; the rendered HTML is
+    # body_html/selftext_html, not used): stored as written.
     text = data.get("body") if kind == "t1" else data.get("selftext")
-    text = None if (text or "").strip() in REMOVED else strip_html(text)
+    text = None if (text or "").strip() in REMOVED else text
     author = data.get("author")
     author = None if author in ("[deleted]", None) else author
     media = data.get("post_hint") in MEDIA_HINTS or data.get("domain") in MEDIA_DOMAINS

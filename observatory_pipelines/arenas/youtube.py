@@ -38,7 +38,7 @@ from observatory_pipelines.arenas.support import (
     record_cap,
     require,
 )
-from observatory_pipelines.arenas.text import plausible_date
+from observatory_pipelines.arenas.text import declared_language, plausible_date
 
 DEFAULT_BASE_URL = "https://www.googleapis.com/youtube/v3"
 FEEDS_URL = "https://www.youtube.com/feeds/videos.xml"
@@ -218,7 +218,9 @@ class YoutubeCollector(Collector):
         thumbs = snippet.get("thumbnails") or {}
         thumb = (thumbs.get("high") or thumbs.get("default") or {}).get("url")
         meta = {"item": item, "category_name": CATEGORIES.get(str(snippet.get("categoryId")))}
+        # Titles and descriptions are plain text in the Data API (no markup to strip).
         title, description = snippet.get("title"), snippet.get("description")
+        spoken = snippet.get("defaultAudioLanguage") or snippet.get("defaultLanguage")
         return NormalizedRecord(
             platform=self.platform,
             arena=self.arena,
@@ -228,7 +230,7 @@ class YoutubeCollector(Collector):
             url=f"https://www.youtube.com/watch?v={video_id}",
             title=title,
             text_content=description,
-            language=snippet.get("defaultAudioLanguage") or snippet.get("defaultLanguage"),
+            language=declared_language(spoken, meta),
             author_platform_id=snippet.get("channelId"),
             author_display_name=snippet.get("channelTitle"),
             views_count=stats.get("viewCount"),

@@ -40,7 +40,9 @@ def test_csv_rows_are_repaired_or_rejected_and_counted(tmp_path):
     dr = records["https://www.facebook.com/dr.dk/posts/1001"]
     assert dr.platform == "facebook" and dr.arena == "import"
     assert dr.platform_id == sha256_hex("https://www.facebook.com/dr.dk/posts/1001")
-    assert dr.text_content == "Grønland & Danmark" and dr.title == "DR på Facebook"
+    # a file does not say its text is HTML: stored as written (issue 13.6)
+    assert dr.text_content == "<p>Grønland &amp; <b>Danmark</b></p>"
+    assert dr.title == "DR på Facebook"
     assert dr.published_at == datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
     assert (dr.author_display_name, dr.author_platform_id, dr.likes_count) == (
         "DR Nyheder",
@@ -51,7 +53,8 @@ def test_csv_rows_are_repaired_or_rejected_and_counted(tmp_path):
     assert records["https://www.facebook.com/tv2/posts/2002"].text_content == "Tekst med NUL byte"
     epoch = records["https://www.facebook.com/bt/posts/3003"]
     assert epoch.published_at is None and epoch.raw_metadata["published_at_invalid"]
-    assert records["https://www.facebook.com/eb/posts/5005"].text_content == "Flere linjer med æøå"
+    multiline = records["https://www.facebook.com/eb/posts/5005"]
+    assert multiline.text_content == "Flere linjer\nmed æøå"  # line breaks kept as written
     latin = records["https://www.facebook.com/pol/posts/6006"]
     assert latin.text_content == "Københavns kommune siger nej"
 

@@ -47,7 +47,11 @@ def test_search_follows_after_until_past_window_and_normalizes(replay):
         == "https://www.reddit.com/r/Denmark/comments/1h2a1b2/hvad_mener_i_om_den_nye_grønlandsaftale/"
     )
     assert post.title == "Hvad mener I om den nye Grønlandsaftale?"
-    assert post.text_content == "Jeg synes debatten mangler nuancer. & hvad med Færøerne?"
+    # selftext is the markdown the author wrote (raw_json=1: no entity escaping), stored as
+    # written: nothing in it is HTML to strip (issue 13.6)
+    assert (
+        post.text_content == "Jeg synes <b>debatten</b> mangler nuancer. &amp; hvad med Færøerne?"
+    )
     assert post.published_at == datetime(2026, 11, 18, 10, 30, tzinfo=UTC)
     assert (post.likes_count, post.shares_count, post.comments_count) == (152, 2, 87)
     assert (post.author_platform_id, post.author_display_name) == ("t2_abc123", "dansk_debattør")
@@ -130,7 +134,7 @@ def test_actor_listings_and_unknown_user_skipped(replay):
     records = {r.platform_id: r for p in pages for r in p.records}
     assert set(records) == {"1h1z0z0", "k9c1"}
     comment = records["k9c1"]
-    assert comment.content_type == "comment" and comment.text_content == "Enig, godt kort"
+    assert comment.content_type == "comment" and comment.text_content == "Enig, <i>godt</i> kort"
     assert sum(len(p.errors) for p in pages) == 2
 
 
