@@ -104,6 +104,7 @@ class ArenaHttpClient:
         self.linear_backoff = linear_backoff
         # httpx's timeout bounds each read; a server that drips bytes is cut at this total.
         self.timeout = timeout
+        self._state_lock = threading.Lock()
         self._client = httpx.Client(
             timeout=timeout,
             follow_redirects=True,
@@ -121,13 +122,19 @@ class ArenaHttpClient:
         return min(wait, self.max_wait)
 
     def _record(self, host: str, response: httpx.Response) -> None:
-        self.state["requests"] = int(self.state.get("requests", 0)) + 1
         seen = {h: response.headers[h] for h in _RATE_HEADERS if h in response.headers}
-        if seen:
-            hosts = self.state.setdefault("hosts", {})
-            entry = hosts.setdefault(host, {})
-            entry.update(seen)
-            entry["observed_at"] = datetime.now(UTC).isoformat()
+        # RSS fetches through one client from several threads: counts must not get lost.
+        with self._state_lock:
+            self.state["requests"] = int(self.state.get("requests", 0)) + 1
+            if seen:
+                hosts = self.state.setdefault("hosts", {})
+                entry = hosts.setdefault(host, {})
+                entry.update(seen)
+                entry["observed_at"] = datetime.now(UTC).isoformat()
+
+    def _count_retry(self) -> None:
+        with self._state_lock:
+            self.state["retries"] = int(self.state.get("retries", 0)) + 1
 
     def _send(self, request: httpx.Request, auth: Any = None) -> httpx.Response:
         deadline = time.monotonic() + self.timeout
@@ -196,7 +203,7 @@ class ArenaHttpClient:
                     return response
             if attempt == self.max_retries:
                 break
-            self.state["retries"] = int(self.state.get("retries", 0)) + 1
+            self._count_retry()
             log.info(
                 "arena_http_retry",
                 host=host,

@@ -109,9 +109,11 @@ def test_hosts_are_fetched_side_by_side_and_one_host_one_request_at_a_time(serve
             server.add_slow(f"/feed{n}", 0.3, file_reply("rss_dr_indland.xml"))
             feeds[f"h{h}_{n}"] = f"{server.url}/feed{n}"  # a host's feeds listed together
 
-    pages = list(build_collector("rss_feeds").collect(_request(feeds)))
+    collector = build_collector("rss_feeds")
+    pages = list(collector.collect(_request(feeds)))
 
     assert len(pages) == 9 and not any(p.skipped for p in pages)
+    assert collector.rate_limit_state["requests"] == 9  # counted from every worker thread
     visits = [v for server in hosts for v in server.timeline]
     assert len(visits) == 9
     for server in hosts:
