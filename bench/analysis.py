@@ -83,6 +83,15 @@ FROM generate_series(CAST(%(start)s AS bigint), CAST(%(stop)s AS bigint)) AS s(b
 CROSS JOIN LATERAL (SELECT CAST(s.b AS integer) AS g) AS x
 """
 
+LINK_SQL = """
+INSERT INTO content_record_collections (
+    query_design_id, content_record_id, published_at, first_collection_run_id,
+    collection_run_ids, search_terms_matched)
+SELECT query_design_id, id, published_at, collection_run_id, ARRAY[collection_run_id],
+       search_terms_matched
+FROM content_records
+"""
+
 
 def _timed(fn, repeat: int) -> tuple[list[float], object]:
     """Seconds of each of ``repeat`` runs of ``fn`` and its last value."""
@@ -143,8 +152,12 @@ def _fill(url: str, rows: int) -> str:
                 },
             )
             conn.commit()
+        # The design's records are its links, as the ingest writes them (one per record).
+        conn.execute(LINK_SQL)
+        conn.commit()
     with psycopg.connect(urls.libpq_url(url), autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE content_records")
+        conn.execute("VACUUM ANALYZE content_record_collections")
     return design
 
 

@@ -1,7 +1,9 @@
 -- One row per collection run of the design (or just the chosen run): status, duration, credits
 -- (the run's settled figure and the ledger's settlements per arena/platform), per-task counts and
--- errors, and how many of the records in scope each run contributed, per arena. Records belong to
--- exactly one run, so these per-run counts never double-count across runs.
+-- errors, and how many of the records in scope each run contributed, per arena: a record counts
+-- for the design's run that first collected it (stg_content's volume facet), so per-run counts
+-- never double-count across runs; with a run filter, every record that run collected counts for
+-- it (also the ones an earlier run or another design stored first).
 -- params: query_design_id, collection_run_id
 -- depends_on: stg_content
 -- order_by: started_at NULLS LAST, run_id

@@ -1,8 +1,10 @@
--- The design's records after the shared filters, folded in ONE pass over content_records into
--- small facets that every other model reads instead of the records (no text, no per-record rows):
---   facet 'volume': records per (platform, arena, collection run, UTC hour);
---   facet 'author': records and summed engagement per (platform, author identity, matched
---                   terms as stored); author_key = the pseudonym, else the platform-qualified
+-- The design's records (its links, see _scope_records.sql) after the shared filters, folded in ONE
+-- pass over content_records into small facets that every other model reads instead of the
+-- records (no text, no per-record rows):
+--   facet 'volume': records per (platform, arena, collection run, UTC hour); the run is the
+--                   design's run that first collected the record, or the filtered run;
+--   facet 'author': records and summed engagement per (platform, author identity, the terms
+--                   of this design the record matched); author_key = the pseudonym, else the platform-qualified
 --                   display name, NULL when both are missing (left out of actor statistics);
 --   facet 'counts': records per (platform, likes, shares, comments) — engagement histograms;
 --   facet 'views':  records per (platform, views).
@@ -46,20 +48,21 @@ FROM (
     SELECT CAST('0' AS xid) AS hash_only,
            c.platform,
            c.arena,
-           c.collection_run_id,
+           coalesce(CAST(:collection_run_id AS uuid), l.first_collection_run_id)
+               AS collection_run_id,
            date_bin(INTERVAL '1 hour', c.published_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS hour,
            c.pseudonymized_author_id,
            c.author_display_name,
            c.author_id,
            c.author_platform_id,
-           c.search_terms_matched AS terms,
+           l.search_terms_matched AS terms,
            c.likes_count,
            c.shares_count,
            c.comments_count,
            c.views_count,
            coalesce(c.likes_count, 0) + coalesce(c.shares_count, 0) + coalesce(c.comments_count, 0)
                AS engagement
-    FROM content_records AS c
+    FROM {{ scope_records }}
     WHERE {{ scope_where }}
 ) AS s
 GROUP BY s.hash_only, s.platform, GROUPING SETS (

@@ -1,8 +1,11 @@
-"""Bulk ingest: COPY a batch into a temp staging table, then one deduplicating INSERT … SELECT.
+"""Bulk ingest: COPY a batch into a temp staging table, one deduplicating INSERT … SELECT, then
+one INSERT … SELECT that attributes every staged row to the design and run.
 
-Memory is bounded by one batch (the caller flushes every ``batch_size`` rows);
-nothing accumulates in Python across batches except counters. The content hashes
-already seen by the task live in a temp table on the server (see staging_create.sql).
+Dedup is global (one stored copy per record); attribution is per design: a record that another
+design stored earlier is still linked to this design (content_record_collections), so the
+design's analyses and exports see it. Memory is bounded by one batch (the caller flushes every
+``batch_size`` rows); nothing accumulates in Python across batches except counters. The content
+hashes already seen by the task live in a temp table on the server (see staging_create.sql).
 """
 
 from __future__ import annotations
@@ -20,13 +23,16 @@ from observatory_pipelines.collection.enrich import STAGING_COLUMNS, STAGING_TYP
 _SQL = Path(__file__).parent / "sql"
 CREATE_STAGING = (_SQL / "staging_create.sql").read_text()
 INSERT_FROM_STAGING = (_SQL / "staging_insert.sql").read_text()
+ATTRIBUTE_STAGING = (_SQL / "staging_attribute.sql").read_text()
 COPY_STAGING = f"COPY collection_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 
 
 @dataclass
 class IngestCounts:
     staged: int = 0
-    inserted: int = 0
+    inserted: int = 0  # new stored records
+    # records new to the design: the inserted ones plus copies other designs stored earlier
+    attributed: int = 0
 
     @property
     def skipped(self) -> int:
@@ -34,7 +40,11 @@ class IngestCounts:
 
 
 class BulkIngester:
-    """Holds one pooled connection for the life of a task (``with`` closes it)."""
+    """Holds one pooled connection for the life of a task (``with`` closes it).
+
+    Without a ``query_design_id`` (benchmarks, tools) records are stored but attributed to no
+    design, so no analysis sees them.
+    """
 
     def __init__(
         self,
@@ -73,12 +83,16 @@ class BulkIngester:
                     cur.execute("SET LOCAL work_mem = '64MB'")
                     cur.execute(INSERT_FROM_STAGING, self.params)
                     batch.inserted = cur.fetchone()[0]
+                    if self.params["query_design_id"] is not None:
+                        cur.execute(ATTRIBUTE_STAGING, self.params)
+                        batch.attributed = cur.fetchone()[0]
             self.conn.commit()
         except BaseException:
             self.conn.rollback()
             raise
         self.counts.staged += batch.staged
         self.counts.inserted += batch.inserted
+        self.counts.attributed += batch.attributed
         return batch
 
     def submit(self, rows: list[tuple]) -> None:

@@ -384,6 +384,31 @@ class UniversalContentRecord(Base):
     simhash: Mapped[int | None] = mapped_column(BigInteger)
 
 
+class ContentRecordCollection(Base):
+    """Migration 008: every design that collected a record, and the design's runs that did.
+
+    The design's records are its rows here (never ``content_records.query_design_id``, which
+    names only the design that stored the record first). No foreign key to content_records:
+    partition maintenance moves rows by DELETE + INSERT (see migrations/sql/008_*).
+    """
+
+    __tablename__ = "content_record_collections"
+    query_design_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("query_designs.id", ondelete="CASCADE"), primary_key=True
+    )
+    content_record_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    first_collection_run_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("collection_runs.id", ondelete="SET NULL")
+    )
+    collection_run_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), nullable=False, server_default=text("'{}'::uuid[]")
+    )
+    # The design's own search terms the record matched.
+    search_terms_matched: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    first_collected_at: Mapped[datetime] = now_column()
+
+
 ALL_MODELS = [
     User,
     CreditAllocation,
@@ -400,4 +425,5 @@ ALL_MODELS = [
     CollectionTask,
     CreditTransaction,
     UniversalContentRecord,
+    ContentRecordCollection,
 ]

@@ -400,6 +400,14 @@ def corpus(conn) -> Corpus:
                     f"{n:064d}",
                 ],
             )
+        # A design's records are its links (content_record_collections), as the ingest writes
+        # them: here each record was collected by the design and run that stored it.
+        conn.execute(
+            "INSERT INTO content_record_collections (query_design_id, content_record_id, "
+            "published_at, first_collection_run_id, collection_run_ids, search_terms_matched) "
+            "SELECT query_design_id, id, published_at, collection_run_id, "
+            "ARRAY[collection_run_id], search_terms_matched FROM content_records"
+        )
     return Corpus(
         design=ids["d1"],
         other_design=ids["d2"],

@@ -105,6 +105,14 @@ _PYTHON_PATH = {
 def test_ndjson_matches_row_to_json_on_awkward_values(conn, corpus, store, awkward):
     # The lines are built from COPY's text format; Postgres's own JSON is the oracle.
     for platform_id, (column, value) in awkward.items():
+        if column == "search_terms_matched":  # the terms the design matched: on its link
+            conn.execute(
+                "UPDATE content_record_collections AS l SET search_terms_matched = %s "
+                "FROM content_records AS c WHERE c.id = l.content_record_id "
+                "AND c.platform_id = %s",
+                [value, platform_id],
+            )
+            continue
         conn.execute(
             f"UPDATE content_records SET {column} = %s WHERE platform_id = %s",
             [value, platform_id],
@@ -112,6 +120,10 @@ def test_ndjson_matches_row_to_json_on_awkward_values(conn, corpus, store, awkwa
     conn.execute(
         "UPDATE content_records SET engagement_score = 1e-7, "
         "published_at = published_at + interval '0.25 second' WHERE platform_id = 'p3'"
+    )
+    conn.execute(  # the link names the record by (id, published_at)
+        "UPDATE content_record_collections AS l SET published_at = c.published_at "
+        "FROM content_records AS c WHERE c.id = l.content_record_id AND c.platform_id = 'p3'"
     )
     conn.commit()
     _, data = _export(conn, corpus.design, "ndjson", store)

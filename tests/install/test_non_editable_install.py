@@ -106,6 +106,12 @@ def _seed_design(database_url: str) -> str:
                 [datetime(2026, 2, day, 12, tzinfo=UTC), f"p{n}", f"https://e.org/{n}", run,
                  design, f"{n:064d}"],
             )  # fmt: skip
+        conn.execute(  # a design's records are its links (content_record_collections)
+            "INSERT INTO content_record_collections (query_design_id, content_record_id, "
+            "published_at, first_collection_run_id, collection_run_ids, search_terms_matched) "
+            "SELECT query_design_id, id, published_at, collection_run_id, "
+            "ARRAY[collection_run_id], search_terms_matched FROM content_records"
+        )
     return design
 
 

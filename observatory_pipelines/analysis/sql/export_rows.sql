@@ -1,5 +1,7 @@
 -- The records of one scope in export column order (spec section 5), oldest first.
--- {{ scope_where }} is the same filter fragment the SQL models use.
+-- {{ scope_records }} / {{ scope_where }} are the fragments the SQL models use: the design's
+-- records are its links, so the design column is the exported design (never the design that
+-- stored the record first) and the terms are the ones this design matched.
 SELECT qd.name AS query_design,
        c.platform,
        c.arena,
@@ -17,9 +19,9 @@ SELECT qd.name AS query_design,
        c.engagement_score,
        c.language,
        c.collection_tier,
-       c.search_terms_matched,
+       l.search_terms_matched,
        c.content_hash
-FROM content_records AS c
-LEFT JOIN query_designs AS qd ON qd.id = c.query_design_id
+FROM {{ scope_records }}
+JOIN query_designs AS qd ON qd.id = l.query_design_id
 WHERE {{ scope_where }}
 ORDER BY c.published_at, c.id
