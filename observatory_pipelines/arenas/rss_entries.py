@@ -64,12 +64,16 @@ def entry_base(entry: Any, feed: Any, feed_url: str) -> str:
 
 def _body(entry: Any) -> tuple[str | None, str | None]:
     """(value, content type) of the entry's text: the summary, else its first content."""
-    if entry.get("summary"):
-        return entry.get("summary"), _detail(entry, "summary_detail").get("type")
-    for content in entry.get("content") or []:
-        if isinstance(content, dict) and content.get("value"):
-            return content.get("value"), content.get("type")
-    return None, None
+    contents = [c for c in entry.get("content") or [] if isinstance(c, dict) and c.get("value")]
+    summary = entry.get("summary")
+    if summary and _detail(entry, "summary_detail"):
+        return summary, _detail(entry, "summary_detail").get("type")
+    # feedparser copies an Atom <content> into ``summary`` without a summary_detail: the
+    # content's own type is the one that tells.
+    for content in contents:
+        if not summary or content["value"] == summary:
+            return content["value"], content.get("type")
+    return summary, None
 
 
 def _language(entry: Any, feed: Any) -> Any:

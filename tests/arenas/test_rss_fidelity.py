@@ -56,7 +56,8 @@ def test_markup_is_stripped_only_where_the_type_says_html_and_decoded_once(repla
     assert plain.text_content == "Code: if x<y and y>z then Greenland wins"  # was "if x z …"
     atom = by_title["Grönland: 3 < 4 och &lt; är ingen tagg"]  # type="text": not decoded again
     assert atom.text_content == "Grönland och &lt;b&gt; i HTML"  # type="html": decoded once
-    assert "Grønland på dansk" in by_title  # type="xhtml": markup stripped
+    xhtml = by_title["Grønland på dansk"]  # type="xhtml" title: markup stripped
+    assert xhtml.text_content == "Indhold med fed skrift"  # <content type="xhtml"> too
 
 
 def test_relative_links_are_resolved_and_non_web_links_kept_aside(replay):
