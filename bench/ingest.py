@@ -10,7 +10,8 @@ server (or TEST_DATABASE_URL's server), emptied between phases:
 - ``ingest``: ``NormalizedRecord`` objects through the real path — clean
   (normalize.py) → enrich (terms, content hash, ural URL cleaning, HMAC pseudonym,
   actor lookup) → COPY into the temp staging table → one deduplicating
-  ``INSERT … SELECT … ON CONFLICT DO NOTHING`` per batch.
+  ``INSERT … SELECT … ON CONFLICT DO NOTHING`` per batch, then one ``INSERT … SELECT`` that
+  attributes every staged row to the design and run (content_record_collections).
 
 Records are generated lazily in both phases, so memory is the batch, not the
 source; RSS is sampled after every batch to show it stays flat. Prints one JSON
@@ -127,25 +128,32 @@ def phase_plain_copy(libpq: str, rows: int, samples: list[float]) -> float:
         return time.perf_counter() - started
 
 
-def make_run(libpq: str) -> str:
-    """A real collection run, so the within-run content-hash dedup is part of what is timed."""
+def make_run(libpq: str) -> tuple[str, str]:
+    """A real design and collection run, so the within-run content-hash dedup and the
+    attribution of every record to the design (content_record_collections) are timed."""
     with psycopg.connect(libpq) as conn:
         user = conn.execute(
             "INSERT INTO users (email) VALUES ('bench@example.org') RETURNING id"
         ).fetchone()[0]
-        run = conn.execute(
-            "INSERT INTO collection_runs (initiated_by) VALUES (%s) RETURNING id", (user,)
+        design = conn.execute(
+            "INSERT INTO query_designs (owner_id, name) VALUES (%s, 'bench') RETURNING id",
+            (user,),
         ).fetchone()[0]
-    return str(run)
+        run = conn.execute(
+            "INSERT INTO collection_runs (initiated_by, query_design_id) VALUES (%s, %s) "
+            "RETURNING id",
+            (user, design),
+        ).fetchone()[0]
+    return str(design), str(run)
 
 
 def phase_ingest(
-    engine, run_id: str, rows: int, batch: int, samples: list[float]
+    engine, design_id: str, run_id: str, rows: int, batch: int, samples: list[float]
 ) -> tuple[float, dict]:
     enricher = Enricher(engine, TERMS)
     source = records(rows)
     started = time.perf_counter()
-    with BulkIngester(engine, run_id=run_id, tier="free") as ingester:
+    with BulkIngester(engine, run_id=run_id, query_design_id=design_id, tier="free") as ingester:
         while chunk := list(islice(source, batch)):
             ingester.submit(enricher.rows(chunk, datetime.now(UTC)))
             samples.append(rss_mb())
@@ -154,6 +162,7 @@ def phase_ingest(
     return elapsed, {
         "staged": counts.staged,
         "inserted": counts.inserted,
+        "attributed": counts.attributed,
         "skipped": counts.skipped,
     }
 
@@ -178,8 +187,10 @@ def main() -> None:
             conn.execute("TRUNCATE content_records")
             conn.execute("CHECKPOINT")
         ingest_samples: list[float] = []
-        run_id = make_run(libpq)
-        ingest_seconds, counts = phase_ingest(engine, run_id, args.rows, args.batch, ingest_samples)
+        design_id, run_id = make_run(libpq)
+        ingest_seconds, counts = phase_ingest(
+            engine, design_id, run_id, args.rows, args.batch, ingest_samples
+        )
         engine.dispose()
     finally:
         if not args.keep:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -19,6 +19,9 @@ from sqlalchemy import text
 from observatory_pipelines.analysis.exports import export_content
 from observatory_pipelines.analysis.scope import AnalysisScope, check_scope
 from observatory_pipelines.analysis.sql_models import run_models
+from observatory_pipelines.arenas.base import NormalizedRecord, SearchTerm
+from observatory_pipelines.collection.enrich import Enricher
+from observatory_pipelines.collection.ingest import BulkIngester
 from observatory_pipelines.collection.runs import start_run
 from observatory_pipelines.db import urls
 
@@ -164,3 +167,100 @@ def test_rerun_adds_no_record_and_no_duplicate_link(db, two_designs):
             assert [str(r) for r in link["collection_run_ids"]] == [run_b, again.run_id]
         else:
             assert [str(r) for r in link["collection_run_ids"]] == [run_a]
+
+
+# -- the ingest itself (real COPY/INSERT path), for the cases a fake feed does not reach -------
+
+NOW = datetime(2026, 3, 20, 12, tzinfo=UTC)
+
+
+def rec(n: int, **over) -> NormalizedRecord:
+    fields = dict(
+        platform="rss_feeds",
+        arena="news_media",
+        content_type="article",
+        platform_id=f"guid-{n}",
+        published_at=datetime(2026, 3, 1, tzinfo=UTC) + timedelta(hours=n),
+        url=f"https://www.dr.dk/nyheder/{n}",
+        title=f"Titel {n} om klima",
+        text_content=f"Brødtekst {n} om grønland",
+        hash_source=f"Titel {n}",
+    )
+    fields.update(over)
+    return NormalizedRecord(**fields)
+
+
+def design_and_run(engine, name: str) -> tuple[str, str]:
+    user = make_user(engine)
+    design = make_design(engine, user, {}, name=name)
+    with engine.begin() as conn:
+        run = conn.execute(
+            text(
+                "INSERT INTO collection_runs (initiated_by, query_design_id) VALUES (:u, :d) "
+                "RETURNING id"
+            ),
+            {"u": user, "d": design},
+        ).scalar_one()
+    return design, str(run)
+
+
+def ingest(engine, design, run, batches, terms, collected_at=NOW):
+    enricher = Enricher(engine, [SearchTerm(t) for t in terms])
+    with BulkIngester(engine, run_id=run, query_design_id=design) as ingester:
+        return [ingester.write(enricher.rows(batch, collected_at)) for batch in batches]
+
+
+def links(engine, design):
+    return rows(
+        engine,
+        "SELECT c.platform_id, l.collection_run_ids, l.search_terms_matched "
+        "FROM content_record_collections AS l JOIN content_records AS c "
+        "ON c.id = l.content_record_id AND c.published_at = l.published_at "
+        "WHERE l.query_design_id = :d ORDER BY 1",
+        d=design,
+    )
+
+
+def test_undated_and_repeated_records_are_attributed_once_per_design(db):
+    a, run_a = design_and_run(db, "A")
+    b, run_b = design_and_run(db, "B")
+    undated = [rec(1, published_at=None), rec(2, published_at=None)]
+    (counts,) = ingest(db, a, run_a, [undated], ["grønland"])
+    assert (counts.inserted, counts.attributed) == (2, 2)
+
+    # B, days later: the undated copies get a new collection time but are the same records;
+    # guid-3 comes twice in one batch (same key) and again in the next batch.
+    later = NOW + timedelta(days=3)
+    batches = [undated + [rec(3), rec(3)], [rec(3)]]
+    first, second = ingest(db, b, run_b, batches, ["klima"], collected_at=later)
+    assert (first.inserted, first.attributed) == (1, 3)
+    assert (second.inserted, second.attributed) == (0, 0)
+    assert rows(db, "SELECT count(*) AS n FROM content_records")[0]["n"] == 3
+    assert [(r["platform_id"], r["search_terms_matched"]) for r in links(db, b)] == [
+        ("guid-1", ["klima"]),
+        ("guid-2", ["klima"]),
+        ("guid-3", ["klima"]),
+    ]
+    assert all([str(x) for x in r["collection_run_ids"]] == [run_b] for r in links(db, b))
+    assert [r["platform_id"] for r in links(db, a)] == ["guid-1", "guid-2"]
+
+    # The same run writing the same batch again (a retry) adds no link and no run entry.
+    (retry,) = ingest(db, b, run_b, [batches[0]], ["klima"], collected_at=later)
+    assert (retry.inserted, retry.attributed) == (0, 0)
+    assert all([str(x) for x in r["collection_run_ids"]] == [run_b] for r in links(db, b))
+    assert rows(db, "SELECT count(*) AS n FROM content_record_collections")[0]["n"] == 5
+
+
+def test_terms_filter_uses_the_terms_of_the_analysed_design(db, database_url):
+    a, run_a = design_and_run(db, "A")
+    b, run_b = design_and_run(db, "B")
+    ingest(db, a, run_a, [[rec(1), rec(2)]], ["grønland"])
+    ingest(db, b, run_b, [[rec(1), rec(2), rec(3)]], ["klima"])
+    with psycopg.connect(urls.libpq_url(database_url)) as conn:
+
+        def count(design, terms):
+            params = check_scope(conn, AnalysisScope(design, terms=terms))
+            return run_models(conn, params, ["stg_content"])["stg_content"][0]["rows"]
+
+        assert (count(b, ["klima"]), count(b, ["grønland"])) == (3, 0)
+        assert (count(a, ["grønland"]), count(a, ["klima"])) == (2, 0)
