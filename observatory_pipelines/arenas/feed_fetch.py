@@ -142,12 +142,18 @@ def fetch_feed(
         page.validators[url] = validators
     if response.status_code == 304:
         page.not_modified = 1
+        if validators:  # a 304 may repeat only some of them: keep the others
+            page.validators[url] = {**(cached or {}), **validators}
         return FetchedFeed(key, url, None, page)
     if response.status_code >= 400:
         page.validators.clear()  # an error page's validators describe the error page
         return skip("http_error", f"HTTP {response.status_code} from {where}")
     content_type = response.headers.get("content-type", "")
-    parsed = feedparser.parse(response.content, response_headers={"content-type": content_type})
+    try:
+        parsed = feedparser.parse(response.content, response_headers={"content-type": content_type})
+    except Exception as exc:  # one feed's bytes must not end the others' fetching
+        page.validators.clear()
+        return skip("unparseable", f"unparseable ({type(exc).__name__}) at {where}")
     if not parsed.entries and (parsed.get("bozo") or not parsed.get("version")):
         page.validators.clear()
         if _looks_like_html(content_type.lower(), response.content):

@@ -92,6 +92,7 @@ def test_validators_of_a_feed_make_the_next_request_conditional(servers):
     again.http_cache = first.validators
     [second] = again.collect(_request([url]))
     assert (second.records, second.not_modified, second.skipped) == ([], 1, [])
+    assert second.validators == first.validators  # the 304 repeated the ETag only
     sent = replay.requests("/feed")[1].headers
     assert sent["If-None-Match"] == '"v7"'
     assert sent["If-Modified-Since"] == "Wed, 18 Nov 2026 12:00:00 GMT"
