@@ -423,6 +423,7 @@ ALL_MODELS = [
     ActorListMember,
     CollectionRun,
     CollectionTask,
+    HttpCache,
     CreditTransaction,
     UniversalContentRecord,
     ContentRecordCollection,
