@@ -8,7 +8,7 @@ server (or TEST_DATABASE_URL's server), emptied between phases:
 - ``plain_copy``: rows already in final column form, one binary COPY straight
   into content_records (no cleaning, no enrichment, no dedup);
 - ``ingest``: ``NormalizedRecord`` objects through the real path — clean
-  (normalize.py) → enrich (terms, content hash, ural URL cleaning, HMAC pseudonym,
+  (normalize.py) → enrich (terms, content hash, URL normalisation (collection/url_normalize.py), HMAC pseudonym,
   actor lookup) → COPY into the temp staging table → one deduplicating
   ``INSERT … SELECT … ON CONFLICT DO NOTHING`` per batch, then one ``INSERT … SELECT`` that
   attributes every staged row to the design and run (content_record_collections).
