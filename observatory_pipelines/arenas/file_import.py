@@ -70,7 +70,6 @@ def _rows(name: str, binary: IO[bytes]) -> Iterator[Any]:
                 yield Reject(f"{name} line {reader.line_num}: {exc}")
                 continue
             yield row
-        return
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue

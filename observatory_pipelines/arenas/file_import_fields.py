@@ -123,10 +123,6 @@ ZEESCHUIMER_PLATFORMS = {
 }
 
 
-def lookup(row: dict[str, Any], path: str) -> Any:
-    return _walk(row, tuple(path.split(".")))
-
-
 def _walk(row: dict[str, Any], parts: tuple[str, ...]) -> Any:
     value: Any = row
     for part in parts:
