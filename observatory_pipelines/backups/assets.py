@@ -23,6 +23,7 @@ from observatory_pipelines.backups.backup import BackupFailed, run_backup
 from observatory_pipelines.backups.drill import run_drill
 from observatory_pipelines.resources.object_store import ObjectStoreResource
 from observatory_pipelines.resources.postgres import PostgresResource
+from observatory_pipelines.resources.schedules import utc_schedule
 
 
 @dg.asset(
@@ -155,44 +156,29 @@ backup_freshness = dg.define_asset_job(
 )
 
 
-def _schedule(name: str, job, cron: str, variable: str, description: str):
-    try:
-        return dg.ScheduleDefinition(
-            name=name,
-            job=job,
-            cron_schedule=cron,
-            execution_timezone="UTC",
-            default_status=dg.DefaultScheduleStatus.RUNNING,
-            description=description,
-        )
-    except Exception as exc:
-        raise ValueError(f"{variable}={cron!r} is not a valid cron schedule: {exc}") from None
-
-
 def build_defs() -> dg.Definitions:
     """Schedules read BACKUP_SCHEDULE / BACKUP_DRILL_SCHEDULE when the code location loads."""
     schedules = [
-        _schedule(
+        utc_schedule(
             "nightly_backup_schedule",
             nightly_backup,
             settings.backup_schedule(),
-            "BACKUP_SCHEDULE",
             f"Nightly backup, cron {settings.backup_schedule()!r} UTC (BACKUP_SCHEDULE).",
+            variable="BACKUP_SCHEDULE",
         ),
-        _schedule(
+        utc_schedule(
             "restore_drill_weekly",
             restore_drill,
             settings.backup_drill_schedule(),
-            "BACKUP_DRILL_SCHEDULE",
             f"Restore drill, cron {settings.backup_drill_schedule()!r} UTC "
             "(BACKUP_DRILL_SCHEDULE).",
+            variable="BACKUP_DRILL_SCHEDULE",
         ),
         # Catches a nightly run that never started, not only one that failed.
-        _schedule(
+        utc_schedule(
             "backup_freshness_hourly",
             backup_freshness,
             "17 * * * *",
-            "backup_freshness_hourly",
             "Hourly freshness check of the newest backup.",
         ),
     ]

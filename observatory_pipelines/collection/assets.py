@@ -19,6 +19,7 @@ from observatory_pipelines.credits.ledger import CreditLedger
 from observatory_pipelines.resources.object_store import ObjectStoreResource
 from observatory_pipelines.resources.partitions import query_designs_partitions
 from observatory_pipelines.resources.postgres import PostgresResource
+from observatory_pipelines.resources.schedules import utc_schedule
 from observatory_pipelines.windows import as_bound
 
 
@@ -215,12 +216,11 @@ def settle_finished_runs():
     settle_finished_runs_op()
 
 
-settle_finished_runs_schedule = dg.ScheduleDefinition(
-    name="settle_finished_runs_schedule",
-    job=settle_finished_runs,
-    cron_schedule="*/15 * * * *",
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
+settle_finished_runs_schedule = utc_schedule(
+    "settle_finished_runs_schedule",
+    settle_finished_runs,
+    "*/15 * * * *",
+    "Every 15 minutes: settle finished runs, heal dead ones.",
 )
 
 defs = dg.Definitions(

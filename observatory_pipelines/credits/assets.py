@@ -7,6 +7,7 @@ import dagster as dg
 
 from observatory_pipelines.credits.ledger import CreditLedger
 from observatory_pipelines.resources.postgres import PostgresResource
+from observatory_pipelines.resources.schedules import utc_schedule
 
 # Rows shown in the UI table; the most at-risk balances come first, totals cover everyone.
 BALANCE_TABLE_ROWS = 500
@@ -96,12 +97,11 @@ credit_ledger_audit = dg.define_asset_job(
     "check; a failed check fails the run.",
 )
 
-credit_ledger_audit_schedule = dg.ScheduleDefinition(
-    name="credit_ledger_audit_schedule",
-    job=credit_ledger_audit,
-    cron_schedule="30 * * * *",
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
+credit_ledger_audit_schedule = utc_schedule(
+    "credit_ledger_audit_schedule",
+    credit_ledger_audit,
+    "30 * * * *",
+    "Hourly at :30: balances and the blocking ledger-consistency check.",
 )
 
 defs = dg.Definitions(

@@ -7,6 +7,7 @@ import dagster as dg
 from observatory_pipelines.partitions.manager import PARENT, PartitionManager, Status
 from observatory_pipelines.partitions.months import partition_name, utc_instant
 from observatory_pipelines.resources.postgres import PostgresResource
+from observatory_pipelines.resources.schedules import utc_schedule
 
 LAYOUT_SCHEMA = dg.TableSchema(
     columns=[
@@ -139,23 +140,19 @@ partition_maintenance = dg.define_asset_job(
     description="Create months ahead, move default-partition rows home, apply retention.",
 )
 
-monthly_schedule = dg.ScheduleDefinition(
-    name="partition_maintenance_monthly",
-    job=partition_maintenance,
-    cron_schedule="0 3 1 * *",
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="1st of every month, 03:00 UTC.",
+monthly_schedule = utc_schedule(
+    "partition_maintenance_monthly",
+    partition_maintenance,
+    "0 3 1 * *",
+    "1st of every month, 03:00 UTC.",
 )
 
 # A missed or failed monthly run is caught within a week, long before the premake runs out.
-weekly_schedule = dg.ScheduleDefinition(
-    name="partition_maintenance_weekly",
-    job=partition_maintenance,
-    cron_schedule="30 3 * * 1",
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Safety run every Monday, 03:30 UTC.",
+weekly_schedule = utc_schedule(
+    "partition_maintenance_weekly",
+    partition_maintenance,
+    "30 3 * * 1",
+    "Safety run every Monday, 03:30 UTC.",
 )
 
 partitions_ahead_check = dg.define_asset_job(
@@ -166,13 +163,11 @@ partitions_ahead_check = dg.define_asset_job(
 
 # A maintenance run that failed, or a partition dropped by hand, shows red the same day
 # instead of at the next weekly run.
-daily_check_schedule = dg.ScheduleDefinition(
-    name="partitions_ahead_daily",
-    job=partitions_ahead_check,
-    cron_schedule="0 6 * * *",
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every day, 06:00 UTC: the partitions_ahead check on its own.",
+daily_check_schedule = utc_schedule(
+    "partitions_ahead_daily",
+    partitions_ahead_check,
+    "0 6 * * *",
+    "Every day, 06:00 UTC: the partitions_ahead check on its own.",
 )
 
 defs = dg.Definitions(

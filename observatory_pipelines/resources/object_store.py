@@ -8,6 +8,7 @@ where values come from and secrets stay out of run config.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import dagster as dg
@@ -32,15 +33,7 @@ class ObjectStoreResource(dg.ConfigurableResource):
 
     def store_config(self) -> ObjectStoreConfig:
         return ObjectStoreConfig(
-            endpoint=self.endpoint,
-            access_key=self.access_key,
-            secret_key=self.secret_key,
-            secure=self.secure,
-            region=self.region,
-            backup_bucket=self.backup_bucket,
-            outputs_bucket=self.outputs_bucket,
-            local_dir=self.local_dir,
-            part_size_mib=self.part_size_mib,
+            **{f.name: getattr(self, f.name) for f in fields(ObjectStoreConfig)}
         )
 
     def backups(self) -> ObjectStore:
