@@ -207,8 +207,6 @@ class FileImportCollector(Collector):
         platform_id = field(data, "platform_id")
         if platform_id is None and url:
             platform_id = sha256_hex(str(url))  # spec: ids derive from the URL when absent
-        if platform_id is None:
-            raise Reject(f"{name}: row without id or url")
         published = plausible_date(field(data, "published_at"), meta)
         # A file says nothing of markup: its text is stored as written (no stripping).
         raw_text = field(data, "text")
@@ -222,7 +220,7 @@ class FileImportCollector(Collector):
             platform=str(platform).strip().lower(),
             arena=arena,
             content_type=str(field(data, "content_type") or "post"),
-            platform_id=str(platform_id),
+            platform_id=str(platform_id) if platform_id is not None else None,
             published_at=published,
             url=url,
             title=clean_str(field(data, "title")),

@@ -62,12 +62,14 @@ def map_page(
             if len(page.rejection_reasons) < MAX_REASONS_PER_PAGE:
                 page.rejection_reasons.append(f"{type(exc).__name__}: {str(exc)[:200]}")
             continue
-        if not record.platform_id:
+        if not (record.platform_id or record.url or record.title or record.text_content):
+            # A missing id is derived at ingest from the URL or the content (docs/collection.md);
+            # an item with none of them is nothing a reader could find again.
             page.rejected += 1
             if len(page.rejection_reasons) < MAX_REASONS_PER_PAGE:
-                page.rejection_reasons.append("item without an id")
+                page.rejection_reasons.append("item without an id, a URL or any text")
             continue
-        if seen is not None:
+        if seen is not None and record.platform_id:
             if record.platform_id in seen:
                 continue
             seen.add(record.platform_id)

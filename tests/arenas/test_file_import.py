@@ -35,8 +35,12 @@ def test_csv_rows_are_repaired_or_rejected_and_counted(tmp_path):
     shutil.copy(RESPONSES / "import_posts.csv", tmp_path / "posts.csv")
     pages = _collect(path=str(tmp_path))
     records = {r.url: r for r in _records(pages)}
-    assert sum(p.rejected for p in pages) == 2  # no platform; neither id nor url
-    assert len(records) == 5
+    # The row without platform is rejected; the row with text but neither id nor url is kept:
+    # its id is derived at ingest from the content (docs/collection.md).
+    assert sum(p.rejected for p in pages) == 1
+    assert len(records) == 6
+    assert records[None].platform_id is None
+    assert records[None].text_content == "Hverken id eller url"
     dr = records["https://www.facebook.com/dr.dk/posts/1001"]
     assert dr.platform == "facebook" and dr.arena == "import"
     assert dr.platform_id == sha256_hex("https://www.facebook.com/dr.dk/posts/1001")

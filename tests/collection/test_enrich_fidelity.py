@@ -185,6 +185,41 @@ def test_entries_without_guid_or_link_are_stored_once_across_reruns(db, replay):
     assert derived["raw_metadata"]["platform_id_source"] == "entry_hash"
 
 
+def test_items_without_id_or_url_get_an_id_from_their_content_in_every_arena(db):
+    """``map_page`` keeps an item that has text but no id (for every collector); ingest
+    derives the id from the content hash, so a rerun adds nothing and another author's
+    identical text is another row."""
+    from observatory_pipelines.arenas.support import map_page
+
+    def mapper(item):
+        return _post(item["n"], "fake_social", "social_media", item["author"], platform_id=None)
+
+    items = [{"n": 1, "author": "u1"}, {"n": 1, "author": "u2"}]
+    page = map_page(items, mapper, seen=set())
+    assert page.rejected == 0 and len(page.records) == 2
+    assert _store(db, page.records).inserted == 2
+    rerun = map_page(items, mapper, seen=set())
+    assert _store(db, rerun.records, collected_at=NOW.replace(day=21)).inserted == 0
+    rows = _rows(db, "fake_social")
+    assert {r["raw_metadata"]["platform_id_source"] for r in rows} == {"content_hash"}
+    nothing = map_page(
+        [{}],
+        lambda _item: _post(
+            9,
+            "fake_social",
+            "social_media",
+            None,
+            platform_id=None,
+            text_content=None,
+            title=None,
+            url=None,
+        ),
+    )
+    assert nothing.rejected == 1 and nothing.rejection_reasons == [
+        "item without an id, a URL or any text"
+    ]
+
+
 def test_ingest_is_the_last_gate_for_urls_emails_and_markup(db):
     record = _post(
         1,

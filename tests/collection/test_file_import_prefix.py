@@ -23,7 +23,7 @@ CSV = (
     "platform,id,url,published_at,title,text,author_id,author_name,likes\n"
     "facebook,fb-1,https://www.facebook.com/dr.dk/posts/1,2026-03-02T09:00:00+00:00,"
     'DR på Facebook,"Grønland, Færøerne og Åbenrå: æøå ÆØÅ",fb-dr,DR Nyheder,12\n'
-    "facebook,,,2026-03-02T10:00:00+00:00,,row with neither id nor url,,,\n"
+    "facebook,,,2026-03-02T10:00:00+00:00,,,,,\n"  # no id, url or text: rejected
     "facebook,fb-2,https://www.facebook.com/tv2/posts/2,2026-03-03T08:30:00+00:00,"
     "TV 2,Vejret i morgen,fb-tv2,TV 2,3\n"
 ).encode()
