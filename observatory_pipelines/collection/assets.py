@@ -37,6 +37,7 @@ def _metadata(report: RunReport) -> dict[str, dg.MetadataValue]:
             "status": a.status,
             "tier": a.tier,
             "records_collected": a.records_collected,
+            "records_attributed": a.records_attributed,
             "duplicates_skipped": a.duplicates_skipped,
             "records_rejected": a.records_rejected,
             "records_repaired": a.records_repaired,
@@ -55,6 +56,7 @@ def _metadata(report: RunReport) -> dict[str, dg.MetadataValue]:
             f"{report.date_from.isoformat()} .. {report.date_to.isoformat()}"
         ),
         "records_collected": dg.MetadataValue.int(report.records_collected),
+        "records_attributed": dg.MetadataValue.int(report.records_attributed),
         "duplicates_skipped": dg.MetadataValue.int(
             sum(a.duplicates_skipped for a in report.arenas)
         ),

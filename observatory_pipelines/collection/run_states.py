@@ -16,8 +16,9 @@ and ``cancelled`` are final. The SQL lives in ``sql/run_*.sql`` and ``sql/task_*
 A running task records a heartbeat with the counters of every page it stores
 (``record_progress``); the sweep judges a run's idleness by it, and the answer tells the
 worker whether its task is still running (a healed task stops instead of collecting on).
-A run's counters (``records_collected``, ``credits_spent``) are the sums of its tasks',
-recomputed (``sql/run_totals.sql``) in the transaction of every change to either.
+A run's counters (``records_collected``, ``records_attributed``, ``credits_spent``) are the
+sums of its tasks', recomputed (``sql/run_totals.sql``) in the transaction of every change
+to either.
 """
 
 from __future__ import annotations
@@ -173,6 +174,7 @@ def record_progress(
     task_id: Any,
     *,
     records_collected: int,
+    records_attributed: int,
     duplicates_skipped: int,
     records_rejected: int,
     credential_id: str | None,
@@ -187,6 +189,7 @@ def record_progress(
             {
                 "id": str(task_id),
                 "collected": records_collected,
+                "attributed": records_attributed,
                 "duplicates": duplicates_skipped,
                 "rejected": records_rejected,
                 "credential_id": credential_id,

@@ -59,6 +59,10 @@ class RunReport:
         return sum(a.records_collected for a in self.arenas)
 
     @property
+    def records_attributed(self) -> int:
+        return sum(a.records_attributed for a in self.arenas)
+
+    @property
     def credits_spent(self) -> int:
         return sum(a.credits_spent for a in self.arenas)
 
@@ -199,7 +203,8 @@ class RunExecutor:
             )
         log.info(
             "run.finished", collection_run_id=str(run_id), status=report.status,
-            records=report.records_collected, credits=report.credits_spent, failed_arenas=len(failed),
+            records=report.records_collected, attributed=report.records_attributed,
+            credits=report.credits_spent, failed_arenas=len(failed),
         )  # fmt: skip
         return report
 
@@ -291,7 +296,8 @@ class RunExecutor:
         arena.credits_spent = settlement.charged
         log.info(
             "task.completed", collection_run_id=str(run["id"]), platform=t["platform"],
-            records=arena.records_collected, duplicates=arena.duplicates_skipped,
+            records=arena.records_collected, attributed=arena.records_attributed,
+            duplicates=arena.duplicates_skipped,
             rejected=arena.records_rejected, credits=arena.credits_spent,
         )  # fmt: skip
 

@@ -68,8 +68,10 @@ class ArenaReport:
     arena: str
     tier: str
     status: str = "pending"
-    records_collected: int = 0
-    duplicates_skipped: int = 0
+    records_collected: int = 0  # new rows stored (the first stored copy of a record)
+    # records new to the design: stored now, or stored earlier by another design (its links)
+    records_attributed: int = 0
+    duplicates_skipped: int = 0  # staged rows already stored, by anyone (see ingest.py)
     records_rejected: int = 0
     records_repaired: int = 0
     credits_estimated: int = 0
@@ -142,6 +144,7 @@ class TaskRunner:
             self.engine,
             spec.task_id,
             records_collected=out.records_collected,
+            records_attributed=out.records_attributed,
             duplicates_skipped=out.duplicates_skipped,
             records_rejected=out.records_rejected,
             credential_id=out.credential_id,
@@ -258,6 +261,7 @@ class TaskRunner:
     @staticmethod
     def _count(ingester: BulkIngester, out: ArenaReport) -> None:
         out.records_collected = ingester.counts.inserted
+        out.records_attributed = ingester.counts.attributed
         out.duplicates_skipped = ingester.counts.skipped
 
 

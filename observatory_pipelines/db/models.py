@@ -240,6 +240,8 @@ class CollectionRun(Base):
     estimated_credits: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     credits_spent: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     records_collected: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    # Migration 009: records new to the design (sum of its tasks'), stored by it or not.
+    records_attributed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     error_log: Mapped[str | None] = mapped_column(Text)
     # Migration 006: a pending run that never started has an age for the dead-run sweep.
     created_at: Mapped[datetime] = now_column()
@@ -262,6 +264,8 @@ class CollectionTask(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     records_collected: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    # Migration 009: records this task linked to its design that the design did not have yet.
+    records_attributed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     duplicates_skipped: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     records_rejected: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     # What this task's arena was charged (migration 005): settlement after a crash uses it.

@@ -28,10 +28,10 @@ def new_run(db) -> tuple[str, str]:
     return run, str(task)
 
 
-def progress(records: int, credits: int = 0) -> dict:
+def progress(records: int, credits: int = 0, attributed: int = 0) -> dict:
     return dict(
-        records_collected=records, duplicates_skipped=1, records_rejected=0,
-        credential_id=None, rate_limit_state={"requests": 1},
+        records_collected=records, records_attributed=attributed, duplicates_skipped=1,
+        records_rejected=0, credential_id=None, rate_limit_state={"requests": 1},
     )  # fmt: skip
 
 
@@ -118,9 +118,10 @@ def test_progress_records_a_heartbeat_and_the_runs_totals(db):
     run_states.start_run(db, run, estimated_credits=3)
     run_states.start_task(db, task, "dagster-1")
     assert task_row(db, task).heartbeat_at is None
-    assert run_states.record_progress(db, task, **progress(7))
+    assert run_states.record_progress(db, task, **progress(7, attributed=12))
     first = task_row(db, task).heartbeat_at
     assert first is not None and run_row(db, run).records_collected == 7
+    assert task_row(db, task).records_attributed == run_row(db, run).records_attributed == 12
     assert run_states.record_progress(db, task, **progress(9))
     assert task_row(db, task).heartbeat_at > first
     assert run_states.complete_task(db, task, credits_spent=4)

@@ -2,6 +2,7 @@
 -- idleness by it). Counters are saved whatever the status: the rows were stored either way.
 UPDATE collection_tasks
 SET records_collected = :collected,
+    records_attributed = :attributed,
     duplicates_skipped = :duplicates,
     records_rejected = :rejected,
     credential_id = CAST(:credential_id AS uuid),
