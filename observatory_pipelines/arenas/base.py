@@ -92,6 +92,7 @@ SKIP_REASONS = (
     "too_large",  # larger than ARENA_HTTP_MAX_RESPONSE_MB
     "not_a_feed",  # an HTML page (or other non-feed type) where a feed was expected
     "unparseable",  # a body no parser could read
+    "stopped",  # the collection stopped (interrupted, or its record cap reached) mid-retry
     "error",  # anything else the arena reported
 )
 

@@ -14,6 +14,7 @@ every failure named with one of ``base.SKIP_REASONS`` instead of raised.
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -38,10 +39,15 @@ def fetch_by_host(
     fetch: Callable[[T], R],
     *,
     workers: int,
+    stop: threading.Event | None = None,
 ) -> Iterator[tuple[T, R]]:
     """``(item, fetch(item))`` in completion order; at most ``workers`` fetches at once and
     at most one per host. ``fetch`` should report its own failures in its result: an
-    exception it raises ends the iteration (after the running fetches finish)."""
+    exception it raises ends the iteration (after the running fetches finish).
+
+    When the consumer stops early (record cap, an interrupted run), ``stop`` is set before
+    the running fetches are awaited, so fetches that watch it (``ArenaHttpClient``'s retry
+    waits) end at once."""
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     source = iter(items)
@@ -86,7 +92,10 @@ def fetch_by_host(
                 busy.discard(host)
                 yield item, future.result()
     finally:
-        # The consumer may stop early (record cap): drop what has not started.
+        # The consumer may stop early (record cap, interrupt): drop what has not started and
+        # tell what is running to stop waiting.
+        if stop is not None and (running or not exhausted):
+            stop.set()
         pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -108,7 +117,11 @@ def _looks_like_html(content_type: str, body: bytes) -> bool:
 
 
 def fetch_feed(
-    http: ArenaHttpClient, key: str, url: str, cached: dict[str, str] | None
+    http: ArenaHttpClient,
+    key: str,
+    url: str,
+    cached: dict[str, str] | None,
+    stop: threading.Event | None = None,
 ) -> FetchedFeed:
     """GET one feed, conditionally when ``cached`` holds its validators; never raises for
     the feed's own failures (they come back as a ``SkippedSource`` on the page)."""
@@ -128,7 +141,7 @@ def fetch_feed(
     if cached and cached.get("last_modified"):
         headers["If-Modified-Since"] = cached["last_modified"]
     try:
-        response = http.get(url, headers=headers)
+        response = http.get(url, headers=headers, stop=stop)
     except SourceFailed as exc:
         return skip(exc.reason, str(exc))
     except ArenaError as exc:

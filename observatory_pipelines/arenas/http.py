@@ -166,6 +166,9 @@ class ArenaHttpClient:
         where = describe(url)
         last_problem, reason = "", "error"
         auth = kwargs.pop("auth", None)
+        # Set by whoever runs this request in a worker thread and stops early: the retry
+        # waits end at once instead of keeping the process (and Ctrl-C) waiting for them.
+        stop: threading.Event | None = kwargs.pop("stop", None)
         for attempt in range(self.max_retries + 1):
             _wait_for_slot(host, self.min_interval)
             request = self._client.build_request(method, url, **kwargs)
@@ -212,7 +215,10 @@ class ArenaHttpClient:
                 attempt=attempt + 1,
                 wait_s=round(wait, 3),
             )
-            time.sleep(wait)
+            if stop is None:
+                time.sleep(wait)
+            elif stop.wait(wait):
+                raise SourceFailed(f"{where}: collection stopped while waiting to retry", "stopped")
         raise SourceFailed(f"{where}: {last_problem} after {self.max_retries + 1} attempts", reason)
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:

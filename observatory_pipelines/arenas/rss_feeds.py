@@ -9,6 +9,7 @@ One page per feed; a feed that errors or cannot be parsed is skipped and reporte
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -105,40 +106,45 @@ class RssFeedsCollector(Collector):
         remaining = record_cap(self, request)
         seen: set[str] = set()
         tally = SourceTally(self.platform)
+        stop = threading.Event()
         fetched_feeds = fetch_by_host(
             feeds.items(),
             lambda kv: host_key(kv[1]),
-            lambda kv: fetch_feed(self.http, kv[0], kv[1], self.http_cache.get(kv[1])),
+            lambda kv: fetch_feed(self.http, kv[0], kv[1], self.http_cache.get(kv[1]), stop),
             workers=settings.rss_fetch_concurrency(),
+            stop=stop,
         )
-        for _kv, fetched in fetched_feeds:
-            if remaining <= 0:
-                return
-            tally.tried += 1
-            self.units_spent += 1
-            if fetched.parsed is None:
-                if fetched.page.skipped:
-                    tally.failed.extend(fetched.page.errors)
-                else:
-                    tally.ok(fetched.page)  # 304: unchanged is a success
-                yield fetched.page
-                continue
-            key, parsed = fetched.key, fetched.parsed
-            page = map_page(
-                parsed.entries,
-                lambda e, k=key, f=fetched: self._map(
-                    e, k, request, k in unfiltered, f.parsed.get("feed"), f.url
-                ),
-                seen=seen,
-                limit=remaining,
-            )
-            page.validators = fetched.page.validators
-            if parsed.get("bozo") and parsed.entries:
-                page.rejection_reasons.append(
-                    f"feed {key}: tolerated malformed feed ({type(parsed.bozo_exception).__name__})"
+        try:
+            for _kv, fetched in fetched_feeds:
+                if remaining <= 0:
+                    return
+                tally.tried += 1
+                self.units_spent += 1
+                if fetched.parsed is None:
+                    if fetched.page.skipped:
+                        tally.failed.extend(fetched.page.errors)
+                    else:
+                        tally.ok(fetched.page)  # 304: unchanged is a success
+                    yield fetched.page
+                    continue
+                key, parsed = fetched.key, fetched.parsed
+                page = map_page(
+                    parsed.entries,
+                    lambda e, k=key, f=fetched: self._map(
+                        e, k, request, k in unfiltered, f.parsed.get("feed"), f.url
+                    ),
+                    seen=seen,
+                    limit=remaining,
                 )
-            remaining -= len(page.records)
-            yield tally.ok(page)
+                page.validators = fetched.page.validators
+                if parsed.get("bozo") and parsed.entries:
+                    page.rejection_reasons.append(
+                        f"feed {key}: tolerated malformed feed ({type(parsed.bozo_exception).__name__})"
+                    )
+                remaining -= len(page.records)
+                yield tally.ok(page)
+        finally:
+            fetched_feeds.close()  # sets ``stop`` for fetches still running
         tally.finish()
 
     def _map(

@@ -144,3 +144,21 @@ def test_fetch_by_host_reads_sources_lazily():
     assert sorted(
         n for n, _ in fetch_by_host(range(200), lambda n: "one", lambda n: n, workers=8)
     ) == list(range(200))
+
+
+def test_stopping_a_collection_ends_the_retry_waits_of_fetches_still_running(servers, monkeypatch):
+    """An interrupted run (Ctrl-C on ``make run``, a cancelled Dagster run) or a reached
+    record cap stops at once: a feed waiting to retry is not asked again."""
+    monkeypatch.setenv("ARENA_HTTP_MAX_RETRIES", "4")
+    monkeypatch.setenv("ARENA_HTTP_BACKOFF_BASE", "2")
+    fast, failing = servers(), servers()
+    fast.add("/good", file_reply("rss_dr_indland.xml"))
+    failing.add("/down", Reply(500, b"oops"))
+    feeds = {"good": f"{fast.url}/good", "down": f"{failing.url}/down"}
+
+    pages = build_collector("rss_feeds").collect(_request(feeds))
+    first = next(pages)  # the good feed; the other is waiting to retry its 500
+    assert first.records
+    pages.close()
+
+    assert len(failing.requests("/down")) == 1
