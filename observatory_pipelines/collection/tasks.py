@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from observatory_pipelines.arenas.base import (
     ActorRef,
+    ArenaOptionError,
     ArenaQuotaExceeded,
     CollectionRequest,
     Collector,
@@ -210,7 +211,9 @@ class TaskRunner:
             self._save(spec, out, state)
         except Exception as exc:
             message = failure_message(exc, used)
-            if lease is not None and not isinstance(exc, ArenaQuotaExceeded | TaskFailed):
+            # A refused design option is the design's fault, not the credential's.
+            blameless = ArenaQuotaExceeded | TaskFailed | ArenaOptionError
+            if lease is not None and not isinstance(exc, blameless):
                 _quietly(
                     lambda: self.pool.record_error(lease.id, message),
                     "credential.error_not_recorded",

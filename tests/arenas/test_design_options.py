@@ -109,3 +109,6 @@ def test_a_run_of_a_design_with_base_url_fails_the_task_and_the_server_sees_noth
         stored = conn.execute(text("SELECT status, error_message FROM collection_tasks")).one()
     assert stored.status == "failed" and "arenas.youtube.base_url" in stored.error_message
     assert replay.seen == []
+    with db.connect() as conn:  # the design's fault, not the pooled credential's
+        errors = conn.execute(text("SELECT error_count FROM api_credentials")).scalar_one()
+    assert errors == 0
