@@ -53,13 +53,8 @@ _SQL = {
 
 FINAL = ("completed", "failed", "cancelled")
 
-# target state -> the states it may be reached from
-RUN_TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "running": ("pending",),
-    "completed": ("running",),
-    "failed": ("pending", "running"),
-}
-TASK_TRANSITIONS: dict[str, tuple[str, ...]] = {
+# target state -> the states it may be reached from (runs and tasks move alike)
+TRANSITIONS: dict[str, tuple[str, ...]] = {
     "running": ("pending",),
     "completed": ("running",),
     "failed": ("pending", "running"),
@@ -77,8 +72,15 @@ def _changed(engine: Engine, sql: str, *, totals: bool = False, **params: Any) -
         return len(changed)
 
 
-def _refused(what: str, ident: Any, target: str) -> None:
-    log.warning("run_state.transition_refused", what=what, id=str(ident), to=target)
+def _transition(
+    engine: Engine, what: str, ident: Any, sql: str, target: str, **params: Any
+) -> bool:
+    """Move one run or task to ``target`` from a state allowed to reach it; a refused move
+    (someone else moved it first) is logged and answered False."""
+    done = _changed(engine, sql, id=str(ident), from_states=list(TRANSITIONS[target]), **params)
+    if not done:
+        log.warning("run_state.transition_refused", what=what, id=str(ident), to=target)
+    return bool(done)
 
 
 def run_status(engine: Engine, run_id: Any) -> str | None:
@@ -88,13 +90,7 @@ def run_status(engine: Engine, run_id: Any) -> str | None:
 
 def start_run(engine: Engine, run_id: Any, estimated_credits: int) -> bool:
     """pending → running, with the credits reserved for it."""
-    done = _changed(
-        engine, "run_start", id=str(run_id), estimated=estimated_credits,
-        from_states=list(RUN_TRANSITIONS["running"]),
-    )  # fmt: skip
-    if not done:
-        _refused("run", run_id, "running")
-    return bool(done)
+    return _transition(engine, "run", run_id, "run_start", "running", estimated=estimated_credits)
 
 
 def finish_run(
@@ -107,13 +103,9 @@ def finish_run(
     """running → completed, or pending/running → failed; its totals are its tasks' sums."""
     if status not in ("completed", "failed"):
         raise ValueError(f"a run finishes as 'completed' or 'failed', not {status!r}")
-    done = _changed(
-        engine, "run_finish", totals=True, id=str(run_id), status=status, error=error,
-        from_states=list(RUN_TRANSITIONS[status]),
-    )  # fmt: skip
-    if not done:
-        _refused("run", run_id, status)
-    return bool(done)
+    return _transition(
+        engine, "run", run_id, "run_finish", status, totals=True, status=status, error=error
+    )
 
 
 @dataclass(frozen=True)
@@ -132,8 +124,8 @@ def fail_dead_run(engine: Engine, run_id: Any, reason: str) -> DeadRunFailed:
                 "run_id": str(run_id),
                 "reason": reason,
                 "task_reason": f"not finished: {reason}",
-                "from_states": list(RUN_TRANSITIONS["failed"]),
-                "task_from_states": list(TASK_TRANSITIONS["failed"]),
+                "from_states": list(TRANSITIONS["failed"]),
+                "task_from_states": list(TRANSITIONS["failed"]),
             },
         ).one()
         if counts.runs:
@@ -143,24 +135,16 @@ def fail_dead_run(engine: Engine, run_id: Any, reason: str) -> DeadRunFailed:
 
 def start_task(engine: Engine, task_id: Any, dagster_run_id: str | None) -> bool:
     """pending → running, recording the Dagster run working on it."""
-    done = _changed(
-        engine, "task_start", id=str(task_id), dagster_run_id=dagster_run_id,
-        from_states=list(TASK_TRANSITIONS["running"]),
-    )  # fmt: skip
-    if not done:
-        _refused("task", task_id, "running")
-    return bool(done)
+    return _transition(
+        engine, "task", task_id, "task_start", "running", dagster_run_id=dagster_run_id
+    )
 
 
 def complete_task(engine: Engine, task_id: Any, credits_spent: int) -> bool:
     """running → completed with the task's own cost."""
-    done = _changed(
-        engine, "task_complete", totals=True, id=str(task_id), spent=credits_spent,
-        from_states=list(TASK_TRANSITIONS["completed"]),
-    )  # fmt: skip
-    if not done:
-        _refused("task", task_id, "completed")
-    return bool(done)
+    return _transition(
+        engine, "task", task_id, "task_complete", "completed", totals=True, spent=credits_spent
+    )
 
 
 def record_charge(engine: Engine, task_id: Any, charged: int) -> bool:
@@ -211,7 +195,7 @@ def fail_task(engine: Engine, task_id: Any, message: str) -> bool:
             id=str(task_id),
             run_id=None,
             message=message[:2000],
-            from_states=list(TASK_TRANSITIONS["failed"]),
+            from_states=list(TRANSITIONS["failed"]),
         )  # fmt: skip
     )
 
@@ -220,5 +204,5 @@ def fail_open_tasks(engine: Engine, run_id: Any, message: str) -> int:
     """Every unfinished task of a run → failed (a refused or aborted run); how many."""
     return _changed(
         engine, "task_fail", id=None, run_id=str(run_id), message=message[:2000],
-        from_states=list(TASK_TRANSITIONS["failed"]),
+        from_states=list(TRANSITIONS["failed"]),
     )  # fmt: skip

@@ -8,6 +8,7 @@ exercised end to end without the internet.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import uuid
 from collections.abc import Iterator
@@ -267,3 +268,19 @@ def item(n: int, **over) -> dict:
     }
     base.update(over)
     return base
+
+
+@pytest.fixture()
+def log_lines():
+    """Every log line the project writes while the test runs."""
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            lines.append(record.getMessage())
+
+    handler = Collect()
+    logger = logging.getLogger("observatory")
+    logger.addHandler(handler)
+    yield lines
+    logger.removeHandler(handler)

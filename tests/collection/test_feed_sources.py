@@ -5,7 +5,6 @@ feed named with its reason on the task, in the asset metadata and once in the lo
 from __future__ import annotations
 
 import json
-import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -56,21 +55,6 @@ def _quick_feeds(monkeypatch):
     monkeypatch.setenv("ARENA_RATE_LIMIT_SCALE", "0")
     monkeypatch.setenv("ARENA_HTTP_MAX_RETRIES", "0")
     monkeypatch.setenv("RSS_FEED_TIMEOUT_SECONDS", "0.5")
-
-
-@pytest.fixture()
-def log_lines():
-    lines: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record):
-            lines.append(record.getMessage())
-
-    handler = Collect()
-    logger = logging.getLogger("observatory")
-    logger.addHandler(handler)
-    yield lines
-    logger.removeHandler(handler)
 
 
 def rows(engine, sql, **params):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -17,22 +16,6 @@ from .conftest import item, make_design, make_user
 
 FROM = datetime(2026, 3, 1, tzinfo=UTC)
 TO = datetime(2026, 3, 8, tzinfo=UTC)
-
-
-@pytest.fixture()
-def log_lines():
-    """Every log line the project writes while the test runs."""
-    lines: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record):
-            lines.append(record.getMessage())
-
-    handler = Collect()
-    logger = logging.getLogger("observatory")
-    logger.addHandler(handler)
-    yield lines
-    logger.removeHandler(handler)
 
 
 def one(engine, sql, **params):

@@ -4,7 +4,6 @@ proxy in front of it that the test cuts, a run log that raises."""
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
 import threading
@@ -131,20 +130,6 @@ def broken_run_log():
     logs.route_to_run_log(finder)
     yield
     logs._run_log_finders.remove(finder)
-
-
-@pytest.fixture()
-def log_lines():
-    lines: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record):
-            lines.append(record.getMessage())
-
-    handler = Collect()
-    logging.getLogger("observatory").addHandler(handler)
-    yield lines
-    logging.getLogger("observatory").removeHandler(handler)
 
 
 def seed(db, feed: str) -> str:
