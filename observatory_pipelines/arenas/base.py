@@ -17,8 +17,32 @@ from typing import Any
 from observatory_pipelines.costs import credits_for
 
 TIERS = ("free", "medium", "premium")
+
+
+@dataclass(frozen=True)
+class ArenaOption:
+    """One option a query design may set for an arena, as a researcher writes it.
+
+    Collectors declare theirs in ``option_specs``; the accepted names (``design_options``)
+    are derived from the declaration and ``observatory arenas list`` prints it, so what a
+    researcher is told and what ``check_options`` accepts cannot differ.
+    """
+
+    name: str
+    type: str  # as written in a design file: "bool", "int", "string", "list of strings", ...
+    default: Any = None  # what the collector uses when the design leaves the option out
+    help: str = ""
+
+
 # Options every arena's entry in a design may carry; collection and the estimate read them.
-COMMON_OPTIONS = frozenset({"enabled", "tier", "max_records"})
+COMMON_OPTION_SPECS = (
+    ArenaOption("enabled", "bool", True, "false leaves the arena out of the design's runs"),
+    ArenaOption("tier", "string", None, "free | medium | premium; default: the design's tier"),
+    ArenaOption(
+        "max_records", "int", None, "records per run; default and ceiling: the arena's cap"
+    ),
+)
+COMMON_OPTIONS = frozenset(option.name for option in COMMON_OPTION_SPECS)
 # Option names that point somewhere: a design may never choose where a collector (and the
 # pooled credential it carries) connects. Only a collector's declared data options (RSS
 # feed URLs) may be URLs.
@@ -172,8 +196,16 @@ class Collector(ABC):
     needs_credentials: bool = False
     max_records_per_run: int = 10_000
     # Options a query design may set for this arena, beyond COMMON_OPTIONS; all others are
-    # refused before the collector is built (see check_options).
+    # refused before the collector is built (see check_options). A collector declares
+    # ``option_specs``; ``design_options`` (the names) is derived from them.
+    option_specs: tuple[ArenaOption, ...] = ()
     design_options: frozenset[str] = frozenset()
+    # Credential fields the pooled credential must carry ("a|b": either name).
+    credential_fields: tuple[str, ...] = ()
+    # Seconds between two requests to one host (before ARENA_RATE_LIMIT_SCALE).
+    min_request_interval: float = 0.0
+    # The source's own quota, in a sentence, when it has one (shown by ``arenas list``).
+    quota: str = ""
     # The operator's setting that names this arena's API host (for the refusal message).
     host_setting: str | None = None
     # API units (requests or quota units) spent by this instance; collection prices the
@@ -193,6 +225,19 @@ class Collector(ABC):
         # Saved to collection_tasks.rate_limit_state after every page.
         self.rate_limit_state: dict[str, Any] = dict(rate_limit_state or {})
         self.http_cache: dict[str, dict[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        if "option_specs" in cls.__dict__:
+            cls.design_options = frozenset(option.name for option in cls.option_specs)
+
+    @classmethod
+    def option_default(cls, name: str) -> Any:
+        """The declared default of one of this arena's options."""
+        for option in cls.option_specs:
+            if option.name == name:
+                return option.default
+        raise KeyError(f"{cls.platform} declares no option {name!r}")
 
     @classmethod
     def check_options(cls, options: Mapping[str, Any]) -> None:

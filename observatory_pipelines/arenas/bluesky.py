@@ -15,6 +15,7 @@ from observatory_pipelines import settings
 from observatory_pipelines.arenas.base import (
     ArenaAuthError,
     ArenaError,
+    ArenaOption,
     CollectionRequest,
     Collector,
     HealthStatus,
@@ -67,13 +68,21 @@ class BlueskyCollector(Collector):
     supported_tiers = ("free",)
     needs_credentials = True
     max_records_per_run = 300_000
-    design_options = frozenset({"lang"})
+    option_specs = (
+        ArenaOption(
+            "lang", "string", None, "language filter of the search; default: the design's language"
+        ),
+    )
+    credential_fields = ("handle|identifier", "app_password|password")
+    min_request_interval = 0.1
     host_setting = "BLUESKY_API_URL"
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.base_url = (settings.bluesky_api_url() or DEFAULT_BASE_URL).rstrip("/")
-        self.http = ArenaHttpClient(self.rate_limit_state, min_interval=0.1, retry_after_default=60)
+        self.http = ArenaHttpClient(
+            self.rate_limit_state, min_interval=self.min_request_interval, retry_after_default=60
+        )
         self._token: str | None = None
 
     def estimate_units(self, request: CollectionRequest) -> int:
@@ -89,7 +98,7 @@ class BlueskyCollector(Collector):
 
     def _login(self) -> None:
         handle, password = require(
-            self.credentials, "handle|identifier", "app_password|password", platform=self.platform
+            self.credentials, *self.credential_fields, platform=self.platform
         )
         response = self.http.post(
             f"{self.base_url}/xrpc/com.atproto.server.createSession",

@@ -20,6 +20,7 @@ from typing import IO, Any
 
 from observatory_pipelines import settings
 from observatory_pipelines.arenas.base import (
+    ArenaOption,
     ArenaOptionError,
     CollectionRequest,
     Collector,
@@ -127,8 +128,19 @@ class FileImportCollector(Collector):
     needs_credentials = False
     max_records_per_run = 10_000_000
     # ``files`` is not written by designs: collection opens it from ``prefix``.
-    design_options = frozenset(
-        {"path", "prefix", "files", "batch_size", "platform", "zeeschuimer_platform"}
+    option_specs = (
+        ArenaOption(
+            "path", "string", None, "a file or folder inside the operator's FILE_IMPORT_DIR"
+        ),
+        ArenaOption(
+            "prefix", "string", None, "a key prefix in the outputs bucket, e.g. imports/x/"
+        ),
+        ArenaOption("files", "(set by collection)", None, "opened by collection from prefix"),
+        ArenaOption("batch_size", "int", BATCH_SIZE, "rows per page"),
+        ArenaOption("platform", "string", None, "platform of rows that name none"),
+        ArenaOption(
+            "zeeschuimer_platform", "string", None, "platform of Zeeschuimer rows that name none"
+        ),
     )
 
     @classmethod

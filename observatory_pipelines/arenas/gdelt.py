@@ -15,6 +15,7 @@ from typing import Any
 from observatory_pipelines import settings
 from observatory_pipelines.arenas.base import (
     ArenaError,
+    ArenaOption,
     CollectionRequest,
     Collector,
     HealthStatus,
@@ -77,7 +78,11 @@ class GdeltCollector(Collector):
     supported_tiers = ("free",)
     needs_credentials = False
     max_records_per_run = 5_000
-    design_options = frozenset({"source_country", "maxrecords"})
+    option_specs = (
+        ArenaOption("source_country", "string", "DA", "GDELT source country code"),
+        ArenaOption("maxrecords", "int", MAX_RECORDS, f"articles per query, at most {MAX_RECORDS}"),
+    )
+    min_request_interval = 5.0
     host_setting = "GDELT_API_URL"
 
     def __init__(self, **kwargs: Any):
@@ -86,7 +91,7 @@ class GdeltCollector(Collector):
         self.http = ArenaHttpClient(
             self.rate_limit_state,
             timeout=120.0,
-            min_interval=5.0,
+            min_interval=self.min_request_interval,
             linear_backoff=True,
             backoff_scale=10.0,
             max_retries=7,
@@ -108,7 +113,7 @@ class GdeltCollector(Collector):
 
     def collect(self, request: CollectionRequest) -> Iterator[Page]:
         options = request.options or {}
-        country = options.get("source_country", "DA")
+        country = options.get("source_country", self.option_default("source_country"))
         maxrecords = min(int(options.get("maxrecords", MAX_RECORDS)), MAX_RECORDS)
         remaining = record_cap(self, request)
         seen: set[str] = set()

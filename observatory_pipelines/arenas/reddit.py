@@ -16,6 +16,7 @@ from observatory_pipelines import settings
 from observatory_pipelines.arenas.base import (
     ArenaAuthError,
     ArenaError,
+    ArenaOption,
     CollectionRequest,
     Collector,
     HealthStatus,
@@ -67,7 +68,17 @@ class RedditCollector(Collector):
     needs_credentials = True
     max_records_per_run = 1_000
     tier_caps = {"medium": 5_000}
-    design_options = frozenset({"subreddits", "include_comments"})
+    option_specs = (
+        ArenaOption(
+            "subreddits",
+            "list of strings",
+            list(DANISH_SUBREDDITS),
+            "searched besides the Danish ones (alone when the design is not in Danish)",
+        ),
+        ArenaOption("include_comments", "bool", False, "also collect each post's comments"),
+    )
+    credential_fields = ("client_id", "client_secret", "user_agent")
+    min_request_interval = 60 / 90  # Reddit allows 100 OAuth requests a minute; we keep to 90
     host_setting = "REDDIT_API_URL"
 
     def __init__(self, **kwargs: Any):
@@ -76,7 +87,7 @@ class RedditCollector(Collector):
         self.token_url = (override or TOKEN_URL).rstrip("/")
         self.api_url = (override or API_URL).rstrip("/")
         self.http = ArenaHttpClient(
-            self.rate_limit_state, min_interval=60 / 90, retry_after_default=60
+            self.rate_limit_state, min_interval=self.min_request_interval, retry_after_default=60
         )
         self._token: str | None = None
 
@@ -93,7 +104,7 @@ class RedditCollector(Collector):
 
     def _authorize(self) -> None:
         client_id, secret, agent = require(
-            self.credentials, "client_id", "client_secret", "user_agent", platform=self.platform
+            self.credentials, *self.credential_fields, platform=self.platform
         )
         self.user_agent = agent
         response = self.http.post(

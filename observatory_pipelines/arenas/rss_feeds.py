@@ -18,6 +18,7 @@ import feedparser
 from observatory_pipelines import settings
 from observatory_pipelines.arenas.base import (
     ArenaError,
+    ArenaOption,
     CollectionRequest,
     Collector,
     HealthStatus,
@@ -41,7 +42,7 @@ HEALTH_FEED = DANISH_FEEDS["dr_allenyheder"]
 def select_feeds(request: CollectionRequest) -> dict[str, str]:
     options = request.options or {}
     feeds: dict[str, str] = {}
-    if options.get("default_feeds", True):
+    if options.get("default_feeds", RssFeedsCollector.option_default("default_feeds")):
         wanted = options.get("outlets")
         for key, url in DANISH_FEEDS.items():
             if not wanted or key in wanted or outlet_of(key) in wanted:
@@ -71,7 +72,18 @@ class RssFeedsCollector(Collector):
     needs_credentials = False
     max_records_per_run = 10_000
     # Feed URLs are data a researcher may add: no credential is ever sent with them.
-    design_options = frozenset({"default_feeds", "outlets", "feeds", "custom_feeds"})
+    option_specs = (
+        ArenaOption("default_feeds", "bool", True, "false: only the feeds the design gives"),
+        ArenaOption(
+            "outlets",
+            "list of strings",
+            None,
+            "restrict the curated feeds to these keys or outlets",
+        ),
+        ArenaOption("feeds", "list of URLs or {key: URL}", None, "feeds added to the curated ones"),
+        ArenaOption("custom_feeds", "list of URLs or {key: URL}", None, "another name for feeds"),
+    )
+    min_request_interval = 0.2  # per host; feeds on different hosts are fetched at once
     uses_http_cache = True  # ETag / Last-Modified per feed URL, kept across runs
 
     def __init__(self, **kwargs: Any):
@@ -81,7 +93,7 @@ class RssFeedsCollector(Collector):
         self.http = ArenaHttpClient(
             self.rate_limit_state,
             timeout=settings.rss_feed_timeout_seconds(),
-            min_interval=0.2,
+            min_interval=self.min_request_interval,
         )
 
     def estimate_units(self, request: CollectionRequest) -> int:

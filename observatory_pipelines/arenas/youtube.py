@@ -43,6 +43,7 @@ from observatory_pipelines.arenas.text import declared_language, plausible_date
 DEFAULT_BASE_URL = "https://www.googleapis.com/youtube/v3"
 FEEDS_URL = "https://www.youtube.com/feeds/videos.xml"
 BATCH = 50
+SEARCH_UNITS = 100  # quota units of one search.list call; every other call costs 1
 QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded", "rateLimitExceeded"}
 AUTH_REASONS = {"keyInvalid", "keyExpired", "forbidden", "accessNotConfigured", "ipRefererBlocked"}
 CATEGORIES = {
@@ -80,18 +81,24 @@ class YoutubeCollector(Collector):
     needs_credentials = True
     max_records_per_run = 5_000
     host_setting = "YOUTUBE_API_URL"
+    credential_fields = ("api_key|key",)
+    min_request_interval = 0.05
+    quota = (
+        f"API quota per key (the credential's daily_quota): search {SEARCH_UNITS} units a call, "
+        "videos and other calls 1; channel feeds are free"
+    )
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         override = settings.youtube_api_url()
         self.base_url = (override or DEFAULT_BASE_URL).rstrip("/")
         self.feeds_url = f"{override.rstrip('/')}/feeds/videos.xml" if override else FEEDS_URL
-        self.http = ArenaHttpClient(self.rate_limit_state, min_interval=0.05)
+        self.http = ArenaHttpClient(self.rate_limit_state, min_interval=self.min_request_interval)
 
     def estimate_units(self, request: CollectionRequest) -> int:
         ids = record_cap(self, request)
         pages = -(-ids // BATCH)
-        return len(request.terms) * pages * 100 + pages + len(request.actors)
+        return len(request.terms) * pages * SEARCH_UNITS + pages + len(request.actors)
 
     def health_check(self) -> HealthStatus:
         try:
@@ -101,7 +108,7 @@ class YoutubeCollector(Collector):
         return HealthStatus(ok=True, detail="key accepted")
 
     def _api(self, endpoint: str, params: dict[str, Any], units: int) -> dict[str, Any]:
-        (key,) = require(self.credentials, "api_key|key", platform=self.platform)
+        (key,) = require(self.credentials, *self.credential_fields, platform=self.platform)
         response = self.http.get(f"{self.base_url}/{endpoint}", params={**params, "key": key})
         self.units_spent += units
         used = int(self.rate_limit_state.get("quota_units_used", 0)) + units
@@ -149,7 +156,9 @@ class YoutubeCollector(Collector):
             while remaining > 0:
                 try:
                     body = self._api(
-                        "search", {**params, **({"pageToken": token} if token else {})}, 100
+                        "search",
+                        {**params, **({"pageToken": token} if token else {})},
+                        SEARCH_UNITS,
                     )
                     items = body.get("items") or []
                     ids = [_video_id(i) for i in items]
