@@ -162,6 +162,15 @@ class ActorPlatformPresence(Base):
 
 class QueryDesign(Base):
     __tablename__ = "query_designs"
+    __table_args__ = (
+        # One file-managed design per name (migration 010; designs/sync.py).
+        Index(
+            "uq_query_designs_file_name",
+            text("lower(name)"),
+            unique=True,
+            postgresql_where=text("source_file IS NOT NULL"),
+        ),
+    )
     id: Mapped[uuid.UUID] = uuid_pk()
     owner_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="RESTRICT"), nullable=False, index=True
@@ -178,6 +187,12 @@ class QueryDesign(Base):
     arenas_config: Mapped[dict[str, Any]] = mapped_column(
         JSONB, nullable=False, server_default=EMPTY_JSON
     )
+    # Designs written as files (migration 010): where from, the file's SHA-256, a fingerprint of
+    # what it collects and when that last changed (the collection sensor then runs it again).
+    source_file: Mapped[str | None] = mapped_column(Text)
+    source_hash: Mapped[str | None] = mapped_column(String(64))
+    collection_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    collection_revised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class SearchTerm(Base):
@@ -190,6 +205,8 @@ class SearchTerm(Base):
     term_type: Mapped[str] = mapped_column(String(50), nullable=False, server_default="keyword")
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
     added_at: Mapped[datetime] = now_column()
+    # Terms of one design sharing a group are ANDed; groups and ungrouped terms (NULL) are ORed.
+    term_group: Mapped[int | None] = mapped_column(Integer)
 
 
 class ActorList(Base):
