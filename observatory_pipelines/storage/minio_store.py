@@ -212,6 +212,11 @@ class MinioObjectStore:
         )
         return ObjectStoreUnavailable(self._describe(problem))
 
+    def ensure_bucket(self) -> None:
+        """Create the bucket unless it exists (the deployment's init step; ``put`` does the
+        same on first use). Raises ``ObjectStoreUnavailable`` naming a refused credential."""
+        self._ensure_bucket()
+
     def _ensure_bucket(self) -> None:
         marker = (self.url, self.bucket)
         if marker in _known_buckets:
