@@ -115,7 +115,7 @@ def load_design(engine: Engine | Connection, design_id: Any) -> DesignSpec:
         raise PlanError(f"query design {design_id} does not exist")
     first = rows[0]
     terms = [
-        SearchTerm(term=r["term"], term_type=r["term_type"] or "keyword")
+        SearchTerm(term=r["term"], term_type=r["term_type"] or "keyword", group=r["term_group"])
         for r in rows
         if r["term"] is not None
     ]

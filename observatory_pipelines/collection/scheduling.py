@@ -37,10 +37,14 @@ class WindowRequest:
     mode: str
     date_from: datetime
     date_to: datetime
+    # When what the design collects last changed (query_designs.collection_revised_at): a
+    # revised design's window is a new run, so the revision is part of the run key.
+    revised_at: datetime | None = None
 
     @property
     def run_key(self) -> str:
-        return f"{self.design_id}:{self.date_from.isoformat()}:{self.date_to.isoformat()}"
+        key = f"{self.design_id}:{self.date_from.isoformat()}:{self.date_to.isoformat()}"
+        return f"{key}:revised:{self.revised_at.isoformat()}" if self.revised_at else key
 
     def run_config(self) -> dict[str, Any]:
         return {
@@ -96,7 +100,9 @@ def first_window(config: dict[str, Any], now: datetime) -> tuple[str, datetime, 
 def new_design_requests(
     engine: Engine, cursor: SensorCursor, now: datetime
 ) -> tuple[list[WindowRequest], SensorCursor]:
-    """Requests for designs not seen before, and the cursor that remembers them."""
+    """Requests for designs not seen before (new, or revised since), and the cursor that
+    remembers them: ``recent`` holds ``<id>@<changed_at>``, so a design revised within the
+    overlap is seen again."""
     since = (cursor.watermark - OVERLAP) if cursor.watermark else datetime(1970, 1, 1, tzinfo=UTC)
     with engine.connect() as conn:
         rows = conn.execute(text(NEW_SQL), {"since": since, "limit": MAX_PER_TICK}).all()
@@ -104,11 +110,12 @@ def new_design_requests(
     requests: list[WindowRequest] = []
     watermark = cursor.watermark
     recent: dict[str, datetime] = {}
-    for design_id, created_at, config in rows:
+    for design_id, changed_at, config, revised_at in rows:
         design_id = str(design_id)
-        recent[design_id] = created_at
-        watermark = max(watermark, created_at) if watermark else created_at
-        if design_id in seen:
+        seen_key = f"{design_id}@{changed_at.isoformat()}"
+        recent[seen_key] = changed_at
+        watermark = max(watermark, changed_at) if watermark else changed_at
+        if seen_key in seen:
             continue
         try:
             mode, date_from, date_to = first_window(dict(config or {}), now)
@@ -117,7 +124,7 @@ def new_design_requests(
             continue
         if already_started(engine, [design_id], date_from, date_to):
             continue
-        requests.append(WindowRequest(design_id, mode, date_from, date_to))
+        requests.append(WindowRequest(design_id, mode, date_from, date_to, revised_at))
     keep_after = (watermark - OVERLAP) if watermark else None
     kept = {d for d, at in recent.items() if keep_after is None or at >= keep_after}
     return requests, SensorCursor(watermark, tuple(sorted(kept)))
