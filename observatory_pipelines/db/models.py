@@ -14,11 +14,13 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Float,
     ForeignKey,
     ForeignKeyConstraint,
+    Identity,
     Index,
     Integer,
     PrimaryKeyConstraint,
@@ -357,6 +359,8 @@ class UniversalContentRecord(Base):
         Index("idx_content_query", "query_design_id"),
         Index("idx_content_hash", "content_hash"),
         Index("idx_content_author", "author_id"),
+        # Migration 011: an erasure finds a platform user's records by pseudonym.
+        Index("idx_content_pseudonym", "pseudonymized_author_id"),
         Index("idx_content_terms", "search_terms_matched", postgresql_using="gin"),
         Index("idx_content_metadata", "raw_metadata", postgresql_using="gin"),
         Index(
@@ -430,6 +434,40 @@ class ContentRecordCollection(Base):
     first_collected_at: Mapped[datetime] = now_column()
 
 
+class ErasureLog(Base):
+    """Migration 011: what each GDPR erasure did; no personal data (docs/erasure.md)."""
+
+    __tablename__ = "erasure_log"
+    __table_args__ = (
+        CheckConstraint(
+            "identified_by IN ('actor', 'platform_user')", name="erasure_log_identified_by"
+        ),
+        CheckConstraint("status IN ('outputs_pending', 'completed')", name="erasure_log_status"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    erased_at: Mapped[datetime] = now_column()
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    requested_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    request_reference: Mapped[str] = mapped_column(String(100), nullable=False)
+    identified_by: Mapped[str] = mapped_column(String(20), nullable=False)
+    status: Mapped[str] = mapped_column(
+        String(20), nullable=False, server_default="outputs_pending"
+    )
+    rows_deleted: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=EMPTY_JSON
+    )
+    rows_by_partition: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=EMPTY_JSON
+    )
+    affected_design_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), nullable=False, server_default=text("'{}'::uuid[]")
+    )
+    object_keys_deleted: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")
+    )
+    outputs_error: Mapped[str | None] = mapped_column(Text)
+
+
 ALL_MODELS = [
     User,
     CreditAllocation,
@@ -448,4 +486,5 @@ ALL_MODELS = [
     CreditTransaction,
     UniversalContentRecord,
     ContentRecordCollection,
+    ErasureLog,
 ]
