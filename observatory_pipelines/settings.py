@@ -229,6 +229,28 @@ def backup_max_age_hours() -> int:
     return env_int("BACKUP_MAX_AGE_HOURS", 26)
 
 
+def pg_bin_dir(major: int) -> Path | None:
+    """``PG_BIN_DIR_<major>``: the operator's pg_dump/psql for servers of that major version."""
+    raw = env(f"PG_BIN_DIR_{int(major)}")
+    return Path(raw) if raw else None
+
+
+# Where distributions put each major's client binaries (Debian/Ubuntu, PGDG RPMs, Homebrew).
+DEFAULT_PG_BIN_SEARCH_PATH = (
+    "/usr/lib/postgresql/{major}/bin:/usr/pgsql-{major}/bin:"
+    "/opt/homebrew/opt/postgresql@{major}/bin:/usr/local/opt/postgresql@{major}/bin"
+)
+
+
+def pg_bin_search_path() -> list[str]:
+    """``PG_BIN_SEARCH_PATH``: ``:``-separated folders with ``{major}``, searched when no
+    ``PG_BIN_DIR_<major>`` is set; ``none`` turns the search off."""
+    raw = env("PG_BIN_SEARCH_PATH", DEFAULT_PG_BIN_SEARCH_PATH)
+    if raw.strip().lower() == "none":
+        return []
+    return [part for part in raw.split(":") if part.strip()]
+
+
 def pseudonymization_key() -> str | None:
     """HMAC key for author pseudonyms; unset = a key generated once under data_dir()/secrets."""
     return env("PSEUDONYMIZATION_KEY")

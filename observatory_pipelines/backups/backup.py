@@ -25,8 +25,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, text
 
 from observatory_pipelines import settings
-from observatory_pipelines.backups import catalog
-from observatory_pipelines.backups.pgclient import ClientFailed, PgDumpStream, client_version
+from observatory_pipelines.backups import catalog, clients
+from observatory_pipelines.backups.pgclient import ClientFailed, PgDumpStream
 from observatory_pipelines.db import introspect, urls
 from observatory_pipelines.db.engine import get_engine, resolve_database_url
 from observatory_pipelines.logs import get_logger
@@ -154,8 +154,19 @@ def _dump_and_upload(
 ) -> BackupResult:
     if store.exists(key):
         raise BackupFailed(f"{key} already exists in bucket {store.bucket!r}; not overwriting")
+    major = clients.server_major(url)
+    client = clients.for_dump(major)
+    log.info(
+        "backup_client",
+        server_major=major,
+        pg_dump=client.version(),
+        source=client.source,
+        matches_server=client.major == major,
+    )
     with exported_snapshot(url) as snapshot, ThreadPoolExecutor(1) as pool:
-        dump = PgDumpStream(urls.libpq_url(url), level=level, snapshot=snapshot)
+        dump = PgDumpStream(
+            urls.libpq_url(url), level=level, snapshot=snapshot, pg_dump=client.path("pg_dump")
+        )
         # Counting runs beside the dump, in the same snapshot.
         facts = pool.submit(_facts, url, snapshot)
         try:
@@ -163,7 +174,12 @@ def _dump_and_upload(
                 key,
                 dump,
                 content_type="application/gzip",
-                metadata={"gzip-level": str(level), "manifest": catalog.manifest_key(key)},
+                metadata={
+                    "gzip-level": str(level),
+                    "manifest": catalog.manifest_key(key),
+                    "server-major": str(major),
+                    "pg-dump-version": ".".join(map(str, client.release())),
+                },
             )
         except Exception as exc:
             # The store may wrap what the iterator raised; pg_dump's own words win.
@@ -184,7 +200,10 @@ def _dump_and_upload(
                 sha256=dump.sha256.hexdigest(),
                 gzip_level=level,
                 server_version=known.server_version,
-                pg_dump_version=client_version("pg_dump"),
+                server_major=major,
+                pg_dump_version=client.version(),
+                pg_dump_major=client.major,
+                pg_dump_source=client.source,
                 schema_revision=known.schema_revision,
                 row_counts=known.row_counts,
                 uncompressed_size=dump.raw_size,
@@ -280,11 +299,17 @@ def describe_plan(store: ObjectStore, database_url: str | None, now: datetime) -
     """What a backup run would do, without doing any of it."""
     url = resolve_database_url(database_url)
     days = settings.backup_retention_days()
-    dump = PgDumpStream(urls.libpq_url(url), level=settings.backup_gzip_level())
+    major = clients.server_major(url)
+    client = clients.for_dump(major)
+    dump = PgDumpStream(
+        urls.libpq_url(url), level=settings.backup_gzip_level(), pg_dump=client.path("pg_dump")
+    )
     key = catalog.backup_key(now)
     doomed = select_prunable(list(store.list(catalog.PREFIX)), now=now, retention_days=days)
+    matched = "matches the server" if client.major == major else "newer than the server"
     lines = [
-        f"would dump {urls.describe(url)} with {client_version('pg_dump')}",
+        f"would dump {urls.describe(url)} (PostgreSQL {major}) with {client.version()} "
+        f"from {client.bin_dir} ({client.source}; {matched})",
         f"  command: {' '.join(dump.argv()[:-1])} --snapshot=<exported> --dbname=<url>",
         f"  gzip level {dump.level}, SHA-256 of the compressed stream",
         f"would upload {key} and {catalog.manifest_key(key)} to bucket {store.bucket!r}",

@@ -91,6 +91,11 @@ class Manifest:
     row_counts: dict[str, int] = field(default_factory=dict)
     uncompressed_size: int | None = None
     duration_seconds: float | None = None
+    # Which server major and which pg_dump made the dump (the restore picks its psql by them);
+    # absent in manifests written before they were recorded.
+    server_major: int | None = None
+    pg_dump_major: int | None = None
+    pg_dump_source: str | None = None  # PG_BIN_DIR_<major>, PG_BIN_SEARCH_PATH or bundled
     format: str = MANIFEST_FORMAT
 
     def to_json(self) -> bytes:

@@ -1,4 +1,7 @@
-"""Running the server-matching PostgreSQL client binaries (pg_dump, psql) safely.
+"""Running the PostgreSQL client binaries (pg_dump, psql) safely.
+
+Which binaries (matching the server's major version, or the bundled ones) is
+decided in ``clients``.
 
 The password never goes on a command line (where ``ps`` and error messages
 would show it): it is handed to the child through ``PGPASSWORD``.
@@ -32,6 +35,7 @@ class ClientFailed(RuntimeError):
 
 
 def binary(name: str) -> str:
+    """A bundled (PostgreSQL 18) client binary; backups choose theirs in ``clients``."""
     return str(bin_path(name))
 
 
@@ -83,12 +87,20 @@ class PgDumpStream:
     uploads the chunks never sees a complete stream and must abort.
     """
 
-    def __init__(self, database_url: str, *, level: int, snapshot: str | None = None):
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        level: int,
+        snapshot: str | None = None,
+        pg_dump: str | None = None,
+    ):
         if not 0 <= level <= 9:
             raise ValueError(f"BACKUP_GZIP_LEVEL must be 0..9, got {level}")
         self.database_url = database_url
         self.level = level
         self.snapshot = snapshot
+        self.pg_dump = pg_dump or binary("pg_dump")
         self.sha256 = hashlib.sha256()
         self.size = 0
         self.raw_size = 0
@@ -97,7 +109,7 @@ class PgDumpStream:
 
     def argv(self) -> list[str]:
         conninfo, _env = client_target(self.database_url)
-        argv = [binary("pg_dump"), "--format=plain", "--no-owner", "--no-privileges"]
+        argv = [self.pg_dump, "--format=plain", "--no-owner", "--no-privileges"]
         if self.snapshot:
             argv.append(f"--snapshot={self.snapshot}")
         return [*argv, f"--dbname={conninfo}"]

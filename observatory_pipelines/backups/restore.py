@@ -7,7 +7,9 @@ Two passes over the object, neither stored locally: the first checks the
 SHA-256 and the gzip framing (a corrupt or truncated file is refused before the
 target is touched); the second feeds ``psql --single-transaction`` and checks
 the hash again before letting psql commit, so an object that changed between
-the passes still cannot land. Exit codes: 0 ok, 1 failed, 2 usage,
+the passes still cannot land. The psql is chosen for the target's major version
+and the dump's pg_dump (``clients``); header settings an older target does not
+know are skipped (``session_header``). Exit codes: 0 ok, 1 failed, 2 usage,
 3 refused (target not empty, no --force), 4 verification failed.
 """
 
@@ -23,8 +25,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from observatory_pipelines.backups import catalog
-from observatory_pipelines.backups.pgclient import READ_SIZE, StderrTail, binary, client_target
+from observatory_pipelines.backups import catalog, clients
+from observatory_pipelines.backups.pgclient import READ_SIZE, StderrTail, client_target
+from observatory_pipelines.backups.session_header import SessionHeaderFilter, known_settings
 from observatory_pipelines.db import urls
 from observatory_pipelines.db.engine import connect, resolve_database_url
 from observatory_pipelines.logs import get_logger
@@ -71,6 +74,9 @@ class RestoreResult:
     sha256: str
     replaced: dict[str, int | None]
     duration_seconds: float
+    server_major: int = 0
+    psql_version: str = ""
+    skipped_settings: tuple[str, ...] = ()
 
 
 # -- verification ----------------------------------------------------------------
@@ -133,6 +139,13 @@ def target_contents(database_url: str) -> dict[str, int | None]:
     return contents
 
 
+def target_server(database_url: str) -> tuple[int, set[str]]:
+    """The target's major version and the names of its settings."""
+    with connect(database_url, autocommit=True) as conn:
+        major = int(conn.execute("SHOW server_version_num").fetchone()[0]) // 10000
+        return major, known_settings(conn)
+
+
 def describe_contents(contents: dict[str, int | None]) -> str:
     parts = [
         f"{name} ({rows} rows)" if rows is not None else f"{name} (view)"
@@ -159,8 +172,37 @@ def restore(
                 f"target {target} is not empty; --force would drop and replace "
                 f"{describe_contents(existing)}"
             )
+        major, known = target_server(url)
+        client = clients.for_restore(major, manifest.pg_dump_version if manifest else None)
+        log.info(
+            "restore_client",
+            key=info.key,
+            server_major=major,
+            psql=client.version("psql"),
+            source=client.source,
+            dumped_by=manifest.pg_dump_version if manifest else None,
+        )
+        header = SessionHeaderFilter(known)
         actual = verify(store, info, expected)
-        _feed_psql(store, info, url, expected=actual, reset=bool(existing))
+        _feed_psql(
+            store,
+            info,
+            url,
+            expected=actual,
+            reset=bool(existing),
+            psql=client.path("psql"),
+            header=header,
+        )
+        if header.skipped:
+            log.info(
+                "restore_skipped_settings",
+                key=info.key,
+                server_major=major,
+                settings=header.skipped,
+            )
+    except clients.ClientNotFound as exc:
+        log.error("restore_failed", key=info.key, target=target, reason=str(exc))
+        raise RestoreFailed(str(exc)) from None
     except RestoreFailed as exc:
         event = "restore_refused" if isinstance(exc, RestoreRefused) else "restore_failed"
         log.error(event, key=info.key, target=target, reason=str(exc))
@@ -172,6 +214,9 @@ def restore(
         sha256=actual,
         replaced=existing,
         duration_seconds=round(time.monotonic() - started, 3),
+        server_major=major,
+        psql_version=client.version("psql"),
+        skipped_settings=tuple(header.skipped),
     )
     log.info(
         "restore_complete",
@@ -183,9 +228,18 @@ def restore(
     return result
 
 
-def _feed_psql(store: ObjectStore, info: ObjectInfo, url: str, *, expected: str, reset: bool):
+def _feed_psql(
+    store: ObjectStore,
+    info: ObjectInfo,
+    url: str,
+    *,
+    expected: str,
+    reset: bool,
+    psql: str,
+    header: SessionHeaderFilter,
+):
     conninfo, env = client_target(urls.libpq_url(url))
-    argv = [binary("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"]
+    argv = [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"]
     proc = subprocess.Popen(
         [*argv, f"--dbname={conninfo}"],
         stdin=subprocess.PIPE,
@@ -200,7 +254,7 @@ def _feed_psql(store: ObjectStore, info: ObjectInfo, url: str, *, expected: str,
     try:
         if reset:
             proc.stdin.write(RESET_PUBLIC)
-        for chunk in _gunzip(_read(store, info.key), digest, info.key):
+        for chunk in header(_gunzip(_read(store, info.key), digest, info.key)):
             proc.stdin.write(chunk)
         if digest.hexdigest() != expected:
             raise VerificationFailed(f"{info.key}: object changed while restoring; rolled back")
@@ -235,10 +289,16 @@ def plan_lines(store: ObjectStore, key: str, target_url: str | None, force: bool
     expected = catalog.expected_sha256(info, manifest)
     url = resolve_database_url(target_url)
     existing = target_contents(url)
+    major, _known = target_server(url)
+    dumped_by = manifest.pg_dump_version if manifest else None
+    client = clients.for_restore(major, dumped_by)
     lines = [
         f"would verify {info.key} ({catalog.human_size(info.size)}, "
         f"sha256 {expected or 'unknown: gzip integrity only'})",
-        f"would restore into {urls.describe(url)} with psql --single-transaction",
+        f"would restore into {urls.describe(url)} (PostgreSQL {major}) with "
+        f"{client.version('psql')} --single-transaction from {client.bin_dir} ({client.source})",
+        f"  dump made by {dumped_by or 'an unknown pg_dump'}; header settings PostgreSQL "
+        f"{major} does not know would be skipped",
     ]
     if manifest:
         lines.append(

@@ -8,15 +8,27 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
-from observatory_pipelines.db import urls
+from observatory_pipelines.db import introspect, urls
 
 SEED_SQL = Path(__file__).with_name("seed_rows.sql").read_text()
 CONTENT_CHECKSUM = text(
     "SELECT count(*), md5(coalesce(string_agg(c::text, '|' ORDER BY id, published_at), '')) "
     "FROM content_records c"
 )
+
+
+def content_facts(url: str) -> tuple[dict[str, int], tuple, str | None]:
+    """``(row count per table, (count, md5) of content_records, Alembic revision)`` of ``url``."""
+    engine = create_engine(urls.sqlalchemy_url(url), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            checksum = tuple(conn.execute(CONTENT_CHECKSUM).one())
+        return introspect.table_row_counts(engine), checksum, introspect.schema_revision(engine)
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture()
@@ -48,6 +60,8 @@ def secret_role(server_url, database_url):
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"CREATE ROLE {name} LOGIN PASSWORD '{password}'")
         conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {name}")
+        # pg_dump reads each sequence's state too (serial columns, e.g. erasure_log's).
+        conn.execute(f"GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO {name}")
     url = urls.parse_database_url(database_url).set(username=name, password=password)
     yield url.render_as_string(hide_password=False), password
     with psycopg.connect(admin, autocommit=True) as conn:

@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import text
 
 from observatory_pipelines.backups import catalog
 from observatory_pipelines.backups.backup import run_backup
@@ -21,19 +20,9 @@ from observatory_pipelines.backups.restore import (
     restore,
     target_contents,
 )
-from observatory_pipelines.db import introspect, urls
+from observatory_pipelines.db import urls
 
-from .conftest import CONTENT_CHECKSUM
-
-
-def _facts(url: str) -> tuple[dict[str, int], tuple, str | None]:
-    engine = create_engine(urls.sqlalchemy_url(url), poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            checksum = tuple(conn.execute(CONTENT_CHECKSUM).one())
-        return introspect.table_row_counts(engine), checksum, introspect.schema_revision(engine)
-    finally:
-        engine.dispose()
+from .conftest import content_facts as _facts
 
 
 def test_backup_restores_into_a_fresh_database_with_equal_content(
@@ -88,6 +77,10 @@ def test_key_manifest_and_checksum_follow_the_convention(seeded, database_url, s
     assert manifest["uncompressed_size"] == len(sql.encode())
     assert manifest["server_version"].startswith("18")
     assert manifest["pg_dump_version"].startswith("pg_dump (PostgreSQL) 18")
+    # The embedded server is 18, like the bundled client: a matching dump, nothing to skip.
+    assert (manifest["server_major"], manifest["pg_dump_major"]) == (18, 18)
+    assert manifest["pg_dump_source"] == "bundled"
+    assert "transaction_timeout" in sql
     assert manifest["row_counts"]["content_records"] == 120
     assert manifest["created_at"] == "2026-03-04T05:06:07+00:00"
     assert [b.key for b in catalog.list_backups(store)] == [result.key]
