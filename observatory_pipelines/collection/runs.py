@@ -32,7 +32,7 @@ from observatory_pipelines.collection.tasks import (
     failure_message,
 )
 from observatory_pipelines.costs import credits_for
-from observatory_pipelines.credits.common import LedgerError, LedgerKey
+from observatory_pipelines.credits.common import InsufficientCredits, LedgerError, LedgerKey
 from observatory_pipelines.credits.ledger import CreditLedger
 from observatory_pipelines.logs import get_logger
 from observatory_pipelines.storage.object_store import ObjectStore
@@ -237,14 +237,18 @@ class RunExecutor:
             )  # fmt: skip
             for arena in report.arenas:
                 arena.credits_estimated = int(estimates.get(arena.platform, 0))
+            for arena in report.arenas:
                 key = self._key(run, arena)
                 self.ledger.reserve(key, arena.credits_estimated)
                 held.append(key)
             return True
         except (LedgerError, ValueError) as exc:
             message = str(exc)
+            short_of_credits = isinstance(exc, InsufficientCredits)
         for key in held:
             self.ledger.release(key)
+        if short_of_credits:
+            message += self._refusal_totals(run, report)
         report.status, report.error = "failed", message
         for arena in report.arenas:
             arena.status, arena.error = "failed", f"not started: {message}"
@@ -252,6 +256,19 @@ class RunExecutor:
         run_states.finish_run(self.engine, run["id"], "failed", error=message)
         log.warning("run.refused", collection_run_id=str(run["id"]), reason=message)
         return False
+
+    def _refusal_totals(self, run, report: RunReport) -> str:
+        """The whole run's estimate and the owner's balance (reservations are per arena, so
+        the ledger's "need N, available M" names one arena's share only)."""
+        total = sum(a.credits_estimated for a in report.arenas)
+        shares = ", ".join(
+            f"{a.platform} {a.credits_estimated}" for a in report.arenas if a.credits_estimated
+        )
+        try:
+            balance = self.ledger.get_balance(run["initiated_by"]).available
+        except LedgerError:
+            return f" (run estimate {total} credits: {shares})"
+        return f" (run estimate {total} credits: {shares}; owner's balance {balance} credits)"
 
     def _run_task(self, run, design: DesignSpec, t, arena: ArenaReport, dagster_run_id) -> None:
         task_id = str(t["task_id"])

@@ -96,7 +96,11 @@ def test_insufficient_credits_refuses_the_run_before_collecting(db, json_server)
     design = make_design(db, user, config)
     report = start_run(db, design, FROM, TO)
     assert report.status == "failed"
-    assert report.error == "insufficient credits: need 5, available 1"
+    # The ledger's per-arena refusal, and the whole run's estimate beside the owner's balance.
+    assert report.error == (
+        "insufficient credits: need 5, available 1 "
+        "(run estimate 5 credits: fake_news 5; owner's balance 1 credits)"
+    )
     (task,) = one(db, "SELECT status, error_message FROM collection_tasks")
     assert task["status"] == "failed" and "insufficient credits" in task["error_message"]
     assert one(db, "SELECT count(*) AS n FROM content_records")[0]["n"] == 0
