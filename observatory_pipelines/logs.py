@@ -51,6 +51,11 @@ def _stderr_logger() -> logging.Logger:
     return logger
 
 
+def set_stderr_level(level: int) -> None:
+    """Only events at ``level`` or above reach stderr (a CLI whose stderr is for its errors)."""
+    _stderr_logger().setLevel(level)
+
+
 _run_log_finders: list[Callable[[], Any]] = []
 
 

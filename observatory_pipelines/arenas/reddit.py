@@ -72,8 +72,9 @@ class RedditCollector(Collector):
         ArenaOption(
             "subreddits",
             "list of strings",
-            list(DANISH_SUBREDDITS),
-            "searched besides the Danish ones (alone when the design is not in Danish)",
+            None,
+            f"searched besides r/{', r/'.join(DANISH_SUBREDDITS)} (alone when the design "
+            "is not in Danish)",
         ),
         ArenaOption("include_comments", "bool", False, "also collect each post's comments"),
     )

@@ -1,0 +1,3 @@
+SELECT id, email, display_name
+FROM users
+ORDER BY email, id
