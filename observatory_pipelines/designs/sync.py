@@ -1,0 +1,327 @@
+"""Design files → ``query_designs``, ``search_terms``, ``actor_lists`` (+ actors, their accounts).
+
+``sync_folder(engine, folder)`` is what the ``design_files_sensor`` runs on the operator's
+``DESIGNS_DIR``; ``apply_files`` is ``observatory design apply FILE...``. Both:
+
+1. read and validate every file (``files.py``, ``schema.py``); a file with any error is
+   refused whole — nothing of it is written — and its errors are returned;
+2. refuse a name held by two files (both are named), a name already held by another design
+   file that still exists ("two files for one design"), and an owner no users row has;
+3. write each remaining design in **one transaction of its own**: new → created; the same file
+   with the same bytes (SHA-256 in ``source_hash``) → untouched; otherwise updated. When what
+   the design collects changed (terms, actor lists, arenas and options, mode, window, language:
+   ``collection_fingerprint``), ``collection_revised_at`` is set and the collection sensor
+   requests the design's window again — the one place that starts runs stays
+   ``collection/scheduling.py``;
+4. (folder only) deactivate designs synced from files under the folder whose file is gone;
+   their rows, terms, runs and records stay.
+
+Running it again over the same files changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from observatory_pipelines.designs.files import (
+    DesignError,
+    DesignFileInvalid,
+    design_files,
+    read_file,
+)
+from observatory_pipelines.designs.schema import DesignDoc, TermRow, validate
+from observatory_pipelines.logs import get_logger
+
+log = get_logger(__name__)
+_SQL_DIR = Path(__file__).parent / "sql"
+SQL = {p.stem: p.read_text() for p in _SQL_DIR.glob("*.sql")}
+
+
+@dataclass
+class SyncReport:
+    """What one sync did, by design name; ``errors`` are the refused files' problems."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    revised: list[str] = field(default_factory=list)  # updated and collecting something new
+    unchanged: list[str] = field(default_factory=list)
+    deactivated: list[str] = field(default_factory=list)
+    errors: list[DesignError] = field(default_factory=list)
+
+    @property
+    def refused_files(self) -> list[str]:
+        return sorted({e.file for e in self.errors})
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "created": len(self.created),
+            "updated": len(self.updated),
+            "revised": len(self.revised),
+            "unchanged": len(self.unchanged),
+            "deactivated": len(self.deactivated),
+            "refused_files": len(self.refused_files),
+        }
+
+
+def source_of(path: str | Path) -> str:
+    """How a file is recorded in ``query_designs.source_file``: its absolute path."""
+    return str(Path(path).resolve())
+
+
+def check_files(paths: Sequence[Path]) -> tuple[list[DesignDoc], list[DesignError]]:
+    """Read and validate files, refusing every file of a name that two of them use."""
+    docs: list[DesignDoc] = []
+    errors: list[DesignError] = []
+    for path in paths:
+        try:
+            docs.append(validate(read_file(path)))
+        except DesignFileInvalid as exc:
+            errors += exc.errors
+    by_name: dict[str, list[DesignDoc]] = {}
+    for doc in docs:
+        by_name.setdefault(doc.name.lower(), []).append(doc)
+    valid = []
+    for doc in docs:
+        twins = [d for d in by_name[doc.name.lower()] if d is not doc]
+        if twins:
+            others = ", ".join(d.file.path for d in twins)
+            errors.append(
+                doc.file.error(("name",), f"{doc.name!r} is also the name in {others}; "
+                               "one design, one file (design names are unique)")
+            )  # fmt: skip
+        else:
+            valid.append(doc)
+    return valid, errors
+
+
+def check_database(engine: Engine, docs: Sequence[DesignDoc]) -> list[DesignError]:
+    """Errors only the database can find (owner, a name another existing file holds)."""
+    errors = []
+    with engine.connect() as conn:
+        for doc in docs:
+            errors += _database_errors(conn, doc)
+    return errors
+
+
+def _database_errors(conn: Connection, doc: DesignDoc) -> list[DesignError]:
+    errors = []
+    owner = conn.execute(text(SQL["owner"]), {"owner": doc.owner}).scalars().all()
+    if len(owner) != 1:
+        errors.append(
+            doc.file.error(("owner",), f"no user {doc.owner!r} (an e-mail or id in users)")
+        )
+    else:
+        doc.owner_id = str(owner[0])
+    row = conn.execute(text(SQL["design_by_name"]), {"name": doc.name})
+    existing = row.mappings().first()
+    if existing is not None:
+        held_by = existing["source_file"]
+        if held_by != source_of(doc.file.path) and os.path.exists(held_by):
+            errors.append(
+                doc.file.error(("name",), f"design {doc.name!r} is already defined by {held_by}; "
+                               "one design, one file (remove or rename one of them)")
+            )  # fmt: skip
+    return errors
+
+
+def apply_files(engine: Engine, paths: Iterable[Path]) -> SyncReport:
+    """Apply design files (no deactivation: files not named are left as they are)."""
+    docs, errors = check_files(list(paths))
+    report = SyncReport(errors=errors)
+    for doc in docs:
+        _apply_one(engine, doc, report)
+    report.errors.sort(key=lambda e: (e.file, e.line, e.column))
+    return report
+
+
+def sync_folder(engine: Engine, folder: Path) -> SyncReport:
+    """Apply every design file under ``folder`` and deactivate those whose file is gone."""
+    paths = design_files(folder)
+    report = apply_files(engine, paths)
+    present = [source_of(p) for p in paths]  # invalid files too: a typo is not a removal
+    prefix = _like_prefix(source_of(folder) + os.sep)
+    with engine.begin() as conn:
+        gone = conn.execute(
+            text(SQL["deactivate_missing"]), {"folder_prefix": prefix, "present": present}
+        ).scalars()
+        report.deactivated += sorted(gone)
+    log.info("designs.synced", folder=str(folder), **report.summary())
+    for error in report.errors:
+        log.warning("designs.file_refused", error=str(error))
+    return report
+
+
+def _like_prefix(prefix: str) -> str:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def _apply_one(engine: Engine, doc: DesignDoc, report: SyncReport) -> None:
+    """One design in one transaction; a refusal rolls back everything of it."""
+    try:
+        with engine.begin() as conn:
+            # Two syncs of one name (the sensor and a CLI apply) wait for each other.
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext('design-file:' || lower(:name)))"),
+                {"name": doc.name},
+            )
+            errors = _database_errors(conn, doc)
+            if errors:
+                report.errors += errors
+                return
+            outcome = _write(conn, doc)
+    except DesignFileInvalid as exc:
+        report.errors += exc.errors
+        return
+    getattr(report, outcome).append(doc.name)
+    if outcome == "revised":
+        report.updated.append(doc.name)
+
+
+def _params(doc: DesignDoc) -> dict[str, Any]:
+    return {
+        "owner_id": doc.owner_id,
+        "name": doc.name,
+        "description": doc.description,
+        "is_active": doc.active,
+        "tier": doc.tier,
+        "language": doc.language,
+        "locale_country": doc.locale_country,
+        "arenas_config": json.dumps(doc.arenas_config(), ensure_ascii=False),
+        "source_file": source_of(doc.file.path),
+        "source_hash": doc.file.sha256,
+        "fingerprint": doc.fingerprint(),
+    }
+
+
+def _write(conn: Connection, doc: DesignDoc) -> str:
+    """Create or update the design; returns created | revised | updated | unchanged."""
+    params = _params(doc)
+    existing = conn.execute(text(SQL["design_by_name"]), {"name": doc.name}).mappings().first()
+    if existing is None:
+        design_id = str(conn.execute(text(SQL["design_insert"]), params).scalar_one())
+        _write_terms(conn, design_id, doc.terms)
+        _write_actor_lists(conn, design_id, doc)
+        log.info("designs.created", query_design_id=design_id, name=doc.name)
+        return "created"
+    design_id = str(existing["id"])
+    if (
+        existing["source_hash"] == params["source_hash"]
+        and existing["source_file"] == params["source_file"]
+    ):
+        return "unchanged"
+    revised = existing["collection_fingerprint"] != params["fingerprint"]
+    conn.execute(text(SQL["design_update"]), {**params, "id": design_id})
+    if revised:
+        current = [
+            TermRow(r.term, r.term_type, r.term_group)
+            for r in conn.execute(text(SQL["terms_active"]), {"id": design_id})
+        ]
+        if current != doc.terms:
+            # Old terms are kept, inactive: what a past run searched for stays readable.
+            conn.execute(
+                text("UPDATE search_terms SET is_active = false WHERE query_design_id = :id"),
+                {"id": design_id},
+            )
+            _write_terms(conn, design_id, doc.terms)
+        conn.execute(text("DELETE FROM actor_lists WHERE query_design_id = :id"), {"id": design_id})
+        _write_actor_lists(conn, design_id, doc)
+    log.info("designs.updated", query_design_id=design_id, name=doc.name, revised=revised)
+    return "revised" if revised else "updated"
+
+
+def _write_terms(conn: Connection, design_id: str, terms: Sequence[TermRow]) -> None:
+    conn.execute(
+        text(SQL["term_insert"]),
+        [
+            {"id": design_id, "term": t.term, "term_type": t.term_type,
+             "term_group": t.group, "position": i}
+            for i, t in enumerate(terms)
+        ],
+    )  # fmt: skip
+
+
+def _write_actor_lists(conn: Connection, design_id: str, doc: DesignDoc) -> None:
+    for actor_list in doc.actor_lists:
+        list_id = conn.execute(
+            text(SQL["actor_list_insert"]),
+            {"id": design_id, "name": actor_list.name, "description": actor_list.description,
+             "owner_id": doc.owner_id, "sampling_method": actor_list.sampling_method},
+        ).scalar_one()  # fmt: skip
+        for actor in actor_list.actors:
+            actor_id = _actor_id(conn, actor, doc.owner_id)
+            conn.execute(text(SQL["member_insert"]), {"list_id": list_id, "actor_id": actor_id})
+
+
+def _actor_id(conn: Connection, actor, owner_id: str | None) -> str:
+    """The actor one of whose accounts is already known, else a new one; its accounts added."""
+    actor_id = None
+    for p in actor.presences:
+        found = conn.execute(
+            text(SQL["actor_by_presence"]),
+            {"platform": p.platform, "user_id": p.platform_user_id,
+             "username": p.platform_username},
+        ).scalar()  # fmt: skip
+        if found is not None:
+            actor_id = str(found)
+            break
+    if actor_id is None:
+        actor_id = str(
+            conn.execute(
+                text(SQL["actor_insert"]),
+                {"name": actor.name, "actor_type": actor.actor_type, "owner_id": owner_id},
+            ).scalar_one()
+        )
+    for p in actor.presences:
+        conn.execute(
+            text(SQL["presence_insert"]),
+            {"actor_id": actor_id, "platform": p.platform, "user_id": p.platform_user_id,
+             "username": p.platform_username},
+        )  # fmt: skip
+    return actor_id
+
+
+def deactivate(engine: Engine, name: str) -> bool:
+    """Deactivate the design(s) of ``name``; False when none was active."""
+    with engine.begin() as conn:
+        ids = conn.execute(text(SQL["design_deactivate"]), {"name": name}).scalars().all()
+    if ids:
+        log.info("designs.deactivated", name=name, query_design_ids=[str(i) for i in ids])
+    return bool(ids)
+
+
+def list_designs(engine: Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(text(SQL["designs_list"])).mappings()]
+
+
+def show_design(engine: Engine, name: str, runs: int = 20) -> list[dict[str, Any]]:
+    """Every design of ``name`` with its terms, actor lists and latest ``runs`` runs."""
+    out = []
+    with engine.connect() as conn:
+        for row in conn.execute(text(SQL["design_show"]), {"name": name}).mappings():
+            design = dict(row)
+            design_id = str(row["id"])
+            design["terms"] = [
+                dict(r)
+                for r in conn.execute(text(SQL["terms_active"]), {"id": design_id}).mappings()
+            ]
+            design["actor_lists"] = [
+                dict(r)
+                for r in conn.execute(text(SQL["design_actor_lists"]), {"id": design_id}).mappings()
+            ]
+            design["runs"] = [
+                dict(r)
+                for r in conn.execute(
+                    text(SQL["design_runs"]), {"id": design_id, "limit": runs}
+                ).mappings()
+            ]
+            out.append(design)
+    return out
