@@ -81,9 +81,7 @@ def test_offline_demo_collects_analyses_and_shows_the_spike(
     db, postgres, s3_object_store_resource, replay_server
 ):
     corpus = offline_corpus(END)
-    design, window_end, created = setup_local.seed_offline_demo(
-        db, replay_server.base_url, END
-    )
+    design, window_end, created = setup_local.seed_offline_demo(db, replay_server.base_url, END)
     files = setup_local.write_offline_files(corpus)
     assert created and window_end == END
     assert files["feeds"] == len(OUTLETS) and min(files[k] for k in ("bluesky", "reddit")) > 300
