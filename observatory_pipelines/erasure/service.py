@@ -54,8 +54,9 @@ class ErasureReport:
         return self.status == "completed"
 
 
-def mirror_key(log_id: int) -> str:
-    return f"{MIRROR_PREFIX}{log_id:012d}.json"
+def mirror_key(log_id: int, erased_at: datetime) -> str:
+    """By time first: a database restored from an older backup hands out log ids again."""
+    return f"{MIRROR_PREFIX}{erased_at.astimezone(UTC):%Y%m%dT%H%M%S%fZ}-{log_id}.json"
 
 
 def _jsonable(entry: dict[str, Any]) -> dict[str, Any]:
@@ -72,7 +73,7 @@ def _mirror(engine: Engine, mirror: ObjectStore | None, log_id: int) -> None:
     try:
         [entry] = database.log_entries(engine, log_id=log_id)
         mirror.put(
-            mirror_key(log_id),
+            mirror_key(log_id, entry["erased_at"]),
             json.dumps(_jsonable(entry), sort_keys=True, indent=1).encode(),
             content_type="application/json",
         )
@@ -93,6 +94,7 @@ def _delete_outputs(
         error = f"listing outputs failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
         database.mark_outputs_failed(engine, log_id, [], error)
         log.error("erasure.outputs_pending", log_id=log_id, reason=error)
+        _mirror(engine, mirror, log_id)
         return "outputs_pending", [], {"*": error}
     result = delete_outputs(outputs, keys)
     if result.failed:
