@@ -13,6 +13,8 @@ from sqlalchemy.pool import NullPool
 
 from observatory_pipelines.db import introspect, urls
 
+from .s3_full_disk import FullDiskS3
+
 SEED_SQL = Path(__file__).with_name("seed_rows.sql").read_text()
 CONTENT_CHECKSUM = text(
     "SELECT count(*), md5(coalesce(string_agg(c::text, '|' ORDER BY id, published_at), '')) "
@@ -67,6 +69,52 @@ def secret_role(server_url, database_url):
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"DROP OWNED BY {name}")
         conn.execute(f"DROP ROLE {name}")
+
+
+def pending_uploads(resource) -> list[str]:
+    """Incomplete multipart uploads in the backups bucket, asked of moto itself (boto3)."""
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=f"http://{resource.endpoint}",
+        aws_access_key_id=resource.access_key,
+        aws_secret_access_key=resource.secret_key,
+        region_name=resource.region,
+    )
+    uploads = s3.list_multipart_uploads(Bucket=resource.backup_bucket).get("Uploads", [])
+    return [upload["Key"] for upload in uploads]
+
+
+@pytest.fixture()
+def full_disk(s3_object_store_resource, s3_server):
+    """``(proxy, store through the proxy, store straight on moto)``; same bucket behind both.
+
+    The proxy's capacity is set by the test (``proxy.capacity``) before it writes.
+    """
+    from observatory_pipelines.resources.object_store import ObjectStoreResource
+
+    on_moto = s3_object_store_resource
+    with FullDiskS3(s3_server, capacity=0) as proxy:
+        # A new resource, not a model_copy: Dagster rebuilds resources from their config.
+        through = ObjectStoreResource(
+            **{**on_moto.model_dump(), "endpoint": proxy.endpoint},
+        )
+        yield proxy, through, on_moto
+
+
+def fill_to_about(engine, mebibytes: int) -> None:
+    """About ``mebibytes`` MiB more dump: 1 KiB of text per row (level 0 keeps it that size)."""
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO content_records (published_at, platform, arena, platform_id, "
+                "content_type, collection_tier, text_content) "
+                "SELECT '2026-03-01', 'bench', 'news_media', 'big-' || n, 'article', 'free', "
+                "repeat(md5(n::text), 32) FROM generate_series(1, :rows) AS n"
+            ),
+            {"rows": mebibytes * 1024},
+        )
 
 
 class _Lines(logging.Handler):

@@ -13,6 +13,8 @@ from observatory_pipelines.backups import assets, catalog
 from observatory_pipelines.backups.backup import run_backup
 from observatory_pipelines.db import urls
 
+from .conftest import pending_uploads
+
 
 @pytest.fixture()
 def definitions(postgres, object_store_resource):
@@ -184,3 +186,35 @@ def test_schedules_follow_the_environment(monkeypatch):
     monkeypatch.setenv("BACKUP_SCHEDULE", "every night")
     with pytest.raises(ValueError, match="BACKUP_SCHEDULE='every night'"):
         assets.build_defs()
+
+
+def test_full_backup_bucket_fails_the_nightly_run_and_the_freshness_check_goes_red(
+    seeded, database_url, full_disk, postgres
+):
+    """MinIO's drive is full: the nightly run fails naming it, nothing lands, the check is red."""
+    proxy, through_proxy, on_moto = full_disk
+    yesterday = run_backup(
+        on_moto.backups(), database_url, now=datetime.now(UTC) - timedelta(hours=30)
+    )
+    full = dg.Definitions.merge(
+        assets.defs,
+        dg.Definitions(resources={"postgres": postgres, "object_store": through_proxy}),
+    )
+
+    nightly = _run(full, "nightly_backup")
+
+    assert not nightly.success
+    [failure] = [e for e in nightly.all_events if e.is_step_failure]
+    assert "backup failed: upload of postgres/" in failure.step_failure_data.error.message
+    assert "XMinioStorageFull" in failure.step_failure_data.error.message
+    assert proxy.refused()  # the full disk was reached through the S3 protocol
+    assert nightly.get_asset_materialization_events() == []
+    assert [b.key for b in catalog.list_backups(on_moto.backups())] == [yesterday.key]
+    assert pending_uploads(on_moto) == []
+
+    hourly = _run(full, "backup_freshness")  # reads still work on a full drive
+
+    fresh = _checks(hourly)["backup_fresh"]
+    assert not hourly.success and not fresh.passed
+    assert fresh.metadata["key"].value == yesterday.key
+    assert "older than 26 h" in fresh.description

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -13,6 +13,8 @@ from observatory_pipelines.backups import catalog
 from observatory_pipelines.backups.backup import BackupFailed, run_backup
 from observatory_pipelines.backups.pgclient import PgDumpStream
 from observatory_pipelines.db import urls
+
+from .conftest import fill_to_about, pending_uploads
 
 
 def _objects(store) -> list[str]:
@@ -155,3 +157,45 @@ def test_connection_lost_mid_dump_on_s3_leaves_no_object(seeded, database_url, s
     assert losing.chunks_seen >= 1
     assert "terminat" in str(failed.value) or "closed the connection" in str(failed.value)
     assert _objects(s3_store) == []
+
+
+# -- a full disk on the backup bucket (S3 protocol: moto behind a proxy playing a full MinIO) --
+def test_full_bucket_mid_multipart_aborts_the_upload_and_keeps_the_catalog(
+    seeded, database_url, full_disk
+):
+    proxy, through_proxy, on_moto = full_disk
+    earlier = run_backup(
+        on_moto.backups(), database_url, now=datetime.now(UTC) - timedelta(hours=30)
+    )
+    fill_to_about(seeded, 12)  # ~12 MiB at level 0: three 5 MiB parts
+    proxy.capacity = 6 * 2**20  # room for the first part only
+
+    with pytest.raises(BackupFailed) as failed:
+        run_backup(through_proxy.backups(), database_url, gzip_level=0)
+
+    message = str(failed.value)
+    assert message.startswith("upload of postgres/") and "XMinioStorageFull" in message
+    assert "minimum free drive threshold" in message
+    # The upload really was multipart and really hit the full disk on its second part …
+    parts = [r for r in proxy.requests if "partNumber" in r.query]
+    assert [(r.query["partNumber"], r.status) for r in parts] == [(["1"], 200), (["2"], 507)]
+    # … and the client aborted it: no half object, no pending upload, no manifest.
+    [abort] = [r for r in proxy.requests if r.method == "DELETE" and "uploadId" in r.query]
+    assert abort.status == 204
+    assert pending_uploads(on_moto) == []
+    assert _objects(on_moto.backups()) == [earlier.key, earlier.manifest_key]
+    assert catalog.latest(on_moto.backups()).key == earlier.key  # the catalog is unchanged
+
+
+def test_bucket_already_full_fails_a_single_part_backup_with_nothing_written(
+    seeded, database_url, full_disk, log_lines
+):
+    proxy, through_proxy, on_moto = full_disk  # capacity 0: not even the small dump fits
+
+    with pytest.raises(BackupFailed, match="upload of postgres/.* failed: .*XMinioStorageFull"):
+        run_backup(through_proxy.backups(), database_url)
+
+    assert [r.status for r in proxy.requests if r.is_write] == [507]
+    assert _objects(on_moto.backups()) == [] and pending_uploads(on_moto) == []
+    assert any('"event": "backup_failed"' in line and "XMinioStorageFull" in line
+               for line in log_lines)  # fmt: skip

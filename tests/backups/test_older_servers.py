@@ -104,6 +104,17 @@ def _assert_same_content(source_url: str, target_url: str) -> None:
     assert content_facts(target_url) == (source_counts, source_checksum, revision)
 
 
+def _replay(psql: str, store, key: str, target_url: str) -> subprocess.CompletedProcess:
+    """The dump fed to ``psql`` as it is, without the restore's choices and filter."""
+    conninfo, env = client_target(urls.libpq_url(target_url))
+    return subprocess.run(
+        [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", f"--dbname={conninfo}"],
+        input=gzip.decompress(store.get_bytes(key)),
+        capture_output=True,
+        env=env,
+    )
+
+
 # -- PostgreSQL 16 (pgserver wheel): always runs --------------------------------------------
 def test_pg16_backup_with_matching_pg_dump_restores_into_pg16(
     pg16_source, pg16_target, store, matching_client_16
@@ -150,14 +161,7 @@ def test_the_newer_dump_unfiltered_is_what_pg16_rejects(
 ):
     """Why the restore filters: the same dump fed to psql as it is fails on PostgreSQL 16."""
     result = run_backup(store, pg16_source)
-    conninfo, env = client_target(urls.libpq_url(pg16_target))
-    psql = clients.bundled().path("psql")
-    replay = subprocess.run(
-        [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", f"--dbname={conninfo}"],
-        input=gzip.decompress(store.get_bytes(result.key)),
-        capture_output=True,
-        env=env,
-    )
+    replay = _replay(clients.bundled().path("psql"), store, result.key, pg16_target)
     assert replay.returncode == 3
     assert b'unrecognized configuration parameter "transaction_timeout"' in replay.stderr
 
@@ -170,6 +174,8 @@ def test_a_newer_dump_is_restored_with_the_newer_psql_even_when_a_matching_one_e
     result = run_backup(store, pg16_source)
     monkeypatch.setenv("PG_BIN_DIR_16", str(pgserver_bin_dir()))
     assert "\\restrict " in _dump_sql(store, result.key)
+    old_psql = _replay(str(pgserver_bin_dir() / "psql"), store, result.key, pg16_target)
+    assert old_psql.returncode == 3 and b"invalid command \\restrict" in old_psql.stderr
 
     restored = restore(store, result.key, pg16_target)
 
