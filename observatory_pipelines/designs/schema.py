@@ -365,6 +365,8 @@ def _type_ok(declared: str, value: Any) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
     if declared == "string":
         return isinstance(value, str)
+    if declared == "list of strings":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
     return True
 
 
