@@ -313,3 +313,11 @@ def test_the_config_map_holds_no_secret_and_matches_compose_names():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     compose_env = set(compose["x-observatory-env"])
     assert set(config_map) <= compose_env  # the same variables, for the cluster's hosts
+
+
+def test_the_webserver_listens_and_is_probed_on_an_unprivileged_port(values):
+    webserver = values["dagsterWebserver"]
+    port = webserver["service"]["port"]  # the chart runs `dagster-webserver -p <this>`
+    assert port >= 1024  # the image's user cannot bind below 1024
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert webserver[probe]["httpGet"] == {"path": "/server_info", "port": port}
