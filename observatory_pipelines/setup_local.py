@@ -41,6 +41,12 @@ from observatory_pipelines.db.urls import describe
 from observatory_pipelines.demo import replay
 from observatory_pipelines.demo.corpus import Corpus, CorpusConfig, public_actor_presences
 from observatory_pipelines.demo.danish import OUTLETS
+from observatory_pipelines.demo.design import (
+    OFFLINE_DEMO_NAME,
+    OFFLINE_IMPORT_FOLDER,
+    OFFLINE_TERMS,
+    offline_corpus,
+)
 from observatory_pipelines.demo.files import write_feeds, write_imports
 from observatory_pipelines.logs import get_logger
 
@@ -99,34 +105,9 @@ def _create_demo(session) -> User:
     return user
 
 
-OFFLINE_DEMO_NAME = "Grønland, klima og valg (offline demo)"
-OFFLINE_IMPORT_FOLDER = "demo_offline"  # inside FILE_IMPORT_DIR
-OFFLINE_TERMS = [
-    ("grønland", "keyword"),
-    ("rigsfællesskabet", "keyword"),
-    ("selvstyret", "keyword"),
-    ("klimaforandringer", "keyword"),
-    ("grøn omstilling", "phrase"),
-    ("co2-afgift", "keyword"),
-    ("landbrug", "keyword"),
-    ("kvælstof", "keyword"),
-    ("vindmøller", "keyword"),
-    ("elpriser", "keyword"),
-    ("folketingsvalg", "keyword"),
-    ("statsministeren", "keyword"),
-    ("#dkpol", "hashtag"),
-]
-OFFLINE_DAYS = 120
-
-
 def _demo_user(session) -> User:
     user = session.scalar(select(User).where(User.email == DEMO_EMAIL))
     return user if user is not None else _create_demo(session)
-
-
-def offline_corpus(end: date) -> Corpus:
-    """The offline demo's corpus: ``OFFLINE_DAYS`` days up to ``end``, the default seed."""
-    return Corpus(CorpusConfig(end=end, days=OFFLINE_DAYS))
 
 
 def write_offline_files(corpus: Corpus, feeds_dir: Path | None = None) -> dict[str, int]:

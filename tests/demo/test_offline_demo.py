@@ -24,9 +24,14 @@ from observatory_pipelines import setup_local
 from observatory_pipelines.analysis import assets as analysis_assets
 from observatory_pipelines.collection.assets import collected_content, new_query_designs_sensor
 from observatory_pipelines.credits.ledger import CreditLedger
+from observatory_pipelines.demo.assets import offline_demo_exports
 from observatory_pipelines.demo.danish import OUTLETS
+from observatory_pipelines.demo.design import (
+    OFFLINE_DEMO_NAME,
+    OFFLINE_IMPORT_FOLDER,
+    offline_corpus,
+)
 from observatory_pipelines.demo.replay import ReplayServer
-from observatory_pipelines.setup_local import OFFLINE_DEMO_NAME, offline_corpus
 
 END = date(2026, 11, 30)
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -57,6 +62,12 @@ def replay_server(demo_env):
 def _png_in(markdown: str) -> bytes:
     assert markdown.startswith("![") and "(data:image/png;base64," in markdown
     return base64.b64decode(markdown.split("base64,", 1)[1].rstrip(")"))
+
+
+def _tick(sensor, instance, resources):
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
+        result = sensor(context)
+    return result if isinstance(result, list) else []
 
 
 def _definitions():
@@ -177,15 +188,20 @@ def test_offline_demo_collects_analyses_and_shows_the_spike(
         assert analysed.success
         assert automation_tick(after.cursor).total_requested == 0
 
-        # exports carry no automation condition: the demo asks for them as a researcher does
+        # exports carry no automation condition: the demo's own sensor asks for them, once
+        [export_request] = _tick(offline_demo_exports, instance, resources)
+        assert export_request.partition_key == design
         exported = dg.materialize(
             ANALYSIS_ASSETS,
-            selection=[a.key for a in analysis_assets.EXPORT_ASSETS],
+            selection=export_request.asset_selection,
             partition_key=design,
             instance=instance,
             resources={**resources, "analysis_scope": analysis_assets.AnalysisScopeResource()},
         )
         assert exported.success
+        assert _tick(offline_demo_exports, instance, resources)[0].run_key == (
+            export_request.run_key  # the same analysis: the same key, so no second run
+        )
 
         # --- every asset of the analysis group is materialized, none empty ---
         analysis_group = {
@@ -228,7 +244,7 @@ def test_offline_demo_collects_analyses_and_shows_the_spike(
 def test_seeding_twice_keeps_one_design_and_the_same_files(db, demo_env):
     first = setup_local.seed_offline_demo(db, "http://127.0.0.1:1", END)
     setup_local.write_offline_files(offline_corpus(first[1]))
-    imports = demo_env / "imports" / setup_local.OFFLINE_IMPORT_FOLDER
+    imports = demo_env / "imports" / OFFLINE_IMPORT_FOLDER
     written = {p.name: p.read_bytes() for p in sorted(imports.iterdir())}
     # A later day: the existing design keeps its window, so the corpus is the same.
     again = setup_local.seed_offline_demo(db, "http://127.0.0.1:1", date(2026, 12, 24))
