@@ -25,6 +25,8 @@ ERRORS_SHOWN = 20  # in the tick's skip reason; every error goes to the tick log
 def design_files_sensor(context: dg.SensorEvaluationContext, postgres: PostgresResource):
     folder = settings.designs_dir()
     report = sync_folder(postgres.engine(), folder)
+    if report.folder_missing:
+        return dg.SkipReason(f"{folder} does not exist: nothing synced (DESIGNS_DIR)")
     for error in report.errors:
         context.log.error(f"design file refused: {error}")
     for kind in ("created", "updated", "deactivated"):

@@ -35,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -52,7 +51,7 @@ from pydantic import (
 from observatory_pipelines.arenas import registry
 from observatory_pipelines.arenas.base import COMMON_OPTION_SPECS, ArenaOptionError
 from observatory_pipelines.designs.files import DesignError, DesignFileInvalid, ParsedFile
-from observatory_pipelines.windows import as_bound
+from observatory_pipelines.windows import BoundError, as_bound
 
 TERM_TYPES = ("keyword", "phrase", "hashtag")
 MODES = ("batch", "live")
@@ -121,16 +120,16 @@ class ActorListSpec(_Strict):
 
 
 def _iso_bound(value: str | None) -> str | None:
+    """A window bound as collection will read it (``windows.as_bound``: the one rule)."""
     if value is None:
         return None
     text = str(value).strip()
     try:
-        if "T" in text or " " in text:
-            datetime.fromisoformat(text)
-        else:
-            date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"not a date (YYYY-MM-DD) or an ISO datetime: {text!r}") from None
+        as_bound(text, end=False)
+    except BoundError:
+        raise ValueError(
+            f"not a date (YYYY-MM-DD) or an ISO datetime (YYYY-MM-DDTHH:MM[+02:00]): {text!r}"
+        ) from None
     return text
 
 

@@ -54,6 +54,7 @@ class SyncReport:
     unchanged: list[str] = field(default_factory=list)
     deactivated: list[str] = field(default_factory=list)
     errors: list[DesignError] = field(default_factory=list)
+    folder_missing: bool = False  # the folder synced does not exist: nothing was done
 
     @property
     def refused_files(self) -> list[str]:
@@ -143,6 +144,11 @@ def apply_files(engine: Engine, paths: Iterable[Path]) -> SyncReport:
 
 def sync_folder(engine: Engine, folder: Path) -> SyncReport:
     """Apply every design file under ``folder`` and deactivate those whose file is gone."""
+    if not folder.is_dir():
+        # Not "every file was removed": an unmounted or mistyped folder must not deactivate
+        # every design it held.
+        log.info("designs.folder_missing", folder=str(folder))
+        return SyncReport(folder_missing=True)
     paths = design_files(folder)
     report = apply_files(engine, paths)
     present = [source_of(p) for p in paths]  # invalid files too: a typo is not a removal
@@ -205,6 +211,10 @@ def _write(conn: Connection, doc: DesignDoc) -> str:
     """Create or update the design; returns created | revised | updated | unchanged."""
     params = _params(doc)
     existing = conn.execute(text(SQL["design_by_name"]), {"name": doc.name}).mappings().first()
+    if existing is None:
+        # The name changed in its file: the file's design is renamed, not doubled.
+        by_source = {"source_file": params["source_file"]}
+        existing = conn.execute(text(SQL["design_by_source"]), by_source).mappings().first()
     if existing is None:
         design_id = str(conn.execute(text(SQL["design_insert"]), params).scalar_one())
         _write_terms(conn, design_id, doc.terms)

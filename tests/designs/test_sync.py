@@ -262,3 +262,34 @@ def test_an_over_budget_design_is_accepted_and_its_run_refused_with_estimate_and
     assert CreditLedger(db).get_balance(owner).available == 3
     (run,) = rows(db, "SELECT status, error_log FROM collection_runs")
     assert run["status"] == "failed" and "owner's balance 3 credits" in run["error_log"]
+
+
+def test_a_name_changed_in_its_file_renames_the_design(db, researcher, folder):
+    path = write(folder, "valg.yaml", design_yaml(name="Valg"))
+    sync_folder(db, folder)
+    (before,) = rows(db, "SELECT id FROM query_designs")
+    write(folder, path.name, design_yaml(name="Valg 2026"))
+    report = sync_folder(db, folder)
+    assert report.updated == ["Valg 2026"] and report.created == []
+    (after,) = rows(db, "SELECT id, name, is_active FROM query_designs")
+    assert after == {"id": before["id"], "name": "Valg 2026", "is_active": True}
+
+
+def test_a_missing_folder_deactivates_nothing(db, researcher, folder):
+    write(folder, "valg.yaml", design_yaml(name="Valg"))
+    sync_folder(db, folder)
+    report = sync_folder(db, folder / "not-mounted")
+    assert report.folder_missing and report.deactivated == []
+    assert design_row(db, "Valg")["is_active"] is True
+
+
+def test_a_window_bound_collection_cannot_read_is_refused(tmp_path):
+    from observatory_pipelines.designs.files import DesignFileInvalid, read_file
+    from observatory_pipelines.designs.schema import validate
+
+    path = write(tmp_path, "d.yaml", design_yaml(window="window:\n  from: 2026-03-01 10:00\n"
+                                                  "  to: 2026-03-07T18:00:00+01:00"))  # fmt: skip
+    with pytest.raises(DesignFileInvalid) as info:
+        validate(read_file(path))
+    (error,) = info.value.errors
+    assert str(error).startswith(f"{path}:5:3: window.from: not a date")
