@@ -82,10 +82,14 @@ def bundled() -> ClientSet:
     return ClientSet(POSTGRES_BIN_PATH, BUNDLED)
 
 
+def major_of(conn) -> int:
+    """The major version of the server behind ``conn`` (psycopg): 160002 → 16."""
+    return int(conn.execute("SHOW server_version_num").fetchone()[0]) // 10000
+
+
 def server_major(database_url: str) -> int:
-    """The server's major version, from ``server_version_num`` (e.g. 160002 → 16)."""
     with connect(database_url, autocommit=True) as conn:
-        return int(conn.execute("SHOW server_version_num").fetchone()[0]) // 10000
+        return major_of(conn)
 
 
 def _usable(bin_dir: Path, major: int) -> str | None:

@@ -142,8 +142,7 @@ def target_contents(database_url: str) -> dict[str, int | None]:
 def target_server(database_url: str) -> tuple[int, set[str]]:
     """The target's major version and the names of its settings."""
     with connect(database_url, autocommit=True) as conn:
-        major = int(conn.execute("SHOW server_version_num").fetchone()[0]) // 10000
-        return major, known_settings(conn)
+        return clients.major_of(conn), known_settings(conn)
 
 
 def describe_contents(contents: dict[str, int | None]) -> str:
