@@ -367,11 +367,14 @@ analyse_query_design_job = dg.define_asset_job(
         analysis_sql_models, descriptive_statistics, *NETWORK_ASSETS
     ),
     description="Every SQL model, the descriptive report and the networks of one query design.",
+    # Each model replaces its scope's rows: a re-run is safe.
+    tags={"dagster/max_runtime": str(2 * 3600), "dagster/max_retries": "1"},
 )
 export_query_design_job = dg.define_asset_job(
     "export_query_design",
     selection=dg.AssetSelection.assets(*EXPORT_ASSETS),
     description="CSV, XLSX, NDJSON and Parquet exports of one query design's records.",
+    tags={"dagster/max_runtime": str(2 * 3600), "dagster/max_retries": "1"},
 )
 
 defs = dg.Definitions(

@@ -144,18 +144,33 @@ nightly_backup = dg.define_asset_job(
     selection=dg.AssetSelection.assets(latest_backup).without_checks()
     | dg.AssetSelection.checks(backup_fresh),
     description="pg_dump to the backups bucket, manifest, retention pruning, freshness check.",
+    tags={
+        "observatory/exclusive": "database-dump",  # one dump or drill at a time (dagster.yaml)
+        "dagster/max_runtime": str(4 * 3600),
+        # A dump whose worker died left nothing visible (the manifest comes last): retry
+        # that once; a dump that failed on its own (disk full, credentials) is not retried.
+        "dagster/max_retries": "1",
+        "dagster/retry_on_asset_or_op_failure": "false",
+    },
 )
 
 restore_drill = dg.define_asset_job(
     "restore_drill",
     selection=dg.AssetSelection.checks(restore_drill_check),
     description="Restore the newest backup into a scratch database and compare row counts.",
+    tags={
+        "observatory/exclusive": "database-dump",
+        "dagster/max_runtime": str(4 * 3600),
+        "dagster/max_retries": "1",
+        "dagster/retry_on_asset_or_op_failure": "false",  # a failed drill is the answer
+    },
 )
 
 backup_freshness = dg.define_asset_job(
     "backup_freshness",
     selection=dg.AssetSelection.checks(backup_fresh),
     description="Is the newest backup younger than BACKUP_MAX_AGE_HOURS?",
+    tags={"dagster/max_runtime": "600"},
 )
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from observatory_pipelines import settings
-from observatory_pipelines.collection.plan import batch_window, load_design
+from observatory_pipelines.collection.plan import PlanError, batch_window, load_design
 from observatory_pipelines.collection.runs import RunReport, start_run
 from observatory_pipelines.collection.scheduling import (
     SensorCursor,
@@ -14,7 +14,7 @@ from observatory_pipelines.collection.scheduling import (
     new_design_requests,
 )
 from observatory_pipelines.collection.source_reports import FIRST_SKIPPED_SHOWN
-from observatory_pipelines.collection.sweep import sweep
+from observatory_pipelines.collection.sweep import heal_runs_of_dagster_run, sweep
 from observatory_pipelines.credits.ledger import CreditLedger
 from observatory_pipelines.resources.object_store import ObjectStoreResource
 from observatory_pipelines.resources.partitions import query_designs_partitions
@@ -126,19 +126,42 @@ def collected_content(
     return dg.MaterializeResult(metadata=metadata)
 
 
+# No automatic retry: a retried run is a second collection run against external APIs with
+# their own quotas, started before the run failure sensor has healed the first (whose
+# reservation would still hold the credits). Records are idempotent (ON CONFLICT DO NOTHING)
+# and a failed run's unfinished arenas are refunded in full, so re-running a failed window
+# by hand (UI: re-execute, or a backfill of the partition) is safe. See
+# docs/operations/fault_tolerance.md.
 collect_query_design_job = dg.define_asset_job(
     "collect_query_design",
     selection=[collected_content],
     description="Collect one query design (partition) for the window in the run config.",
+    tags={"dagster/max_runtime": str(6 * 3600)},
 )
 
+# One tag per platform the run calls; dagster.yaml's run coordinator lets one run per
+# rate-limited platform run at a time (the per-host spacing holds within one worker only).
+PLATFORM_TAG_PREFIX = "observatory/platform/"
 
-def _run_request(req) -> dg.RunRequest:
+
+def _platform_tags(postgres: PostgresResource, design_id: str) -> dict[str, str]:
+    try:
+        platforms = load_design(postgres.engine(), design_id).arenas
+    except PlanError:
+        return {}  # gone or unreadable: the run itself will say so
+    return {f"{PLATFORM_TAG_PREFIX}{platform}": "true" for platform in platforms}
+
+
+def _run_request(req, postgres: PostgresResource) -> dg.RunRequest:
     return dg.RunRequest(
         run_key=req.run_key,
         partition_key=req.design_id,
         run_config={"ops": {"collected_content": {"config": req.run_config()}}},
-        tags={"observatory/query_design": req.design_id, "observatory/mode": req.mode},
+        tags={
+            "observatory/query_design": req.design_id,
+            "observatory/mode": req.mode,
+            **_platform_tags(postgres, req.design_id),
+        },
     )
 
 
@@ -157,7 +180,7 @@ def new_query_designs_sensor(context: dg.SensorEvaluationContext, postgres: Post
         [query_designs_partitions.build_add_request(new_partitions)] if new_partitions else []
     )
     return dg.SensorResult(
-        run_requests=[_run_request(r) for r in requests],
+        run_requests=[_run_request(r, postgres) for r in requests],
         dynamic_partitions_requests=partition_requests,
         cursor=next_cursor.dump(),
     )
@@ -177,7 +200,7 @@ def live_query_designs_schedule(context: dg.ScheduleEvaluationContext, postgres:
     requests = [r for r in live_requests(postgres.engine(), yesterday) if r.design_id in existing]
     if not requests:
         return dg.SkipReason(f"no active live query design to collect for {yesterday.isoformat()}")
-    return [_run_request(r) for r in requests]
+    return [_run_request(r, postgres) for r in requests]
 
 
 def _dagster_status(instance: dg.DagsterInstance):
@@ -212,7 +235,8 @@ def settle_finished_runs_op(context: dg.OpExecutionContext, postgres: PostgresRe
 
 @dg.job(
     description="Fail collection runs whose worker died and close the open credit "
-    "reservations of finished runs."
+    "reservations of finished runs.",
+    tags={"dagster/max_runtime": "900", "dagster/max_retries": "2"},
 )
 def settle_finished_runs():
     settle_finished_runs_op()
@@ -225,9 +249,54 @@ settle_finished_runs_schedule = utc_schedule(
     "Every 15 minutes: settle finished runs, heal dead ones.",
 )
 
+
+def _heal_ended_collection(context: dg.RunStatusSensorContext, postgres: PostgresResource):
+    run_id = context.dagster_run.run_id
+    healed = heal_runs_of_dagster_run(
+        CreditLedger(postgres.engine()), run_id, _dagster_status(context.instance)
+    )
+    for done in healed:
+        released = sum(done.settlement.refunded.values()) if done.settlement else 0
+        context.log.info(
+            f"collection run {done.collection_run_id} of Dagster run {run_id} failed "
+            f"({done.reason}); {released} credits released"
+        )
+
+
+@dg.run_failure_sensor(
+    monitored_jobs=[collect_query_design_job],
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=10,
+    description="When a collection's Dagster run fails (its worker died and run monitoring "
+    "failed it, or the step raised), fail its collection run and release its credits now.",
+)
+def collection_run_failed_sensor(
+    context: dg.RunFailureSensorContext, postgres: PostgresResource
+) -> None:
+    _heal_ended_collection(context, postgres)
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.CANCELED,
+    monitored_jobs=[collect_query_design_job],
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=10,
+    description="When a collection's Dagster run is cancelled, fail its collection run and "
+    "release its credits now.",
+)
+def collection_run_canceled_sensor(
+    context: dg.RunStatusSensorContext, postgres: PostgresResource
+) -> None:
+    _heal_ended_collection(context, postgres)
+
+
 defs = dg.Definitions(
     assets=[collected_content],
     jobs=[collect_query_design_job, settle_finished_runs],
-    sensors=[new_query_designs_sensor],
+    sensors=[
+        new_query_designs_sensor,
+        collection_run_failed_sensor,
+        collection_run_canceled_sensor,
+    ],
     schedules=[live_query_designs_schedule, settle_finished_runs_schedule],
 )

@@ -47,7 +47,10 @@ from observatory_pipelines.logs import get_logger
 log = get_logger(__name__)
 
 _SQL_DIR = Path(__file__).parent / "sql"
-_SQL = {name: (_SQL_DIR / f"{name}.sql").read_text() for name in ("runs_open", "run_task_costs")}
+_SQL = {
+    name: (_SQL_DIR / f"{name}.sql").read_text()
+    for name in ("runs_open", "runs_open_of_dagster_run", "run_task_costs")
+}
 
 DAGSTER_FINISHED = frozenset({"SUCCESS", "FAILURE", "CANCELED"})
 
@@ -182,6 +185,41 @@ def heal_stale_run(ledger: CreditLedger, stale: StaleRun) -> HealedRun | None:
     )
     healed = HealedRun(stale.collection_run_id, stale.reason, failed.tasks_failed)
     healed.settlement = settle_finished_run(ledger, stale.collection_run_id)
+    return healed
+
+
+def heal_runs_of_dagster_run(
+    ledger: CreditLedger, dagster_run_id: str, dagster_status: DagsterStatus
+) -> list[HealedRun]:
+    """Fail and settle, now, the open collection runs of one Dagster run that has ended.
+
+    Called when Dagster reports the run FAILURE or CANCELED (run monitoring failed it
+    because its worker died, or someone cancelled it), so its credits come back within a
+    sensor tick instead of at the next sweep. The same verdict as the sweep's: a
+    collection run some other Dagster run still works on is left alone, and so is every
+    run when Dagster cannot be asked.
+    """
+    with ledger.engine.connect() as conn:
+        rows = conn.execute(
+            text(_SQL["runs_open_of_dagster_run"]), {"dagster_run_id": dagster_run_id}
+        ).all()
+    healed = []
+    for row in rows:
+        ids = tuple(sorted(row.dagster_run_ids))
+        statuses = {i: dagster_status(i) for i in ids}
+        # No grace: the ended Dagster run is known, so only "finished" verdicts apply.
+        reason = _verdict(ids, statuses, None, ledger.now(), timedelta(hours=1), row.status)
+        if reason is None:
+            log.info(
+                "sweep.dagster_run_ended_run_alive",
+                collection_run_id=str(row.collection_run_id),
+                dagster_run_id=dagster_run_id,
+            )
+            continue
+        stale = StaleRun(row.collection_run_id, row.status, ids, row.last_activity, reason)
+        done = heal_stale_run(ledger, stale)
+        if done is not None:
+            healed.append(done)
     return healed
 
 

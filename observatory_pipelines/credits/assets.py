@@ -95,6 +95,11 @@ credit_ledger_audit = dg.define_asset_job(
     selection=[credit_balances],  # with its checks: the run fails when the ledger is not sound
     description="Materialize credit_balances and run the blocking credit_ledger_consistent "
     "check; a failed check fails the run.",
+    tags={
+        "dagster/max_runtime": "900",
+        "dagster/max_retries": "1",
+        "dagster/retry_on_asset_or_op_failure": "false",  # a failed check is the answer
+    },
 )
 
 credit_ledger_audit_schedule = utc_schedule(

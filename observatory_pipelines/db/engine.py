@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,6 +39,24 @@ def create_utc_engine(url: str, **kwargs) -> Engine:
     resolved = urls.sqlalchemy_url(url)
     options = _utc_options(make_url(resolved).query.get("options"))
     return create_engine(resolved, connect_args={"options": options}, **kwargs)
+
+
+# A new connection refused while the server restarts (a failover, `docker compose restart
+# postgres`, a minor upgrade) is tried again for about 7 s before the error reaches the
+# caller; a server that stays away still fails the step, and run retries take it from there.
+CONNECT_ATTEMPTS = 5
+CONNECT_BACKOFF_SECONDS = 0.5
+
+
+def _connect_with_retry(dialect, _connection_record, cargs, cparams):
+    for attempt in range(1, CONNECT_ATTEMPTS + 1):
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except psycopg.OperationalError:
+            if attempt == CONNECT_ATTEMPTS:
+                raise
+            time.sleep(CONNECT_BACKOFF_SECONDS * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")
 
 
 class DatabaseUnreachable(RuntimeError):
@@ -72,7 +91,17 @@ def check_reachable(url: str, timeout: int = 5) -> None:
 
 @lru_cache(maxsize=8)
 def _engine_for(url: str) -> Engine:
-    return create_utc_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    """The pooled engine of long-lived processes (code server: sensors; run workers).
+
+    ``pool_pre_ping``: a pooled connection the server dropped (it restarted) is replaced
+    before use instead of failing the next query; ``pool_recycle``: none is older than
+    30 minutes, so an idle-connection timeout in between never bites either.
+    """
+    engine = create_utc_engine(
+        url, pool_pre_ping=True, pool_recycle=1800, pool_size=5, max_overflow=10
+    )
+    event.listen(engine, "do_connect", _connect_with_retry)
+    return engine
 
 
 def get_engine(url: str | None = None) -> Engine:

@@ -138,6 +138,9 @@ partition_maintenance = dg.define_asset_job(
     "partition_maintenance",
     selection=dg.AssetSelection.assets(content_partitions),
     description="Create months ahead, move default-partition rows home, apply retention.",
+    # Safe to re-run: serialized by an advisory lock, one transaction per month, a second
+    # run finds nothing to do (partitions/manager.py).
+    tags={"dagster/max_runtime": "1800", "dagster/max_retries": "2"},
 )
 
 monthly_schedule = utc_schedule(
@@ -159,6 +162,11 @@ partitions_ahead_check = dg.define_asset_job(
     "partitions_ahead_check",
     selection=dg.AssetSelection.checks(partitions_ahead),
     description="Is every month up to PARTITION_PREMAKE_MONTHS ahead partitioned?",
+    tags={
+        "dagster/max_runtime": "600",
+        "dagster/max_retries": "1",
+        "dagster/retry_on_asset_or_op_failure": "false",  # a failed check is the answer
+    },
 )
 
 # A maintenance run that failed, or a partition dropped by hand, shows red the same day
