@@ -199,3 +199,24 @@ def test_bucket_already_full_fails_a_single_part_backup_with_nothing_written(
     assert _objects(on_moto.backups()) == [] and pending_uploads(on_moto) == []
     assert any('"event": "backup_failed"' in line and "XMinioStorageFull" in line
                for line in log_lines)  # fmt: skip
+
+
+def test_full_bucket_at_the_manifest_removes_the_dump_it_belongs_to(
+    seeded, database_url, full_disk
+):
+    proxy, through_proxy, on_moto = full_disk
+    # Same data, level 0: the same dump size (only \restrict's random key differs).
+    probe = run_backup(on_moto.backups(), database_url, gzip_level=0, prune_after=False)
+    for key in (probe.key, probe.manifest_key):
+        on_moto.backups().remove(key)
+    proxy.capacity = probe.size  # the dump fits exactly; its manifest does not
+
+    with pytest.raises(BackupFailed, match="manifest for postgres/.* failed: .*XMinioStorageFull"):
+        run_backup(through_proxy.backups(), database_url, gzip_level=0, prune_after=False)
+
+    [stored, refused] = [r for r in proxy.requests if r.is_write and r.body_bytes]
+    assert (stored.status, stored.body_bytes) == (200, probe.size)
+    assert refused.status == 507 and refused.path.endswith(".manifest.json")
+    # The dump without its manifest was deleted again: the catalog shows nothing.
+    assert any(r.method == "DELETE" and r.path.endswith(".sql.gz") for r in proxy.requests)
+    assert _objects(on_moto.backups()) == [] and catalog.latest(on_moto.backups()) is None
