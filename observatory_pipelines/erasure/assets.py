@@ -36,6 +36,39 @@ class ErasePersonConfig(dg.Config):
     requested_by: str = ""
     reference: str = ""
     dry_run: bool = False
+    # Delete the Dagster runs (and their event logs) that analysed an affected design: their
+    # materialization previews (top actors, …) show the person. The re-analysis replaces them.
+    forget_analysis_runs: bool = True
+
+
+# Every analysis asset says its scope in its metadata (analysis/assets.py): a run that
+# materialized one of them for an affected design holds previews of that design's records.
+ANALYSIS_METADATA_MARK = "analysis_scope"
+
+
+def forget_analysis_runs(
+    instance: dg.DagsterInstance, designs: list[str], before: datetime
+) -> list[str]:
+    """Delete the finished runs created before ``before`` that materialized an analysis asset
+    of one of ``designs``; the ids deleted. Runs still going are left (and named in the log)."""
+    deleted = []
+    for design in designs:
+        runs = instance.get_runs(
+            filters=dg.RunsFilter(tags={"dagster/partition": design}, created_before=before)
+        )
+        for run in runs:
+            records = instance.get_records_for_run(
+                run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+            ).records
+            analysed = any(
+                ANALYSIS_METADATA_MARK in record.asset_materialization.metadata
+                for record in records
+                if record.asset_materialization is not None
+            )
+            if analysed and run.is_finished:
+                instance.delete_run(run.run_id)
+                deleted.append(run.run_id)
+    return deleted
 
 
 @dg.op(
@@ -48,6 +81,7 @@ def erase_person_op(
     postgres: PostgresResource,
     object_store: ObjectStoreResource,
 ) -> None:
+    started = datetime.now(UTC)
     try:
         request = check_request(
             requested_by=config.requested_by,
@@ -82,6 +116,9 @@ def erase_person_op(
         "objects_deleted": dg.MetadataValue.int(len(report.object_keys)),
         "object_keys": dg.MetadataValue.json(report.object_keys[:200]),
     }
+    if config.forget_analysis_runs and not report.dry_run:
+        forgotten = forget_analysis_runs(context.instance, report.affected_designs, started)
+        metadata["dagster_runs_deleted"] = dg.MetadataValue.int(len(forgotten))
     context.add_output_metadata(metadata)
     verb = "would erase" if report.dry_run else "erased"
     context.log.info(

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import OperationalError
 
+from observatory_pipelines import logs
 from observatory_pipelines.db.engine import DatabaseUnreachable, get_engine
 from observatory_pipelines.erasure import database
 from observatory_pipelines.erasure.person import ErasureRefused, UnknownPerson, check_request
@@ -69,12 +71,14 @@ def _print_report(report: ErasureReport, who: str, reference: str) -> None:
         print(f"dry run: would erase {who} (request {reference}); nothing was changed")
     else:
         print(f"erased {who} (request {reference}, erasure log {report.log_id})")
-    if report.resolved_to_actor:
+    if report.resolved_to_actor and report.identified_by == "platform_user":
         print("  the identifier belongs to an actor: the whole actor is erased")
+    print("  rows deleted:")
     for table, count in report.rows_deleted.items():
-        print(f"  {table:<28} {count:>8,}")
-    for partition, count in report.rows_by_partition.items():
-        print(f"    {partition:<26} {count:>8,}")
+        print(f"    {table:<30} {count:>8,}")
+        if table == "content_records":
+            for partition, in_partition in report.rows_by_partition.items():
+                print(f"      {partition:<28} {in_partition:>8,}")
     print(f"  designs affected: {len(report.affected_designs)}")
     for design in report.affected_designs:
         print(f"    {design}")
@@ -235,8 +239,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m observatory_pipelines.erasure.cli", description=ERASE_HELP
     )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log events (JSON) on stderr as well"
+    )
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
+    if not args.verbose:
+        logs.set_stderr_level(logging.WARNING)
     handler: Callable[[argparse.Namespace], int] = args.handler
     return handler(args)
 
