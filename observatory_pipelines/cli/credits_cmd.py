@@ -78,9 +78,13 @@ def balance_command(args: argparse.Namespace) -> int:
         user = database.find_user(engine, args.user)
         balances = [{**user_fields(user), **vars(ledger.get_balance(user["id"]))}]
     else:
-        emails = {u["id"]: u for u in database.rows(engine, "users_all")}
+        emails = {u["id"]: u["email"] for u in database.rows(engine, "users_all")}
         balances = [
-            {**user_fields(emails[b["user_id"]]), **{k: b[k] for k, _ in BALANCE_COLUMNS[1:]}}
+            {
+                "user_id": b["user_id"],
+                "email": emails.get(b["user_id"]),
+                **{k: b[k] for k, _ in BALANCE_COLUMNS[1:]},
+            }
             for b in ledger.all_balances()
         ]
     if args.json:

@@ -30,6 +30,8 @@ from observatory_pipelines.cli.errors import (
     CliError,
 )
 from observatory_pipelines.db.engine import DatabaseUnreachable
+from observatory_pipelines.designs import cli as designs_cli
+from observatory_pipelines.erasure import cli as erasure_cli
 from observatory_pipelines.storage.object_store import ObjectStoreUnavailable
 
 PROG = "observatory"
@@ -52,7 +54,7 @@ DELEGATED: dict[str, tuple[str, str]] = {
 }
 
 # Everything mounted with a parser of its own, in the order --help lists them.
-REGISTERED = (credits_cmd, runs_cmd, export_cmd, arenas_cmd)
+REGISTERED = (designs_cli, credits_cmd, runs_cmd, export_cmd, arenas_cmd, erasure_cli)
 
 
 def epilog() -> str:
@@ -70,8 +72,8 @@ def epilog() -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="The Issue Observatory from the command line: credits, runs, exports, "
-        "arenas, backups and the object store.",
+        description="The Issue Observatory from the command line: query designs, credits,\n"
+        "runs, exports, arenas, erasure, backups and the object store.",
         epilog=epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -88,8 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def describe(exc: BaseException) -> str:
+    """The driver's own first line (SQLAlchemy's wrapping and Postgres' LINE/caret dropped)."""
     exc = getattr(exc, "orig", None) or exc
-    text = " ".join(str(exc).split())
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[0] if lines else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
@@ -99,15 +103,17 @@ def run_handler(args: argparse.Namespace) -> int:
         return args.handler(args) or 0
     except CliError as exc:
         return fail(str(exc), exc.code)
-    except (DatabaseUnreachable, ObjectStoreUnavailable, psycopg.OperationalError) as exc:
+    except (DatabaseUnreachable, ObjectStoreUnavailable) as exc:  # their words name the host
+        return fail(str(exc), EXIT_UNAVAILABLE)
+    except psycopg.OperationalError as exc:
         return fail(describe(exc), EXIT_UNAVAILABLE)
     except sa_exc.OperationalError as exc:
         return fail(describe(exc), EXIT_UNAVAILABLE)
     except sa_exc.ProgrammingError as exc:
         if isinstance(getattr(exc, "orig", None), psycopg.errors.UndefinedTable):
             return fail(
-                f"the database is not migrated ({describe(exc)}); run `make setup` or "
-                "`alembic upgrade head` first",
+                f"the database is not migrated ({describe(exc)}); run `alembic upgrade head` "
+                "(locally `make run` does it) first",
                 EXIT_UNAVAILABLE,
             )
         return fail(describe(exc), EXIT_FAILED)

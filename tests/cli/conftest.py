@@ -13,6 +13,7 @@ Seed (hand-countable; the answers are in the tests):
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -60,6 +61,29 @@ def observatory(database_url, tmp_path):
         return Result(done.returncode, done.stdout, done.stderr)
 
     return run
+
+
+@pytest.fixture()
+def cli(database_url, tmp_path, monkeypatch, capsys):
+    """The same ``main`` in this process (a subprocess costs seconds on a loaded machine):
+    for the many refusals and formats; the flows themselves run through ``observatory``."""
+    from observatory_pipelines import logs
+    from observatory_pipelines.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+
+    def run(*argv: str) -> Result:
+        capsys.readouterr()
+        try:
+            code = main(list(argv))
+        except SystemExit as exc:  # argparse: --help and usage errors
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    yield run
+    # main() quiets stderr logging for its process; the other tests here read log lines.
+    logs.set_stderr_level(logging.INFO)
 
 
 @dataclass

@@ -25,7 +25,7 @@ def test_balance_of_one_user_is_the_ledgers(observatory, seed, db):
     assert result.stderr == ""
 
 
-def test_balances_of_every_user_by_id_and_as_a_table(observatory, seed):
+def test_balances_of_every_user_by_id_and_as_a_table(observatory, cli, seed):
     result = observatory("credits", "balance")
     assert result.code == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -35,17 +35,17 @@ def test_balances_of_every_user_by_id_and_as_a_table(observatory, seed):
         "ana@example.org": ["1,000", "70", "25", "70", "975"],
         "bo@example.org": ["500", "0", "0", "0", "500"],
     }
-    by_id = observatory("credits", "balance", "--user", seed.bo, "--json").json()
+    by_id = cli("credits", "balance", "--user", seed.bo, "--json").json()
     assert [b["available"] for b in by_id["balances"]] == [500]
 
 
-def test_history_pages_cover_the_ledger_once_newest_first(observatory, seed, db):
+def test_history_pages_cover_the_ledger_once_newest_first(cli, seed, db):
     expected, cursor = CreditLedger(db).get_transaction_history(seed.ana, limit=50)
     assert cursor is None and len(expected) == 5  # 2 reservations, 1 settlement, 2 refunds
     seen, after, pages = [], None, 0
     while True:
         argv = ["credits", "history", "--user", "ana@example.org", "--limit", "2", "--json"]
-        page = observatory(*argv, *(["--after", after] if after else [])).json()
+        page = cli(*argv, *(["--after", after] if after else [])).json()
         pages += 1
         seen += page["transactions"]
         after = page["next_cursor"]
@@ -63,7 +63,7 @@ def test_history_pages_cover_the_ledger_once_newest_first(observatory, seed, db)
     ]
 
 
-def test_history_table_prints_the_next_page_command(observatory, seed):
+def test_history_table_prints_the_next_page_command(observatory, cli, seed):
     result = observatory("credits", "history", "--user", "ana@example.org", "--limit", "4")
     assert result.code == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -71,27 +71,27 @@ def test_history_table_prints_the_next_page_command(observatory, seed):
     assert len(lines) == 1 + 4 + 1
     assert lines[-1].startswith("more: observatory credits history --user ana@example.org --after ")
     cursor = lines[-1].rsplit(" ", 1)[1]
-    last = observatory("credits", "history", "--user", "ana@example.org", "--after", cursor)
+    last = cli("credits", "history", "--user", "ana@example.org", "--after", cursor)
     assert len(last.stdout.splitlines()) == 1 + 1
 
 
-def test_history_refusals_are_one_line(observatory, seed):
-    bad_cursor = observatory("credits", "history", "--user", "ana@example.org", "--after", "x")
+def test_history_refusals_are_one_line(cli, seed):
+    bad_cursor = cli("credits", "history", "--user", "ana@example.org", "--after", "x")
     assert bad_cursor.code == 1
     assert bad_cursor.stderr.count("\n") == 1 and "invalid history cursor" in bad_cursor.stderr
-    ambiguous = observatory("credits", "history")
+    ambiguous = cli("credits", "history")
     assert ambiguous.code == 1
     assert ambiguous.stderr == "observatory: error: 2 users exist: name one with --user EMAIL|ID\n"
-    unknown = observatory("credits", "balance", "--user", "nobody@example.org")
+    unknown = cli("credits", "balance", "--user", "nobody@example.org")
     assert unknown.code == 3
     assert unknown.stderr == (
         "observatory: error: no user with id or e-mail 'nobody@example.org'\n"
     )
-    limit = observatory("credits", "history", "--user", "ana@example.org", "--limit", "0")
+    limit = cli("credits", "history", "--user", "ana@example.org", "--limit", "0")
     assert limit.code == 1 and "--limit must be between 1 and 200" in limit.stderr
 
 
-def test_run_status_of_a_seeded_run(observatory, seed):
+def test_run_status_of_a_seeded_run(observatory, cli, seed):
     result = observatory("run", "status", seed.run, "--json")
     assert result.code == 0, result.stderr
     run = result.json()
@@ -108,7 +108,7 @@ def test_run_status_of_a_seeded_run(observatory, seed):
     assert tasks["rss_feeds"]["duplicates_skipped"] == 1
     assert tasks["bluesky"]["status"] == "failed"
 
-    human = observatory("run", "status", seed.run)
+    human = cli("run", "status", seed.run)
     assert human.code == 0
     assert f"run        {seed.run}" in human.stdout
     assert "reserved 70, spent 25, still held 0" in human.stdout
@@ -116,10 +116,10 @@ def test_run_status_of_a_seeded_run(observatory, seed):
     assert "HTTP 401 from bluesky createSession" in human.stdout
 
 
-def test_run_status_of_a_design_and_of_unknown_ones(observatory, seed):
-    listed = observatory("run", "status", "--design", DESIGN_NAME, "--json").json()
+def test_run_status_of_a_design_and_of_unknown_ones(observatory, cli, seed):
+    listed = cli("run", "status", "--design", DESIGN_NAME, "--json").json()
     assert [r["id"] for r in listed["runs"]] == [seed.run]
-    table = observatory("run", "status", "--design", seed.design)
+    table = cli("run", "status", "--design", seed.design)
     assert table.stdout.splitlines()[0].split()[:3] == ["RUN", "DESIGN", "STATE"]
     assert seed.run in table.stdout
 
@@ -128,8 +128,8 @@ def test_run_status_of_a_design_and_of_unknown_ones(observatory, seed):
     assert unknown_design.stderr == (
         "observatory: error: no query design with id or name 'Ingen sådan'\n"
     )
-    unknown_run = observatory("run", "status", "00000000-0000-0000-0000-000000000000")
+    unknown_run = cli("run", "status", "00000000-0000-0000-0000-000000000000")
     assert unknown_run.code == 3
     assert unknown_run.stderr.count("\n") == 1
-    not_a_uuid = observatory("run", "status", "yesterday")
+    not_a_uuid = cli("run", "status", "yesterday")
     assert not_a_uuid.code == 1 and "RUN_ID must be a UUID" in not_a_uuid.stderr

@@ -52,8 +52,26 @@ def test_parquet_export_by_design_id_reads_back_typed(observatory, seed, tmp_pat
     )
 
 
-def test_gexf_export_is_the_designs_network(observatory, seed, database_url, tmp_path):
-    result = observatory(
+def test_xlsx_and_ndjson_exports_hold_every_record(cli, seed, tmp_path):
+    import json
+
+    from openpyxl import load_workbook
+
+    xlsx = cli("export", DESIGN_NAME, "--format", "xlsx", "--out", "k.xlsx")
+    assert xlsx.code == 0, xlsx.stderr
+    sheet = load_workbook(tmp_path / "k.xlsx", read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == [label for _, label in COLUMNS] and len(rows) == 1 + 4
+    ndjson = cli("export", DESIGN_NAME, "--format", "ndjson", "--out", "k.ndjson")
+    assert ndjson.code == 0, ndjson.stderr
+    lines = (tmp_path / "k.ndjson").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    assert sorted(r["title"] for r in records) == ["Titel 1", "Titel 2", "Titel 3", "Titel 4"]
+    assert {r["query_design"] for r in records} == {DESIGN_NAME}
+
+
+def test_gexf_export_is_the_designs_network(cli, seed, database_url, tmp_path):
+    result = cli(
         "export", DESIGN_NAME, "--format", "gexf", "--network", "term_cooccurrence", "--json"
     )
     assert result.code == 0, result.stderr
@@ -66,20 +84,20 @@ def test_gexf_export_is_the_designs_network(observatory, seed, database_url, tmp
     assert graph.edges["energi", "klima"]["weight"] == 2
 
 
-def test_export_refusals_change_nothing(observatory, seed, tmp_path):
+def test_export_refusals_change_nothing(observatory, cli, seed, tmp_path):
     unknown = observatory("export", "Ingen sådan", "--format", "csv")
     assert (unknown.code, unknown.stdout) == (3, "")
     assert unknown.stderr == "observatory: error: no query design with id or name 'Ingen sådan'\n"
     existing = tmp_path / "mine.csv"
     existing.write_bytes(b"keep me")
-    refused = observatory("export", DESIGN_NAME, "--format", "csv", "--out", str(existing))
+    refused = cli("export", DESIGN_NAME, "--format", "csv", "--out", str(existing))
     assert refused.code == 1 and "exists; --force replaces it" in refused.stderr
     assert existing.read_bytes() == b"keep me"
-    other_run = observatory(
+    other_run = cli(
         "export", DESIGN_NAME, "--format", "csv", "--run", "00000000-0000-0000-0000-000000000000"
     )
     assert other_run.code == 3 and other_run.stderr.count("\n") == 1
-    bad_format = observatory("export", DESIGN_NAME, "--format", "docx")
+    bad_format = cli("export", DESIGN_NAME, "--format", "docx")
     assert bad_format.code == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.csv"]
 
@@ -123,8 +141,8 @@ def test_the_listed_credential_fields_are_the_ones_the_collector_requires(platfo
         require({}, *cls.credential_fields, platform=platform)
 
 
-def test_arenas_list_table_names_every_arena(observatory):
-    result = observatory("arenas", "list")
+def test_arenas_list_table_names_every_arena(cli):
+    result = cli("arenas", "list")
     assert result.code == 0
     headers = [line.split()[0] for line in result.stdout.splitlines() if line and line[0] != " "]
     assert headers == available_platforms()

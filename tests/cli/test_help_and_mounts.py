@@ -17,13 +17,22 @@ COMMANDS = [
     ["export"],
     ["arenas"],
     ["arenas", "list"],
+    ["design"],
+    ["design", "validate"],
+    ["design", "apply"],
+    ["design", "list"],
+    ["design", "show"],
+    ["design", "deactivate"],
+    ["erase"],
+    ["erasure-log"],
 ]
 
 
 def test_top_level_help_from_the_entry_point_lists_commands_and_exit_codes(observatory):
     result = observatory("--help")
     assert result.code == 0, result.stderr
-    for command in ("credits", "run", "export", "arenas", "backup", "restore", "storage"):
+    commands = ("design", "credits", "run", "export", "arenas", "erase", "erasure-log")
+    for command in (*commands, "backup", "restore", "storage"):
         assert f"    {command} " in result.stdout
     for code, meaning in EXIT_CODES.items():
         assert f"  {code}  {meaning}" in result.stdout
@@ -55,7 +64,7 @@ def test_usage_errors_exit_2(observatory):
     assert "invalid choice: 'spend'" in result.stderr
 
 
-def test_storage_is_mounted_and_lists_the_outputs_bucket(observatory, tmp_path, monkeypatch):
+def test_storage_is_mounted_and_lists_the_outputs_bucket(cli, tmp_path, monkeypatch):
     import os
 
     folder = tmp_path / "objects"
@@ -64,16 +73,35 @@ def test_storage_is_mounted_and_lists_the_outputs_bucket(observatory, tmp_path, 
     monkeypatch.setenv("OBJECT_STORE_DIR", str(folder))
     monkeypatch.delenv("MINIO_ENDPOINT", raising=False)
     assert os.environ["OBJECT_STORE_DIR"] == str(folder)
-    result = observatory("storage", "list", "exports/")
+    result = cli("storage", "list", "exports/")
     assert result.code == 0, result.stderr
     assert result.stdout.rstrip().endswith("5  exports/a.csv")
 
 
-def test_restore_is_mounted_with_its_own_exit_codes(observatory, tmp_path, monkeypatch):
+def test_restore_is_mounted_with_its_own_exit_codes(cli, tmp_path, monkeypatch):
     monkeypatch.setenv("OBJECT_STORE_DIR", str(tmp_path / "objects"))
     monkeypatch.delenv("MINIO_ENDPOINT", raising=False)
-    listed = observatory("restore", "--list")
+    listed = cli("restore", "--list")
     assert listed.code == 0, listed.stderr
     assert listed.stdout.startswith("no backups under postgres/")
-    usage = observatory("restore")
+    usage = cli("restore")
     assert usage.code == 2
+
+
+def test_an_unreachable_database_is_one_line_without_the_password(cli, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://someone:s3cret-pw@127.0.0.1:9/nowhere")
+    result = cli("credits", "balance")
+    assert (result.code, result.stdout) == (4, "")
+    assert result.stderr.startswith("observatory: error: cannot reach PostgreSQL at 127.0.0.1:9")
+    assert result.stderr.count("\n") == 1 and "s3cret-pw" not in result.stderr
+
+
+def test_a_database_not_migrated_is_named_as_such(cli, scratch_database, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", scratch_database)
+    result = cli("run", "status")
+    assert result.code == 4
+    assert result.stderr == (
+        "observatory: error: the database is not migrated (UndefinedTable: relation "
+        '"collection_runs" does not exist); run `alembic upgrade head` (locally `make run` '
+        "does it) first\n"
+    )
