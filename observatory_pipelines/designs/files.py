@@ -71,10 +71,13 @@ class DesignFileInvalid(ValueError):
 class ParsedFile:
     """A design file read and composed: its bytes' hash, its node tree and its data."""
 
-    path: str  # as shown in errors and stored in query_designs.source_file
+    path: str  # as shown in errors
     sha256: str
     root: yaml.Node | None
     data: Any
+    # Where it came from, as query_designs.source_file holds it: an absolute path, or
+    # ``store://<bucket>/<key>`` for an object under DESIGNS_PREFIX.
+    source: str = ""
 
     def error(self, field_path: Sequence[Any], message: str) -> DesignError:
         """An error at the node ``field_path`` names (or its nearest existing ancestor)."""
@@ -86,7 +89,7 @@ def content_hash(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def parse_text(path: str, raw: bytes) -> ParsedFile:
+def parse_text(path: str, raw: bytes, source: str | None = None) -> ParsedFile:
     """Compose and construct one document; raises DesignFileInvalid on unreadable YAML."""
     sha = content_hash(raw)
     if len(raw) > MAX_FILE_BYTES:
@@ -116,7 +119,9 @@ def parse_text(path: str, raw: bytes) -> ParsedFile:
         raise DesignFileInvalid([DesignError(path, 1, 1, "(yaml)", str(exc))]) from None
     finally:
         loader.dispose()
-    return ParsedFile(path=path, sha256=sha, root=root, data=data)
+    return ParsedFile(
+        path=path, sha256=sha, root=root, data=data, source=source or str(Path(path).resolve())
+    )
 
 
 def read_file(path: Path) -> ParsedFile:

@@ -1,7 +1,8 @@
 """Design files → ``query_designs``, ``search_terms``, ``actor_lists`` (+ actors, their accounts).
 
 ``sync_folder(engine, folder)`` is what the ``design_files_sensor`` runs on the operator's
-``DESIGNS_DIR``; ``apply_files`` is ``observatory design apply FILE...``. Both:
+``DESIGNS_DIR`` (``sync_prefix`` on ``DESIGNS_PREFIX`` in the outputs bucket, when set);
+``apply_files`` is ``observatory design apply FILE...``. All of them:
 
 1. read and validate every file (``files.py``, ``schema.py``); a file with any error is
    refused whole — nothing of it is written — and its errors are returned;
@@ -13,7 +14,7 @@
    ``collection_fingerprint``), ``collection_revised_at`` is set and the collection sensor
    requests the design's window again — the one place that starts runs stays
    ``collection/scheduling.py``;
-4. (folder only) deactivate designs synced from files under the folder whose file is gone;
+4. (folder, prefix) deactivate designs synced from files under it whose file is gone;
    their rows, terms, runs and records stay.
 
 Running it again over the same files changes nothing.
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,13 +32,18 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from observatory_pipelines.designs.files import (
+    MAX_FILE_BYTES,
+    SUFFIXES,
     DesignError,
     DesignFileInvalid,
+    ParsedFile,
     design_files,
+    parse_text,
     read_file,
 )
 from observatory_pipelines.designs.schema import DesignDoc, TermRow, validate
 from observatory_pipelines.logs import get_logger
+from observatory_pipelines.storage.object_store import ObjectInfo, ObjectNotFound, ObjectStore
 
 log = get_logger(__name__)
 _SQL_DIR = Path(__file__).parent / "sql"
@@ -76,13 +82,27 @@ def source_of(path: str | Path) -> str:
     return str(Path(path).resolve())
 
 
+STORE_SCHEME = "store://"  # source_file of a design read from the object store
+
+
+def object_source(bucket: str, key: str) -> str:
+    return f"{STORE_SCHEME}{bucket}/{key}"
+
+
 def check_files(paths: Sequence[Path]) -> tuple[list[DesignDoc], list[DesignError]]:
     """Read and validate files, refusing every file of a name that two of them use."""
+    return check_sources([lambda p=p: read_file(p) for p in paths])
+
+
+def check_sources(
+    readers: Sequence[Callable[[], ParsedFile]],
+) -> tuple[list[DesignDoc], list[DesignError]]:
+    """Read and validate each source, refusing every source of a name two of them use."""
     docs: list[DesignDoc] = []
     errors: list[DesignError] = []
-    for path in paths:
+    for read in readers:
         try:
-            docs.append(validate(read_file(path)))
+            docs.append(validate(read()))
         except DesignFileInvalid as exc:
             errors += exc.errors
     by_name: dict[str, list[DesignDoc]] = {}
@@ -102,16 +122,30 @@ def check_files(paths: Sequence[Path]) -> tuple[list[DesignDoc], list[DesignErro
     return valid, errors
 
 
-def check_database(engine: Engine, docs: Sequence[DesignDoc]) -> list[DesignError]:
+def _still_there(source: str, store: ObjectStore | None) -> bool:
+    """Does the file (or object) a design was synced from still exist? Unknown = yes."""
+    if source.startswith(STORE_SCHEME):
+        bucket, _, key = source.removeprefix(STORE_SCHEME).partition("/")
+        if store is None or store.bucket != bucket:
+            return True  # another store's object: cannot tell, so it is not taken over
+        return store.exists(key)
+    return os.path.exists(source)
+
+
+def check_database(
+    engine: Engine, docs: Sequence[DesignDoc], store: ObjectStore | None = None
+) -> list[DesignError]:
     """Errors only the database can find (owner, a name another existing file holds)."""
     errors = []
     with engine.connect() as conn:
         for doc in docs:
-            errors += _database_errors(conn, doc)
+            errors += _database_errors(conn, doc, store)
     return errors
 
 
-def _database_errors(conn: Connection, doc: DesignDoc) -> list[DesignError]:
+def _database_errors(
+    conn: Connection, doc: DesignDoc, store: ObjectStore | None
+) -> list[DesignError]:
     errors = []
     owner = conn.execute(text(SQL["owner"]), {"owner": doc.owner}).scalars().all()
     if len(owner) != 1:
@@ -124,7 +158,7 @@ def _database_errors(conn: Connection, doc: DesignDoc) -> list[DesignError]:
     existing = row.mappings().first()
     if existing is not None:
         held_by = existing["source_file"]
-        if held_by != source_of(doc.file.path) and os.path.exists(held_by):
+        if held_by != doc.file.source and _still_there(held_by, store):
             errors.append(
                 doc.file.error(("name",), f"design {doc.name!r} is already defined by {held_by}; "
                                "one design, one file (remove or rename one of them)")
@@ -134,10 +168,15 @@ def _database_errors(conn: Connection, doc: DesignDoc) -> list[DesignError]:
 
 def apply_files(engine: Engine, paths: Iterable[Path]) -> SyncReport:
     """Apply design files (no deactivation: files not named are left as they are)."""
-    docs, errors = check_files(list(paths))
+    return _apply(engine, *check_files(list(paths)), store=None)
+
+
+def _apply(
+    engine: Engine, docs: list[DesignDoc], errors: list[DesignError], store: ObjectStore | None
+) -> SyncReport:
     report = SyncReport(errors=errors)
     for doc in docs:
-        _apply_one(engine, doc, report)
+        _apply_one(engine, doc, report, store)
     report.errors.sort(key=lambda e: (e.file, e.line, e.column))
     return report
 
@@ -152,16 +191,51 @@ def sync_folder(engine: Engine, folder: Path) -> SyncReport:
     paths = design_files(folder)
     report = apply_files(engine, paths)
     present = [source_of(p) for p in paths]  # invalid files too: a typo is not a removal
-    prefix = _like_prefix(source_of(folder) + os.sep)
+    _deactivate_missing(engine, report, source_of(folder) + os.sep, present)
+    log.info("designs.synced", folder=str(folder), **report.summary())
+    return report
+
+
+def sync_prefix(engine: Engine, store: ObjectStore, prefix: str) -> SyncReport:
+    """``sync_folder`` for the objects under ``prefix`` in ``store`` (``DESIGNS_PREFIX``)."""
+    objects = [
+        info
+        for info in store.list(prefix)
+        if info.key.endswith(SUFFIXES)
+        and not any(part.startswith(".") for part in info.key[len(prefix) :].split("/"))
+    ]
+    readers = [lambda info=info: _read_object(store, info) for info in objects]
+    report = _apply(engine, *check_sources(readers), store=store)
+    present = [object_source(store.bucket, info.key) for info in objects]
+    _deactivate_missing(engine, report, object_source(store.bucket, prefix), present)
+    log.info("designs.synced", bucket=store.bucket, prefix=prefix, **report.summary())
+    return report
+
+
+def _read_object(store: ObjectStore, info: ObjectInfo) -> ParsedFile:
+    shown = f"{store.bucket}/{info.key}"
+    if info.size > MAX_FILE_BYTES:
+        raise DesignFileInvalid(
+            [DesignError(shown, 1, 1, "(file)", f"larger than {MAX_FILE_BYTES} bytes")]
+        )
+    try:
+        raw = store.get_bytes(info.key)
+    except ObjectNotFound:
+        raise DesignFileInvalid(
+            [DesignError(shown, 1, 1, "(file)", "removed while read")]
+        ) from None
+    return parse_text(shown, raw, source=object_source(store.bucket, info.key))
+
+
+def _deactivate_missing(engine: Engine, report: SyncReport, scope: str, present: list[str]) -> None:
     with engine.begin() as conn:
         gone = conn.execute(
-            text(SQL["deactivate_missing"]), {"folder_prefix": prefix, "present": present}
+            text(SQL["deactivate_missing"]),
+            {"folder_prefix": _like_prefix(scope), "present": present},
         ).scalars()
         report.deactivated += sorted(gone)
-    log.info("designs.synced", folder=str(folder), **report.summary())
     for error in report.errors:
         log.warning("designs.file_refused", error=str(error))
-    return report
 
 
 def _like_prefix(prefix: str) -> str:
@@ -169,7 +243,9 @@ def _like_prefix(prefix: str) -> str:
     return escaped + "%"
 
 
-def _apply_one(engine: Engine, doc: DesignDoc, report: SyncReport) -> None:
+def _apply_one(
+    engine: Engine, doc: DesignDoc, report: SyncReport, store: ObjectStore | None
+) -> None:
     """One design in one transaction; a refusal rolls back everything of it."""
     try:
         with engine.begin() as conn:
@@ -178,7 +254,7 @@ def _apply_one(engine: Engine, doc: DesignDoc, report: SyncReport) -> None:
                 text("SELECT pg_advisory_xact_lock(hashtext('design-file:' || lower(:name)))"),
                 {"name": doc.name},
             )
-            errors = _database_errors(conn, doc)
+            errors = _database_errors(conn, doc, store)
             if errors:
                 report.errors += errors
                 return
@@ -201,7 +277,7 @@ def _params(doc: DesignDoc) -> dict[str, Any]:
         "language": doc.language,
         "locale_country": doc.locale_country,
         "arenas_config": json.dumps(doc.arenas_config(), ensure_ascii=False),
-        "source_file": source_of(doc.file.path),
+        "source_file": doc.file.source,
         "source_hash": doc.file.sha256,
         "fingerprint": doc.fingerprint(),
     }

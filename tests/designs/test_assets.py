@@ -55,10 +55,11 @@ def feed_url():
     thread.join()
 
 
-def _tick(sensor, instance, postgres, cursor=None):
-    with dg.build_sensor_context(
-        instance=instance, cursor=cursor, resources={"postgres": postgres}
-    ) as context:
+def _tick(sensor, instance, postgres, cursor=None, object_store=None):
+    resources = {"postgres": postgres}
+    if object_store is not None:
+        resources["object_store"] = object_store
+    with dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources) as context:
         return sensor(context)
 
 
@@ -82,7 +83,7 @@ def test_a_design_file_is_synced_started_collected_and_rerun_when_its_terms_chan
     bad = write(folder, "broken.yaml", design_yaml(name="Broken", terms="terms: []"))
 
     with dg.instance_for_test() as instance:
-        synced = _tick(design_files_sensor, instance, postgres)
+        synced = _tick(design_files_sensor, instance, postgres, object_store=object_store_resource)
         assert isinstance(synced, dg.SkipReason)
         assert "created 1" in synced.skip_message and "refused_files 1" in synced.skip_message
         assert f"{bad}:7:1: terms: at least one search term" in synced.skip_message
@@ -115,13 +116,13 @@ def test_a_design_file_is_synced_started_collected_and_rerun_when_its_terms_chan
         ]
 
         # Nothing changed: no sync writes, no new run.
-        quiet = _tick(design_files_sensor, instance, postgres)
+        quiet = _tick(design_files_sensor, instance, postgres, object_store=object_store_resource)
         assert "unchanged 1" in quiet.skip_message
         assert _tick(new_query_designs_sensor, instance, postgres, first.cursor).run_requests == []
 
         # The terms change: a new run of the same window, under a new run key.
         write(folder, path.name, design_yaml(arenas=arenas, terms="terms:\n  - folketinget"))
-        revised = _tick(design_files_sensor, instance, postgres)
+        revised = _tick(design_files_sensor, instance, postgres, object_store=object_store_resource)
         assert "revised 1" in revised.skip_message
         again = _tick(new_query_designs_sensor, instance, postgres, first.cursor)
         (rerun,) = again.run_requests
@@ -141,10 +142,26 @@ def test_a_design_file_is_synced_started_collected_and_rerun_when_its_terms_chan
 
         # The file removed: deactivated, its records and runs kept.
         path.unlink()
-        gone = _tick(design_files_sensor, instance, postgres)
+        gone = _tick(design_files_sensor, instance, postgres, object_store=object_store_resource)
         assert "deactivated 1" in gone.skip_message
         with db.connect() as conn:
             assert conn.execute(text("SELECT is_active FROM query_designs")).scalar_one() is False
             assert conn.execute(text("SELECT count(*) FROM collection_runs")).scalar_one() == 2
             assert conn.execute(text("SELECT count(*) FROM content_records")).scalar_one() == 2
     assert counts(db)["query_designs"] == 1
+
+
+def test_the_sensor_also_syncs_designs_prefix_in_the_outputs_bucket(
+    db, postgres, researcher, folder, monkeypatch, object_store_resource
+):
+    monkeypatch.setenv("DESIGNS_DIR", str(folder / "none-here"))
+    monkeypatch.setenv("DESIGNS_PREFIX", "designs/")
+    outputs = object_store_resource.outputs()
+    outputs.put("designs/valg.yaml", design_yaml(name="Valg").encode())
+    with dg.instance_for_test() as instance:
+        tick = _tick(design_files_sensor, instance, postgres, object_store=object_store_resource)
+    assert "does not exist: nothing synced" in tick.skip_message
+    assert f"{outputs.bucket}/designs/: created 1" in tick.skip_message
+    with db.connect() as conn:
+        source = conn.execute(text("SELECT source_file FROM query_designs")).scalar_one()
+    assert source == f"store://{outputs.bucket}/designs/valg.yaml"

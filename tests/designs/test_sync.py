@@ -293,3 +293,32 @@ def test_a_window_bound_collection_cannot_read_is_refused(tmp_path):
         validate(read_file(path))
     (error,) = info.value.errors
     assert str(error).startswith(f"{path}:5:3: window.from: not a date")
+
+
+def test_a_bucket_prefix_syncs_like_a_folder(db, researcher, s3_object_store_resource, tmp_path):
+    from observatory_pipelines.designs.sync import sync_prefix
+
+    store = s3_object_store_resource.outputs()
+    store.put("designs/valg.yaml", design_yaml(name="Valg").encode())
+    store.put("designs/sub/eu.yml", design_yaml(name="EU").encode())
+    store.put("designs/bad.yaml", design_yaml(name="Bad", terms="terms: []").encode())
+    store.put("designs/notes.txt", b"not a design")
+    store.put("elsewhere/other.yaml", design_yaml(name="Other").encode())
+
+    report = sync_prefix(db, store, "designs/")
+    assert sorted(report.created) == ["EU", "Valg"]
+    (error,) = report.errors
+    assert str(error).startswith(f"{store.bucket}/designs/bad.yaml:7:1: terms: ")
+    assert design_row(db, "Valg")["source_file"] == f"store://{store.bucket}/designs/valg.yaml"
+    assert sync_prefix(db, store, "designs/").unchanged == ["EU", "Valg"]
+
+    store.remove("designs/sub/eu.yml")
+    assert sync_prefix(db, store, "designs/").deactivated == ["EU"]
+    assert design_row(db, "EU")["is_active"] is False and design_row(db, "Valg")["is_active"]
+
+    # A file for a design the bucket still defines is refused ("two files for one design").
+    from observatory_pipelines.designs.sync import check_database, check_files
+
+    docs, _ = check_files([write(tmp_path, "valg.yaml", design_yaml(name="Valg"))])
+    (clash,) = check_database(db, docs, store)
+    assert "already defined by store://" in clash.message
