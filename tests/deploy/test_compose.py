@@ -359,3 +359,44 @@ def test_the_run_launcher_and_compute_log_config_validate(project, monkeypatch):
         else:
             assert result.value["image"] == "observatory-pipelines:0.1.0"
             assert result.value["network"] == "observatory"
+
+
+def test_dockerignore_keeps_secrets_out_of_any_checkout(tmp_path):
+    """The same rules on a checkout that has every kind of local state an operator's has."""
+    from docker.utils.build import exclude_paths
+
+    files = {
+        ".env": "POSTGRES_PASSWORD=x",
+        ".env.production": "x",
+        "data/secrets/pseudonymization.key": "k",
+        "data/postgres/base/1": "",
+        ".venv/bin/python": "",
+        ".git/HEAD": "",
+        "observatory_pipelines/__pycache__/x.cpython-311.pyc": "",
+        "observatory_pipelines/settings.py": "",
+        "observatory_pipelines/storage/sql/x.sql": "",
+        "migrations/versions/001_init.py": "",
+        "deploy/dagster.yaml": "",
+        "deploy/workspace.yaml": "",
+        "deploy/helm/values.yaml": "",
+        "requirements.lock": "",
+        "Dockerfile": "",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    sent = exclude_paths(str(tmp_path), patterns, dockerfile="Dockerfile")
+    assert {path for path in sent if (tmp_path / path).is_file()} == {
+        "Dockerfile",
+        "observatory_pipelines/settings.py",
+        "observatory_pipelines/storage/sql/x.sql",
+        "migrations/versions/001_init.py",
+        "deploy/dagster.yaml",
+        "deploy/workspace.yaml",
+        "requirements.lock",
+    }
