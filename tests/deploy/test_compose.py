@@ -295,6 +295,13 @@ def test_every_dagster_process_and_run_gets_the_environment_production_needs(pro
     forwarded = set(instance["run_launcher"]["config"]["env_vars"])
     daemon_env = services["daemon"]["environment"]
     assert forwarded == set(daemon_env) - LAUNCHER_ONLY
+    # dagster.yaml stays the image's (a volume on DAGSTER_HOME itself would keep an old one).
+    for name in DAGSTER_SERVICES:
+        targets = {v["target"] for v in services[name].get("volumes") or []}
+        assert "/opt/dagster/home" not in targets and "/opt/dagster/home/storage" in targets
+    assert (
+        "COPY deploy/dagster.yaml $DAGSTER_HOME/dagster.yaml" in (ROOT / "Dockerfile").read_text()
+    )
     volume = instance["run_launcher"]["config"]["container_kwargs"]["volumes"][0]
     assert volume.split(":")[0] == project["volumes"]["dagster-storage"]["name"]
     assert instance["run_launcher"]["config"]["network"] == {"env": "OBSERVATORY_DOCKER_NETWORK"}
