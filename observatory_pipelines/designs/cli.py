@@ -138,10 +138,12 @@ def _validate(args: argparse.Namespace) -> int:
         sys.stderr.write(f"{raw}: no such file or folder\n")
     every = files + [f for folder in folders for f in design_files(folder)]
     docs, errors = sync.check_files(every)
+    # The file's own errors first: they stand even when the database cannot be asked.
+    _print_errors(sorted(errors, key=lambda e: (e.file, e.line, e.column)))
     if not args.no_database and docs:
-        errors += sync.check_database(_engine(), docs)
-    errors.sort(key=lambda e: (e.file, e.line, e.column))
-    _print_errors(errors)
+        database_errors = sync.check_database(_engine(), docs)
+        _print_errors(sorted(database_errors, key=lambda e: (e.file, e.line, e.column)))
+        errors += database_errors
     bad = {e.file for e in errors}
     for doc in docs:
         if doc.file.path not in bad:

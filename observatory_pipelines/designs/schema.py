@@ -275,7 +275,9 @@ def _schema_errors(parsed: ParsedFile, exc: ValidationError) -> list[DesignError
         kind = error["type"]
         if kind == "extra_forbidden":
             parent = _model_at(loc[:-1])
-            known = ", ".join(parent.model_fields_keys()) if parent else ""
+            known = (
+                ", ".join(f.alias or n for n, f in parent.model_fields.items()) if parent else ""
+            )
             message = "not a field here" + (f" (fields: {known})" if known else "")
         elif kind == "missing":
             message = "required"
@@ -286,25 +288,17 @@ def _schema_errors(parsed: ParsedFile, exc: ValidationError) -> list[DesignError
                 "actors": "an actor list needs at least one actor",
                 "all": "an AND-group needs at least two terms",
             }[str(loc[-1])]
-        elif error.get("input", ...) is None and kind.endswith("_type"):
-            message = "empty: a value is required"
         elif kind in ("model_type", "dict_type") and not loc:
             message = "a design file is a mapping of fields (" + ", ".join(FIELDS) + ")"
+        elif error.get("input", ...) is None and kind.endswith("_type"):
+            message = "empty: a value is required"
         else:
             message = error["msg"].removeprefix("Value error, ")
         errors.append(parsed.error(loc, message))
     return sorted(set(errors), key=lambda e: (e.line, e.column, e.field))
 
 
-class _FieldsOf:
-    def __init__(self, model: type[BaseModel]):
-        self.model = model
-
-    def model_fields_keys(self) -> list[str]:
-        return [f.alias or name for name, f in self.model.model_fields.items()]
-
-
-def _model_at(loc: tuple[Any, ...]) -> _FieldsOf | None:
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     """The schema model at a location (for listing its fields in an unknown-field error)."""
     path = [c for c in loc if not isinstance(c, int)]
     models: dict[tuple[str, ...], type[BaseModel]] = {
@@ -323,7 +317,7 @@ def _model_at(loc: tuple[Any, ...]) -> _FieldsOf | None:
         and path[-1:] == ["presence-mapping"]
     ):
         model = PresenceSpec
-    return _FieldsOf(model) if model else None
+    return model
 
 
 def _window_errors(parsed: ParsedFile, model: DesignModel) -> list[DesignError]:
@@ -393,7 +387,7 @@ def _arena_errors(
             except ArenaOptionError as exc:
                 # The arena's own message; its "arenas.<platform>..." prefix is the field shown.
                 message = str(exc).removeprefix(f"arenas.{platform}.{key} ")
-                message = message.removeprefix(f"arenas.{platform}: ")
+                message = message.removeprefix(f"arenas.{platform}: ").removeprefix("is ")
                 errors.append(parsed.error((*where, key), message))
                 continue
             spec = declared.get(key)

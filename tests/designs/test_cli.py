@@ -106,6 +106,10 @@ def test_an_unreachable_database_exits_4_in_one_line(monkeypatch, tmp_path, caps
     assert run("design", "validate", str(good)) == 4
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "secret-pw" not in err
+    # A file's own errors are still shown; the database is only asked about valid files.
+    bad = write(tmp_path, "bad.yaml", design_yaml(name="B", terms="terms: []"))
+    assert run("design", "validate", str(bad)) == 1
+    assert f"{bad}:7:1: terms:" in capsys.readouterr().err
     assert run("design", "list") == 4
 
 

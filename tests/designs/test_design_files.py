@@ -152,3 +152,11 @@ def test_the_shipped_example_validates():
     for path in examples:
         doc = validate(read_file(path))
         assert doc.terms and doc.arenas
+
+
+@pytest.mark.parametrize("body", ["", "- a list\n- of terms\n", "just text\n"])
+def test_a_file_that_is_not_a_mapping_says_what_a_design_is(tmp_path, body):
+    path = tmp_path / "design.yaml"
+    path.write_text(body)
+    (error,) = errors_of(path)
+    assert error.startswith(f"{path}:1:1: (design): a design file is a mapping of fields (name,")
