@@ -321,3 +321,26 @@ def test_the_webserver_listens_and_is_probed_on_an_unprivileged_port(values):
     assert port >= 1024  # the image's user cannot bind below 1024
     for probe in ("readinessProbe", "livenessProbe"):
         assert webserver[probe]["httpGet"] == {"path": "/server_info", "port": port}
+
+
+def test_config_map_and_secret_give_every_pod_the_production_environment():
+    """What compose gives each service, the ConfigMap and Secret give each pod — except what
+    only compose needs (its Docker launcher, its Dagster storage; the chart renders its own)."""
+    config_map = yaml.safe_load((HELM / "observatory-config.yaml").read_text())["data"]
+    secret = {}
+    for line in (HELM / "observatory-secrets.example.env").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            secret[name] = value
+    assert set(secret).isdisjoint(config_map)
+    assert all(value == "" for value in secret.values())  # an example, never a secret
+    compose_env = set(
+        yaml.safe_load((ROOT / "docker-compose.yml").read_text())["x-observatory-env"]
+    )
+    compose_only = {
+        "OBSERVATORY_IMAGE",
+        "OBSERVATORY_DOCKER_NETWORK",
+        "DAGSTER_POSTGRES_DB",
+        "DAGSTER_COMPUTE_LOG_ENDPOINT_URL",
+    }
+    assert set(config_map) | set(secret) == compose_env - compose_only
