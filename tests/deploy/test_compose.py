@@ -407,3 +407,17 @@ def test_dockerignore_keeps_secrets_out_of_any_checkout(tmp_path):
         "deploy/workspace.yaml",
         "requirements.lock",
     }
+
+
+def test_git_ignores_the_filled_in_env_files_but_not_the_example():
+    def ignored(name: str) -> bool:
+        done = subprocess.run(
+            ["git", "check-ignore", "--no-index", "-q", name], cwd=ROOT, capture_output=True
+        )
+        assert done.returncode in (0, 1), done.stderr
+        return done.returncode == 0
+
+    assert ignored(".env") and ignored(".env.k8s") and ignored("data/secrets/key")
+    assert not ignored(".env.example") and not ignored(
+        "deploy/helm/observatory-secrets.example.env"
+    )
