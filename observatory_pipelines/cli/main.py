@@ -132,8 +132,10 @@ def fail(message: str, code: int) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in DELEGATED:
-        return importlib.import_module(DELEGATED[argv[0]][0]).main(argv[1:])
+    command = next((i for i, arg in enumerate(argv) if not arg.startswith("-")), None)
+    if command is not None and argv[command] in DELEGATED:
+        build_parser().parse_args(argv[: command + 1])  # flags before it: -v, --help, or exit 2
+        return importlib.import_module(DELEGATED[argv[command]][0]).main(argv[command + 1 :])
     args = build_parser().parse_args(argv)
     if not args.verbose:
         logs.set_stderr_level(logging.WARNING)

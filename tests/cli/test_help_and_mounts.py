@@ -76,6 +76,8 @@ def test_storage_is_mounted_and_lists_the_outputs_bucket(cli, tmp_path, monkeypa
     result = cli("storage", "list", "exports/")
     assert result.code == 0, result.stderr
     assert result.stdout.rstrip().endswith("5  exports/a.csv")
+    # The global flag before a mounted command is taken, not handed on.
+    assert cli("-v", "storage", "list", "exports/").stdout == result.stdout
 
 
 def test_restore_is_mounted_with_its_own_exit_codes(cli, tmp_path, monkeypatch):
@@ -105,3 +107,11 @@ def test_a_database_not_migrated_is_named_as_such(cli, scratch_database, monkeyp
         '"collection_runs" does not exist); run `alembic upgrade head` (locally `make run` '
         "does it) first\n"
     )
+
+
+def test_docs_list_every_exit_code():
+    from pathlib import Path
+
+    docs = (Path(__file__).parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+    for code in EXIT_CODES:
+        assert f"\n| {code} | " in docs
