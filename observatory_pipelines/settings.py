@@ -129,11 +129,22 @@ def minio_endpoint() -> str | None:
 
 
 def minio_access_key() -> str:
-    return env("MINIO_ACCESS_KEY") or env("MINIO_ROOT_USER") or "minioadmin"
+    return _minio_credential("MINIO_ACCESS_KEY", "MINIO_ROOT_USER")
 
 
 def minio_secret_key() -> str:
-    return env("MINIO_SECRET_KEY") or env("MINIO_ROOT_PASSWORD") or "minioadmin"
+    return _minio_credential("MINIO_SECRET_KEY", "MINIO_ROOT_PASSWORD")
+
+
+def _minio_credential(name: str, root_name: str) -> str:
+    """The named credential, else MinIO's root one; MinIO's well-known default only locally
+    (a production deployment that forgot its credential must not try ``minioadmin``)."""
+    value = env(name) or env(root_name)
+    if value:
+        return value
+    if deployment() == "production":
+        raise RuntimeError(f"{name} (or {root_name}) is not set; production has no default")
+    return "minioadmin"
 
 
 def minio_secure() -> bool:
@@ -155,6 +166,22 @@ def object_store_dir() -> Path:
 def file_import_dir() -> Path:
     """The one folder a design's ``file_import.path`` may read from (operator's choice)."""
     return Path(env("FILE_IMPORT_DIR") or data_dir() / "imports")
+
+
+def designs_dir() -> Path:
+    """The folder of query design files the ``design_files_sensor`` syncs (docs/designs.md)."""
+    return Path(env("DESIGNS_DIR") or data_dir() / "designs")
+
+
+def designs_prefix() -> str | None:
+    """A key prefix in the outputs bucket whose ``.yaml`` objects are design files too (unset:
+    only DESIGNS_DIR is synced)."""
+    return env("DESIGNS_PREFIX") or None
+
+
+def design_sync_interval_seconds() -> int:
+    """How often the ``design_files_sensor`` reads ``DESIGNS_DIR`` (at least 5 s)."""
+    return max(5, env_int("DESIGN_SYNC_INTERVAL_SECONDS", 30))
 
 
 # --- arenas: shared HTTP client (issue 6) ---
@@ -304,3 +331,21 @@ def collection_stale_run_hours() -> float:
     if hours <= 0:
         raise ValueError(f"COLLECTION_STALE_RUN_HOURS must be positive, got {raw!r}")
     return hours
+
+
+# --- the offline demo (make run; issue 16) ---
+
+
+def demo_dir() -> Path:
+    """Where setup_local writes the offline demo's recorded feeds and the replay's pid/log."""
+    return Path(env("DEMO_DIR") or data_dir() / "demo")
+
+
+def demo_replay_host() -> str:
+    """Interface the demo's feed replay listens on (loopback: it is for this machine only)."""
+    return env("DEMO_REPLAY_HOST", "127.0.0.1")
+
+
+def demo_replay_port() -> int:
+    """Port of the demo's feed replay; the offline demo design's feed URLs are built from it."""
+    return env_int("DEMO_REPLAY_PORT", 8791)

@@ -23,8 +23,10 @@ class CredentialDecryptError(RuntimeError):
 
 
 @lru_cache(maxsize=4)
-def _fernet(env_value: str | None) -> Fernet:
-    key = load_or_create_key(env_value, KEY_FILE, lambda: Fernet.generate_key().decode())
+def _fernet(env_value: str | None, deployment: str) -> Fernet:  # deployment: cache key
+    key = load_or_create_key(
+        env_value, "CREDENTIALS_ENCRYPTION_KEY", KEY_FILE, lambda: Fernet.generate_key().decode()
+    )
     try:
         return Fernet(key.encode())
     except ValueError as exc:
@@ -36,7 +38,7 @@ def _fernet(env_value: str | None) -> Fernet:
 
 
 def fernet() -> Fernet:
-    return _fernet(settings.credentials_encryption_key())
+    return _fernet(settings.credentials_encryption_key(), settings.deployment())
 
 
 def encrypt_credentials(values: dict[str, Any]) -> dict[str, str]:

@@ -22,10 +22,22 @@ def secrets_dir() -> Path:
     return path
 
 
-def load_or_create_key(env_value: str | None, filename: str, generate: Callable[[], str]) -> str:
-    """``env_value`` when set; else the key in ``secrets/<filename>``, generated on first use."""
-    if env_value:
+def load_or_create_key(
+    env_value: str | None, env_name: str, filename: str, generate: Callable[[], str]
+) -> str:
+    """``env_value`` when set; else the key in ``secrets/<filename>``, generated on first use.
+
+    Only a local deployment generates a key: in production every container would make its
+    own, and the same author would get a different pseudonym (or a credential encrypted in
+    one container could not be read in another). There a missing key stops the process,
+    naming the variable.
+    """
+    if env_value and env_value.strip():
         return env_value.strip()
+    if settings.deployment() == "production":
+        raise RuntimeError(
+            f"{env_name} is not set; production never generates keys (see .env.example)"
+        )
     path = secrets_dir() / filename
     with _lock:
         if not path.exists():

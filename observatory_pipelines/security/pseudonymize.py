@@ -21,12 +21,14 @@ KEY_FILE = "pseudonymization.key"
 
 
 @lru_cache(maxsize=4)
-def _key_bytes(env_value: str | None) -> bytes:
-    return load_or_create_key(env_value, KEY_FILE, lambda: secrets.token_hex(32)).encode()
+def _key_bytes(env_value: str | None, deployment: str) -> bytes:  # deployment: cache key
+    return load_or_create_key(
+        env_value, "PSEUDONYMIZATION_KEY", KEY_FILE, lambda: secrets.token_hex(32)
+    ).encode()
 
 
 def pseudonymization_key() -> bytes:
-    return _key_bytes(settings.pseudonymization_key())
+    return _key_bytes(settings.pseudonymization_key(), settings.deployment())
 
 
 def pseudonymize(platform: str, author_id: str | None, key: bytes | None = None) -> str | None:

@@ -51,3 +51,37 @@ def test_ciphertext_hides_the_secret_and_wrong_key_is_a_clear_error(monkeypatch)
     monkeypatch.setenv("CREDENTIALS_ENCRYPTION_KEY", "not-a-fernet-key")
     with pytest.raises(ValueError, match="Fernet key"):
         creds.encrypt_credentials({})
+
+
+@pytest.mark.parametrize("variable", ["PSEUDONYMIZATION_KEY", "CREDENTIALS_ENCRYPTION_KEY"])
+def test_production_without_a_key_stops_naming_it_and_generates_nothing(
+    tmp_path, monkeypatch, variable
+):
+    # Generated per container, a production key would give one author two pseudonyms.
+    monkeypatch.setenv("OBSERVATORY_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("OBSERVATORY_ENV", "production")
+    monkeypatch.setenv(variable, "  ")
+    use = {
+        "PSEUDONYMIZATION_KEY": lambda: pseudo.pseudonymize("bluesky", "did:plc:abc"),
+        "CREDENTIALS_ENCRYPTION_KEY": lambda: creds.encrypt_credentials({"api_key": "x"}),
+    }[variable]
+    with pytest.raises(RuntimeError, match=f"^{variable} is not set"):
+        use()
+    assert (
+        not list((tmp_path / "secrets").glob("*.key")) if (tmp_path / "secrets").exists() else True
+    )
+
+
+def test_production_has_no_default_object_store_credential(monkeypatch):
+    from observatory_pipelines import settings
+
+    for name in ("MINIO_ACCESS_KEY", "MINIO_ROOT_USER", "MINIO_SECRET_KEY", "MINIO_ROOT_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    assert settings.minio_access_key() == "minioadmin"  # local: MinIO's own default
+    monkeypatch.setenv("OBSERVATORY_ENV", "production")
+    with pytest.raises(RuntimeError, match="MINIO_ACCESS_KEY .or MINIO_ROOT_USER. is not set"):
+        settings.minio_access_key()
+    with pytest.raises(RuntimeError, match="MINIO_SECRET_KEY .or MINIO_ROOT_PASSWORD. is not set"):
+        settings.minio_secret_key()
+    monkeypatch.setenv("MINIO_ROOT_PASSWORD", "s3cret-value")
+    assert settings.minio_secret_key() == "s3cret-value"
