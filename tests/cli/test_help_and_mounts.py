@@ -115,3 +115,12 @@ def test_docs_list_every_exit_code():
     docs = (Path(__file__).parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
     for code in EXIT_CODES:
         assert f"\n| {code} | " in docs
+
+
+def test_mounted_design_commands_run_through_observatory(cli, seed):
+    from .conftest import DESIGN_NAME
+
+    listed = cli("design", "list", "--json")
+    assert listed.code == 0, listed.stderr
+    assert DESIGN_NAME in listed.stdout
+    assert cli("design", "show", "Ingen sådan").code == 3
