@@ -17,6 +17,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     OBSERVATORY_DATA_DIR=/var/lib/observatory \
     DAGSTER_HOME=/opt/dagster/home
 
+# Debian's PostgreSQL 15 client: a backup of a PostgreSQL 15 server is then made by a matching
+# pg_dump (found on PG_BIN_SEARCH_PATH at /usr/lib/postgresql/15/bin), so its dump needs no
+# header filter; 16 and 17 use the bundled pg_dump 18 plus the filter, or PG_BIN_DIR_<major>
+# (docs/operations/backup_restore.md).
+RUN apt-get update \
+    && apt-get install --yes --no-install-recommends postgresql-client-15 \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies from the lock first (a layer that changes only with requirements.lock), then the
 # project as a plain, non-editable install: the package, its SQL and the dbt_like_sql models
 # all come from site-packages. The build backend is the locked setuptools (no resolution).
