@@ -44,3 +44,29 @@ def test_the_pooled_engine_survives_a_server_restart(own_server):
     after = _backend_pid(engine)  # no OperationalError: the stale connection was replaced
     assert after != before
     engine.dispose()
+
+
+def test_the_webservers_dagster_storage_survives_a_server_restart(own_server):
+    """dagster-postgres pools connections only in the webserver (optimize_for_webserver); the
+    plain storage's first call after a restart fails, ours reconnects."""
+    from dagster_postgres.run_storage import PostgresRunStorage
+    from sqlalchemy.exc import OperationalError
+
+    from observatory_pipelines.resources.dagster_storage import PrePingPostgresRunStorage
+
+    own_server.ensure_database("dagster_restart")
+    url = own_server.url("dagster_restart").replace("+psycopg", "")
+    checked, plain = PrePingPostgresRunStorage(url), PostgresRunStorage(url)
+    for storage in (checked, plain):
+        storage.optimize_for_webserver(statement_timeout=5000, pool_recycle=3600, max_overflow=2)
+        assert storage.get_runs() == []  # a pooled connection is now held
+
+    own_server.stop()
+    own_server.ensure_running("dagster_restart")
+
+    assert checked.get_runs() == []
+    with pytest.raises(OperationalError, match="server closed the connection"):
+        plain.get_runs()
+    assert plain.get_runs() == []  # the failed call invalidated its pool
+    for storage in (checked, plain):
+        storage.dispose()
