@@ -48,6 +48,14 @@ EXIT_INVALID = 1
 EXIT_USAGE = 2
 EXIT_NOT_FOUND = 3
 EXIT_UNAVAILABLE = 4
+EPILOG = """exit codes:
+  0  ok (validate: every file valid; apply: every file applied or unchanged)
+  1  a file with errors (nothing of it written), printed as file:line:column: field: message
+  2  usage error
+  3  no design of that name, or no such file or folder
+  4  the database cannot be reached or is not migrated
+
+Writing a design: docs/designs.md."""
 
 
 def _engine() -> Engine:
@@ -63,7 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "design",
         help="query designs written as files: validate, apply, list, show, deactivate",
         description="Query designs written as YAML files (docs/designs.md).",
-        epilog=__doc__.split("Exit codes", 1)[1].join(["exit codes", ""]),
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     actions = parser.add_subparsers(dest="design_command", required=True, metavar="ACTION")

@@ -32,7 +32,11 @@ _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _BOOL = "tag:yaml.org,2002:bool"
 
 
-class _DesignLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (a design is parsed every sensor tick).
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _DesignLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     """SafeLoader without implicit timestamps and with only true/false as booleans."""
 
 

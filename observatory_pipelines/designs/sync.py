@@ -36,10 +36,9 @@ from observatory_pipelines.designs.files import (
     SUFFIXES,
     DesignError,
     DesignFileInvalid,
-    ParsedFile,
+    content_hash,
     design_files,
     parse_text,
-    read_file,
 )
 from observatory_pipelines.designs.schema import DesignDoc, TermRow, validate
 from observatory_pipelines.logs import get_logger
@@ -89,20 +88,63 @@ def object_source(bucket: str, key: str) -> str:
     return f"{STORE_SCHEME}{bucket}/{key}"
 
 
-def check_files(paths: Sequence[Path]) -> tuple[list[DesignDoc], list[DesignError]]:
-    """Read and validate files, refusing every file of a name that two of them use."""
-    return check_sources([lambda p=p: read_file(p) for p in paths])
+@dataclass(frozen=True)
+class RawFile:
+    """A design file's bytes, before parsing: shown in errors as ``shown``, stored as ``source``."""
+
+    shown: str
+    source: str
+    raw: bytes
 
 
-def check_sources(
-    readers: Sequence[Callable[[], ParsedFile]],
-) -> tuple[list[DesignDoc], list[DesignError]]:
-    """Read and validate each source, refusing every source of a name two of them use."""
-    docs: list[DesignDoc] = []
-    errors: list[DesignError] = []
+def _read_path(path: Path) -> RawFile:
+    try:
+        return RawFile(str(path), source_of(path), path.read_bytes())
+    except OSError as exc:
+        raise DesignFileInvalid(
+            [DesignError(str(path), 1, 1, "(file)", f"cannot read: {exc.strerror}")]
+        ) from None
+
+
+def _read_object(store: ObjectStore, info: ObjectInfo) -> RawFile:
+    shown = f"{store.bucket}/{info.key}"
+    if info.size > MAX_FILE_BYTES:
+        raise DesignFileInvalid(
+            [DesignError(shown, 1, 1, "(file)", f"larger than {MAX_FILE_BYTES} bytes")]
+        )
+    try:
+        raw = store.get_bytes(info.key)
+    except ObjectNotFound:
+        raise DesignFileInvalid(
+            [DesignError(shown, 1, 1, "(file)", "removed while read")]
+        ) from None
+    return RawFile(shown, object_source(store.bucket, info.key), raw)
+
+
+def _read_all(readers: Sequence[Callable[[], RawFile]]) -> tuple[list[RawFile], list[DesignError]]:
+    files, errors = [], []
     for read in readers:
         try:
-            docs.append(validate(read()))
+            files.append(read())
+        except DesignFileInvalid as exc:
+            errors += exc.errors
+    return files, errors
+
+
+def check_files(paths: Sequence[Path]) -> tuple[list[DesignDoc], list[DesignError]]:
+    """Read and validate files, refusing every file of a name that two of them use."""
+    files, errors = _read_all([lambda p=p: _read_path(p) for p in paths])
+    docs, invalid = _validate_all(files)
+    return docs, errors + invalid
+
+
+def _validate_all(files: Sequence[RawFile]) -> tuple[list[DesignDoc], list[DesignError]]:
+    """Parse and validate each file, refusing every file of a name two of them use."""
+    docs: list[DesignDoc] = []
+    errors: list[DesignError] = []
+    for file in files:
+        try:
+            docs.append(validate(parse_text(file.shown, file.raw, source=file.source)))
         except DesignFileInvalid as exc:
             errors += exc.errors
     by_name: dict[str, list[DesignDoc]] = {}
@@ -168,13 +210,22 @@ def _database_errors(
 
 def apply_files(engine: Engine, paths: Iterable[Path]) -> SyncReport:
     """Apply design files (no deactivation: files not named are left as they are)."""
-    return _apply(engine, *check_files(list(paths)), store=None)
+    return _sync(engine, [lambda p=p: _read_path(p) for p in paths], store=None)
 
 
-def _apply(
-    engine: Engine, docs: list[DesignDoc], errors: list[DesignError], store: ObjectStore | None
+def _sync(
+    engine: Engine, readers: Sequence[Callable[[], RawFile]], store: ObjectStore | None
 ) -> SyncReport:
-    report = SyncReport(errors=errors)
+    """Read every source; skip those whose bytes are what was applied last; apply the rest."""
+    files, errors = _read_all(readers)
+    with engine.connect() as conn:
+        applied = {
+            r.source_file: (r.name, r.source_hash) for r in conn.execute(text(SQL["applied"]))
+        }
+    unchanged = [f for f in files if applied.get(f.source, ("", None))[1] == content_hash(f.raw)]
+    docs, invalid = _validate_all([f for f in files if f not in unchanged])
+    report = SyncReport(errors=errors + invalid)
+    report.unchanged += [applied[f.source][0] for f in unchanged]
     for doc in docs:
         _apply_one(engine, doc, report, store)
     report.errors.sort(key=lambda e: (e.file, e.line, e.column))
@@ -204,27 +255,11 @@ def sync_prefix(engine: Engine, store: ObjectStore, prefix: str) -> SyncReport:
         if info.key.endswith(SUFFIXES)
         and not any(part.startswith(".") for part in info.key[len(prefix) :].split("/"))
     ]
-    readers = [lambda info=info: _read_object(store, info) for info in objects]
-    report = _apply(engine, *check_sources(readers), store=store)
+    report = _sync(engine, [lambda info=info: _read_object(store, info) for info in objects], store)
     present = [object_source(store.bucket, info.key) for info in objects]
     _deactivate_missing(engine, report, object_source(store.bucket, prefix), present)
     log.info("designs.synced", bucket=store.bucket, prefix=prefix, **report.summary())
     return report
-
-
-def _read_object(store: ObjectStore, info: ObjectInfo) -> ParsedFile:
-    shown = f"{store.bucket}/{info.key}"
-    if info.size > MAX_FILE_BYTES:
-        raise DesignFileInvalid(
-            [DesignError(shown, 1, 1, "(file)", f"larger than {MAX_FILE_BYTES} bytes")]
-        )
-    try:
-        raw = store.get_bytes(info.key)
-    except ObjectNotFound:
-        raise DesignFileInvalid(
-            [DesignError(shown, 1, 1, "(file)", "removed while read")]
-        ) from None
-    return parse_text(shown, raw, source=object_source(store.bucket, info.key))
 
 
 def _deactivate_missing(engine: Engine, report: SyncReport, scope: str, present: list[str]) -> None:
