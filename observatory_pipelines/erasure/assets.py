@@ -5,6 +5,10 @@ platform_user_id; requested_by, reference, dry_run) and reports counts only in i
 and run log: no identifier, pseudonym or name (the run config itself keeps the identifier in
 Dagster's run history: docs/erasure.md says when to prefer the CLI).
 
+It then deletes the finished Dagster runs that analysed an affected design (their
+materialization previews show top actors); ``forget_erased_analysis_runs`` does the same for
+an erasure made with the CLI (config: its ``erasure_log`` id).
+
 ``erasure_reanalysis`` (running by default) reads completed erasures of the last
 ``REANALYSIS_WINDOW`` and requests ``analyse_query_design`` (the standard analysis: default
 ``analysis_scope``) for every affected design that is a ``query_designs`` partition. The run
@@ -143,6 +147,46 @@ def erase_person():
     erase_person_op()
 
 
+class ForgetRunsConfig(dg.Config):
+    """The erasure (its ``erasure_log`` id) whose designs' earlier analysis runs to delete."""
+
+    erasure_log_id: int
+
+
+@dg.op(
+    description="Delete the finished Dagster runs that analysed a design of one erasure before "
+    "it (their materialization previews may show the person); for erasures made with the CLI."
+)
+def forget_erased_analysis_runs_op(
+    context: dg.OpExecutionContext, config: ForgetRunsConfig, postgres: PostgresResource
+) -> None:
+    entries = list(database.log_entries(postgres.engine(), log_id=config.erasure_log_id))
+    if not entries:
+        raise dg.Failure(description=f"no erasure {config.erasure_log_id} in erasure_log")
+    [entry] = entries
+    designs = list(entry["affected_design_ids"])
+    forgotten = forget_analysis_runs(context.instance, designs, entry["erased_at"])
+    context.log.info(
+        f"erasure {entry['id']}: deleted {len(forgotten)} analysis run(s) of "
+        f"{len(designs)} design(s)"
+    )
+    context.add_output_metadata(
+        {
+            "erasure_log_id": dg.MetadataValue.int(entry["id"]),
+            "dagster_runs_deleted": dg.MetadataValue.int(len(forgotten)),
+            "run_ids": dg.MetadataValue.json(forgotten[:200]),
+        }
+    )
+
+
+@dg.job(
+    description="After a CLI erasure: delete the Dagster runs whose analysis previews showed "
+    "the erased person (config erasure_log_id). erase_person does this itself."
+)
+def forget_erased_analysis_runs():
+    forget_erased_analysis_runs_op()
+
+
 def reanalysis_requests(
     engine, partitions: set[str], now: datetime
 ) -> tuple[list[dg.RunRequest], list[str]]:
@@ -182,4 +226,6 @@ def erasure_reanalysis(context: dg.SensorEvaluationContext, postgres: PostgresRe
     return requests
 
 
-defs = dg.Definitions(jobs=[erase_person], sensors=[erasure_reanalysis])
+defs = dg.Definitions(
+    jobs=[erase_person, forget_erased_analysis_runs], sensors=[erasure_reanalysis]
+)

@@ -91,6 +91,10 @@ def _print_report(report: ErasureReport, who: str, reference: str) -> None:
             "  the standard analysis of each affected design is recomputed by the Dagster "
             "sensor erasure_reanalysis; exports and filtered analyses must be asked for again"
         )
+        print(
+            "  Dagster runs whose previews showed the person: launch the job "
+            f"forget_erased_analysis_runs with erasure_log_id {report.log_id}"
+        )
 
 
 def run_erase(args: argparse.Namespace) -> int:

@@ -190,3 +190,52 @@ def test_the_job_deletes_the_dagster_runs_whose_previews_showed_the_person(
             dg.AssetRecordsFilter(asset_key=top_actors, asset_partitions=[corpus.d1]), limit=10
         ).records
         assert remaining == []
+
+
+def test_after_a_cli_erasure_the_forget_job_deletes_the_analysis_runs(
+    corpus, db, postgres, object_store_resource
+):
+    resources = {
+        "postgres": postgres,
+        "object_store": object_store_resource,
+        "analysis_scope": analysis.AnalysisScopeResource(),
+    }
+    selection = ["stg_content", "actors_in_scope", "top_actors"]
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("query_designs", corpus.designs)
+        analysed = {
+            design: dg.materialize(
+                ANALYSIS,
+                selection=selection,
+                partition_key=design,
+                instance=instance,
+                resources=resources,
+            ).run_id
+            for design in (corpus.d2, corpus.d3)
+        }
+        report = erase(
+            db,
+            object_store_resource.outputs(),
+            check_request(requested_by="Dorte", reference="DPO-5", actor_id=corpus.jens_actor),
+        )
+        result = assets.forget_erased_analysis_runs.execute_in_process(
+            run_config={
+                "ops": {
+                    "forget_erased_analysis_runs_op": {"config": {"erasure_log_id": report.log_id}}
+                }
+            },
+            resources={"postgres": postgres},
+            instance=instance,
+        )
+        assert result.success
+        assert instance.get_run_by_id(analysed[corpus.d2]) is None
+        assert instance.get_run_by_id(analysed[corpus.d3]) is not None
+        unknown = assets.forget_erased_analysis_runs.execute_in_process(
+            run_config={
+                "ops": {"forget_erased_analysis_runs_op": {"config": {"erasure_log_id": 999}}}
+            },
+            resources={"postgres": postgres},
+            instance=instance,
+            raise_on_error=False,
+        )
+        assert not unknown.success
