@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import IntegrityError
 
 from observatory_pipelines.designs.files import (
     MAX_FILE_BYTES,
@@ -243,7 +244,7 @@ def sync_folder(engine: Engine, folder: Path) -> SyncReport:
     report = apply_files(engine, paths)
     present = [source_of(p) for p in paths]  # invalid files too: a typo is not a removal
     _deactivate_missing(engine, report, source_of(folder) + os.sep, present)
-    log.info("designs.synced", folder=str(folder), **report.summary())
+    _log(report, folder=str(folder))
     return report
 
 
@@ -258,7 +259,7 @@ def sync_prefix(engine: Engine, store: ObjectStore, prefix: str) -> SyncReport:
     report = _sync(engine, [lambda info=info: _read_object(store, info) for info in objects], store)
     present = [object_source(store.bucket, info.key) for info in objects]
     _deactivate_missing(engine, report, object_source(store.bucket, prefix), present)
-    log.info("designs.synced", bucket=store.bucket, prefix=prefix, **report.summary())
+    _log(report, bucket=store.bucket, prefix=prefix)
     return report
 
 
@@ -269,8 +270,12 @@ def _deactivate_missing(engine: Engine, report: SyncReport, scope: str, present:
             {"folder_prefix": _like_prefix(scope), "present": present},
         ).scalars()
         report.deactivated += sorted(gone)
+
+
+def _log(report: SyncReport, **where: str) -> None:
     for error in report.errors:
         log.warning("designs.file_refused", error=str(error))
+    log.info("designs.synced", **where, **report.summary())
 
 
 def _like_prefix(prefix: str) -> str:
@@ -294,8 +299,13 @@ def _apply_one(
                 report.errors += errors
                 return
             outcome = _write(conn, doc)
-    except DesignFileInvalid as exc:
-        report.errors += exc.errors
+    except IntegrityError:
+        # Another writer took the name between our check and write (the unique index held):
+        # nothing of this file was written; the next sync sees who holds it.
+        report.errors.append(
+            doc.file.error(("name",), f"design {doc.name!r} was written by another sync "
+                           "meanwhile; nothing of this file written (the next sync retries)")
+        )  # fmt: skip
         return
     getattr(report, outcome).append(doc.name)
     if outcome == "revised":
