@@ -165,3 +165,25 @@ def test_the_sensor_also_syncs_designs_prefix_in_the_outputs_bucket(
     with db.connect() as conn:
         source = conn.execute(text("SELECT source_file FROM query_designs")).scalar_one()
     assert source == f"store://{outputs.bucket}/designs/valg.yaml"
+
+
+def test_a_live_design_file_starts_from_window_from_up_to_today(
+    db, postgres, researcher, folder, monkeypatch, object_store_resource
+):
+    from datetime import UTC, datetime, time, timedelta
+
+    monkeypatch.setenv("DESIGNS_DIR", str(folder))
+    start = (datetime.now(UTC) - timedelta(days=3)).date()
+    write(folder, "live.yaml", design_yaml(mode="mode: live", window=f"window:\n  from: {start}"))
+
+    def today() -> str:
+        return datetime.combine(datetime.now(UTC).date(), time.min, tzinfo=UTC).isoformat()
+
+    before = today()
+    with dg.instance_for_test() as instance:
+        _tick(design_files_sensor, instance, postgres, object_store=object_store_resource)
+        (request,) = _tick(new_query_designs_sensor, instance, postgres).run_requests
+    config = request.run_config["ops"]["collected_content"]["config"]
+    assert config["mode"] == "live"
+    assert config["date_from"] == datetime.combine(start, time.min, tzinfo=UTC).isoformat()
+    assert config["date_to"] in {before, today()}  # today 00:00 UTC (midnight may pass)
