@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -59,8 +59,6 @@ class DatabaseErasure:
     design_owners: dict[str, str]  # affected design id → its owner's user id
     resolved_to_actor: bool
     log_id: int | None = None
-    erased_at: datetime | None = None
-    links_by_design: dict[str, int] = field(default_factory=dict)
 
     @property
     def affected_designs(self) -> list[str]:
@@ -112,7 +110,6 @@ def _erase_in(conn: Connection, request: ErasureRequest, key: bytes | None) -> D
         rows_by_partition=by_partition,
         design_owners=owners,
         resolved_to_actor=rows["actors"] > 0,
-        links_by_design=links,
     )
 
 
@@ -128,7 +125,7 @@ def erase_rows(
             if dry_run:
                 transaction.rollback()
                 return result
-            log_id, erased_at = conn.execute(
+            log_id = conn.execute(
                 text(load_sql("insert_log.sql")),
                 {
                     "requested_by": request.requested_by,
@@ -138,13 +135,13 @@ def erase_rows(
                     "rows_by_partition": json.dumps(result.rows_by_partition, sort_keys=True),
                     "designs": result.affected_designs,
                 },
-            ).one()
+            ).scalar_one()
             transaction.commit()
         except BaseException:
             if transaction.is_active:
                 transaction.rollback()
             raise
-    result.log_id, result.erased_at = log_id, erased_at
+    result.log_id = log_id
     return result
 
 

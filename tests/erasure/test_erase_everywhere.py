@@ -157,9 +157,7 @@ def test_the_person_is_gone_from_database_bucket_and_next_backup(
     assert not mentions(backups.get_bytes(mirrored), mirrored, [*needles, corpus.jens_actor])
 
 
-def test_outputs_left_when_the_store_fails_are_deleted_by_finish_pending(
-    corpus, db, postgres, resource, s3_server
-):
+def test_outputs_left_when_the_store_fails_are_deleted_by_finish_pending(corpus, db, resource):
     outputs = resource.outputs()
     report_key = f"analysis/{corpus.d1}/standard/descriptive.json"
     outputs.put(report_key, b'{"top_actors": ["Jens Testesen"]}')

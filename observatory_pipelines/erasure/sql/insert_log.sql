@@ -7,4 +7,4 @@ VALUES (
     :requested_by, :reference, :identified_by, CAST(:rows_deleted AS jsonb),
     CAST(:rows_by_partition AS jsonb), CAST(:designs AS uuid[])
 )
-RETURNING id, erased_at;
+RETURNING id;
