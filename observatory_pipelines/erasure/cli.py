@@ -201,8 +201,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     erase_parser = subparsers.add_parser(
         "erase",
         help=ERASE_HELP,
-        description=ERASE_HELP + ". Exit codes: 0 erased, 3 unknown person (nothing changed), "
-        "1 refused or failed. See docs/erasure.md.",
+        description=ERASE_HELP + ". Exit codes: 0 erased (or the dry run's report); 1 refused, "
+        "nothing changed; 3 unknown person, nothing changed; 4 database or object store "
+        "unreachable, nothing changed; 5 erased but output objects left (--finish-pending), "
+        "or another failure. See docs/erasure.md.",
     )
     who = erase_parser.add_argument_group("whom (one of)")
     who.add_argument("--actor-id", help="the actor's UUID (actors.id)")
