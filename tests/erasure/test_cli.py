@@ -149,3 +149,10 @@ def test_register_mounts_erase_and_erasure_log_under_a_top_level_parser():
     args = parser.parse_args(["erase", "--actor-id", "x", "--dry-run"])
     assert args.handler is cli.run_erase and args.dry_run
     assert parser.parse_args(["erasure-log"]).handler is cli.run_log
+
+
+def test_an_unreachable_database_exits_4_naming_it(stores, capsys, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://observatory@127.0.0.1:9/observatory")
+    code, out, err = run(capsys, "erase", "--actor-id", new_uuid(), *WHO)
+    assert code == 4 and out == ""
+    assert err.startswith("erase: failed, nothing was changed: ") and "127.0.0.1" in err
