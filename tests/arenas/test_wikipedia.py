@@ -304,3 +304,29 @@ def test_collection_run_stores_records_and_a_rerun_inserts_nothing(db, wikimedia
     with db.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM content_records")).scalar_one() == 6
     assert len(wikimedia.seen) == 2 * first_requests
+
+
+def test_a_design_file_naming_a_host_as_edition_is_refused_at_its_line(tmp_path):
+    from observatory_pipelines.designs.files import DesignFileInvalid, read_file
+    from observatory_pipelines.designs.schema import validate
+
+    path = tmp_path / "wiki.yaml"
+    path.write_text(
+        "name: Wiki\nowner: researcher@example.dk\nmode: batch\n"
+        "window:\n  from: 2026-03-01\n  to: 2026-03-07\nterms:\n  - grønland\n"
+        "arenas:\n  wikipedia:\n    languages: [da, attacker.example]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DesignFileInvalid) as refused:
+        validate(read_file(path))
+    [error] = [str(e) for e in refused.value.errors]
+    assert "arenas.wikipedia.languages" in error and "'attacker.example' is not one" in error
+
+
+def test_a_403_blocked_agent_stops_the_arena(wikimedia):
+    wikimedia.add(API, wiki("bots_da.json"), list="allusers")
+    wikimedia.add(API, json_reply({"error": "blocked"}, 403), titles="Grønland")
+    options = {"seed_articles": ["Grønland", "Danmark"], "pageviews": False}
+    with pytest.raises(ArenaError, match="every source failed"):
+        _collect(options, terms=())
+    assert [s.query.get("titles") for s in wikimedia.requests(API)] == [None, "Grønland"]
