@@ -141,7 +141,7 @@ collect_query_design_job = dg.define_asset_job(
 
 # One tag per platform the run calls; dagster.yaml's run coordinator lets one run per
 # rate-limited platform run at a time (the per-host spacing holds within one worker only).
-PLATFORM_TAG_PREFIX = "observatory/platform/"
+PLATFORM_TAG_PREFIX = "observatory/platform-"
 
 
 def _platform_tags(postgres: PostgresResource, design_id: str) -> dict[str, str]:

@@ -353,7 +353,7 @@ def test_production_topology(topology, monkeypatch):
         return None
 
     collect_run_id, tags = wait_for("the sensor's collection run", collection_started, 180, 2)
-    assert tags["observatory/platform/youtube"] == "true"  # the per-platform limit's tag
+    assert tags["observatory/platform-youtube"] == "true"  # the per-platform limit's tag
     ledger = CreditLedger(engine)
 
     def reserved():
