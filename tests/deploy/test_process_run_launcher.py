@@ -91,3 +91,21 @@ def test_a_command_name_with_spaces_and_parentheses_is_read_right(tmp_path):
     finally:
         process.kill()
         process.wait()
+
+
+def test_terminate_sends_sigterm_to_the_live_worker_only(sleeper):
+    """As `docker stop` does: SIGTERM to the worker, the run reported CANCELING; a worker
+    that is already gone gets nothing and the answer is False."""
+    from dagster import DagsterRunStatus, instance_for_test
+
+    ticks = process_start_ticks(sleeper.pid)
+    with instance_for_test() as instance:
+        launcher = ProcessRunLauncher()
+        launcher.register_instance(instance)
+        run = instance.add_run(_run_of(sleeper.pid, ticks).with_status(DagsterRunStatus.STARTED))
+
+        assert launcher.terminate(run.run_id) is True
+        assert sleeper.wait(timeout=60) == -signal.SIGTERM
+        assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.CANCELING
+
+        assert launcher.terminate(run.run_id) is False  # nothing alive to stop any more
