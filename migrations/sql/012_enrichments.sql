@@ -1,0 +1,119 @@
+-- Per-record enrichments (observatory_pipelines/enrichments, spec enrichments.md §0, §2).
+-- Every table is keyed like content_records, (record_id, published_at), so a join on the
+-- primary key prunes partitions. No foreign key to content_records: partition maintenance
+-- and retention move or detach its rows; results of records that are gone are pruned by
+-- the enrichment run itself (framework.prune_orphans).
+
+-- The method version each enrichment's tables currently hold; a different current version
+-- empties them, so the next run recomputes every record.
+CREATE TABLE enrichment_versions (
+    enrichment text PRIMARY KEY,
+    method_version text NOT NULL,
+    set_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- URLs: one marker row per record (also for records without links), one row per link.
+CREATE TABLE enrichment_url_records (
+    record_id uuid NOT NULL,
+    published_at timestamptz NOT NULL,
+    url_count integer NOT NULL,
+    method text NOT NULL,
+    method_version text NOT NULL,
+    computed_at timestamptz NOT NULL,
+    PRIMARY KEY (record_id, published_at)
+);
+
+CREATE TABLE enrichment_urls (
+    record_id uuid NOT NULL,
+    published_at timestamptz NOT NULL,
+    ordinal smallint NOT NULL,
+    url_type text NOT NULL,
+    url_raw text NOT NULL,
+    url_clean text NOT NULL,
+    url_key text NOT NULL,
+    host text NOT NULL,
+    registered_domain text,
+    outlet text,
+    is_shortener boolean NOT NULL,
+    domain_only boolean NOT NULL,
+    PRIMARY KEY (record_id, published_at, ordinal),
+    CONSTRAINT uq_enrichment_urls_key UNIQUE (record_id, published_at, url_key)
+);
+CREATE INDEX idx_enrichment_urls_domain ON enrichment_urls (registered_domain);
+CREATE INDEX idx_enrichment_urls_key ON enrichment_urls (url_key);
+
+-- Hashtags and mentions, one row per record (empty arrays when there are none).
+CREATE TABLE enrichment_tags (
+    record_id uuid NOT NULL,
+    published_at timestamptz NOT NULL,
+    hashtags text[] NOT NULL,
+    mentions text[] NOT NULL,
+    mention_ids text[] NOT NULL,
+    subreddit_refs text[] NOT NULL,
+    method text NOT NULL,
+    method_version text NOT NULL,
+    computed_at timestamptz NOT NULL,
+    PRIMARY KEY (record_id, published_at)
+);
+CREATE INDEX idx_enrichment_tags_hashtags ON enrichment_tags USING gin (hashtags);
+CREATE INDEX idx_enrichment_tags_mentions ON enrichment_tags USING gin (mentions);
+
+-- Engagement, one row per record; NULL figures where the platform reports no counts.
+CREATE TABLE enrichment_engagement (
+    record_id uuid NOT NULL,
+    published_at timestamptz NOT NULL,
+    platform text NOT NULL,
+    eng_likes_shares_comments bigint,
+    eng_composite bigint,
+    eng_weighted double precision,
+    eng_score double precision,
+    method text NOT NULL,
+    method_version text NOT NULL,
+    computed_at timestamptz NOT NULL,
+    PRIMARY KEY (record_id, published_at)
+);
+
+-- The percentile rank of the composite within (platform, calendar month, UTC), computed
+-- when read: it moves as the month fills, so it is never stored.
+CREATE VIEW enrichment_engagement_pct AS
+SELECT
+    e.record_id,
+    e.published_at,
+    e.platform,
+    e.eng_composite,
+    round(
+        (percent_rank() OVER (
+            PARTITION BY e.platform, date_trunc('month', e.published_at AT TIME ZONE 'UTC')
+            ORDER BY e.eng_composite
+        ))::numeric,
+        4
+    ) AS eng_pct_platform
+FROM enrichment_engagement AS e
+WHERE e.eng_composite IS NOT NULL;
+
+-- Near-duplicates: the MinHash signature and cluster of each record (signature NULL for
+-- texts too short to compare), and the LSH buckets of every signature, so a run over new
+-- records queries the stored index instead of recomputing the old ones.
+CREATE TABLE enrichment_near_dup (
+    record_id uuid NOT NULL,
+    published_at timestamptz NOT NULL,
+    signature bytea,
+    cluster_id uuid,
+    cluster_published_at timestamptz,
+    cluster_size integer,
+    jaccard real,
+    is_cluster_origin boolean,
+    method text NOT NULL,
+    method_version text NOT NULL,
+    computed_at timestamptz NOT NULL,
+    PRIMARY KEY (record_id, published_at)
+);
+CREATE INDEX idx_enrichment_near_dup_cluster ON enrichment_near_dup (cluster_id)
+    WHERE cluster_size > 1;
+
+CREATE TABLE enrichment_near_dup_buckets (
+    bucket bigint NOT NULL,
+    record_id uuid NOT NULL,
+    published_at timestamptz NOT NULL,
+    PRIMARY KEY (bucket, record_id, published_at)
+);

@@ -1,0 +1,1 @@
+"""Per-record enrichments of content_records: links, tags, engagement, near-duplicates."""

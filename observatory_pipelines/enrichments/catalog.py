@@ -1,0 +1,81 @@
+"""The enrichments, in the order they run: each one's columns, tables, version and step."""
+
+from __future__ import annotations
+
+import hashlib
+
+import psycopg
+
+from observatory_pipelines.collection.url_normalize import TRACKING_PARAMETERS
+from observatory_pipelines.enrichments import links
+from observatory_pipelines.enrichments.framework import (
+    Enrichment,
+    Page,
+    copy_rows,
+    method_version,
+)
+
+KEY_COLUMNS = ("c.id", "c.published_at")
+
+
+def _file_hash(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+# --- URLs ---
+
+URL_COLUMNS = ("ordinal", "url_type", "url_raw", "url_clean", "url_key", "host",
+               "registered_domain", "outlet", "is_shortener", "domain_only")  # fmt: skip
+MARKER_COLUMNS = ("method", "method_version", "computed_at")
+
+
+def _process_urls(conn: psycopg.Connection, page: Page) -> dict[str, int]:
+    url_rows, records = [], []
+    for row in page.rows:
+        found = links.record_links(row)
+        key = (row["id"], row["published_at"])
+        url_rows += [(*key, *(getattr(link, c) for c in URL_COLUMNS)) for link in found]
+        records.append((*key, len(found), page.method, page.method_version, page.computed_at))
+    return {
+        "enrichment_urls": copy_rows(
+            conn, "enrichment_urls", ("record_id", "published_at", *URL_COLUMNS), url_rows
+        ),
+        "enrichment_url_records": copy_rows(
+            conn,
+            "enrichment_url_records",
+            ("record_id", "published_at", "url_count", *MARKER_COLUMNS),
+            records,
+        ),
+    }
+
+
+URLS = Enrichment(
+    name="record_urls",
+    description="Links of each record (own URL, links in title/text, Bluesky link facets "
+    "and embeds): clean URL, page key, host, registered domain (public-suffix snapshot), "
+    "Danish outlet; shorteners and domain-only links flagged.",
+    method_version=method_version(
+        ("tldextract",),
+        revision=1,
+        parameters={
+            "tracking_parameters": sorted(TRACKING_PARAMETERS),
+            "shorteners": sorted(links.SHORTENERS),
+            "outlets": _file_hash(links.OUTLETS_FILE),
+        },
+    ),
+    columns=(
+        *KEY_COLUMNS,
+        "c.platform",
+        "c.content_type",
+        "c.url",
+        "c.title",
+        "c.text_content",
+        "CASE WHEN c.platform = 'bluesky' THEN c.raw_metadata -> 'facets' END AS facets",
+        "CASE WHEN c.platform = 'bluesky' THEN c.raw_metadata -> 'embed' END AS embed",
+    ),
+    marker_table="enrichment_url_records",
+    tables=("enrichment_urls", "enrichment_url_records"),
+    process=_process_urls,
+)
+
+ENRICHMENTS: tuple[Enrichment, ...] = (URLS,)

@@ -1,0 +1,46 @@
+"""One enrichment run over the database: prune results of vanished records, enrich new ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from observatory_pipelines.db.engine import connect
+from observatory_pipelines.enrichments.framework import (
+    Enrichment,
+    RunSummary,
+    coverage,
+    prune_orphans,
+    run_enrichment,
+    stored_version,
+)
+
+
+def enrich(
+    database_url: str,
+    enrichment: Enrichment,
+    on_page: Callable[[RunSummary], None] | None = None,
+) -> dict[str, Any]:
+    """Run ``enrichment`` over every record lacking a current result; counts for metadata."""
+    with connect(database_url, autocommit=True) as conn:
+        pruned = prune_orphans(conn, enrichment)
+        summary = run_enrichment(conn, enrichment, on_page=on_page)
+        counts = coverage(conn, enrichment)
+    return {
+        "method_version": summary.method_version,
+        "recomputed_all": summary.recomputed_all,
+        "records_enriched_now": summary.records,
+        "pages": summary.pages,
+        "rows_written": summary.rows_written,
+        "rows_pruned": pruned,
+        "seconds": summary.seconds,
+        **counts,
+    }
+
+
+def check_coverage(database_url: str, enrichment: Enrichment) -> dict[str, Any]:
+    """Whether every record holds a result of the current version (and which version is stored)."""
+    with connect(database_url, autocommit=True) as conn:
+        counts = coverage(conn, enrichment)
+        stored = stored_version(conn, enrichment.name)
+    return {**counts, "stored_version": stored, "current_version": enrichment.method_version}
