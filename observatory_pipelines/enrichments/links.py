@@ -32,7 +32,7 @@ import tldextract
 
 from observatory_pipelines.collection.url_normalize import clean_url, url_key
 
-OUTLETS_FILE = Path(__file__).resolve().parent / "data" / "outlets.csv"
+OUTLETS_FILE = Path(__file__).resolve().parent / "reference" / "outlets.csv"
 SHORTENERS = frozenset(
     """t.co bit.ly bitly.com tinyurl.com ow.ly buff.ly is.gd tiny.cc ift.tt lnkd.in dlvr.it
     shar.es goo.gl fb.me trib.al cutt.ly rebrand.ly s.id t.ly qr.ae""".split()
