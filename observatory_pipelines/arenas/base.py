@@ -194,6 +194,9 @@ class Collector(ABC):
     arena: str = ""  # category: news_media | social_media
     supported_tiers: tuple[str, ...] = ("free",)
     needs_credentials: bool = False
+    # True: a pooled credential is used when there is one, and the arena collects without
+    # one otherwise (Mastodon: most reads need no token; an app token opens closed feeds).
+    credentials_optional: bool = False
     max_records_per_run: int = 10_000
     # Options a query design may set for this arena, beyond COMMON_OPTIONS; all others are
     # refused before the collector is built (see check_options). A collector declares

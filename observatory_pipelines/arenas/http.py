@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -91,8 +92,12 @@ class ArenaHttpClient:
         backoff_scale: float = 1.0,
         max_retries: int | None = None,
         headers: dict[str, str] | None = None,
+        rate_reset_wait: Callable[[httpx.Response], float | None] | None = None,
     ):
         self.state = state
+        # Seconds a 429 without Retry-After should wait, read from the platform's own
+        # headers (Mastodon: X-RateLimit-Reset, an ISO time); None falls back as before.
+        self.rate_reset_wait = rate_reset_wait
         if max_retries is None:
             max_retries = settings.arena_http_max_retries()
         self.max_retries = max_retries
@@ -191,6 +196,8 @@ class ArenaHttpClient:
                 status = response.status_code
                 if status == 429:
                     header = parse_retry_after(response.headers.get("retry-after"))
+                    if header is None and self.rate_reset_wait is not None:
+                        header = self.rate_reset_wait(response)
                     if header is None:
                         header = self.retry_after_default
                     wait = self._backoff(attempt) if header is None else header

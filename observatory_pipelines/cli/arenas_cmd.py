@@ -75,6 +75,7 @@ def arena_entry(cls: type[Collector]) -> dict[str, Any]:
         "tiers": list(tiers),
         "credentials": {
             "needed": cls.needs_credentials,
+            "optional": cls.credentials_optional,
             "fields": [field.split("|") for field in cls.credential_fields],
         },
         "options": [option_entry(o) for o in (*COMMON_OPTION_SPECS, *cls.option_specs)],
@@ -106,6 +107,8 @@ def arena_lines(entry: dict[str, Any]) -> list[str]:
     if credentials["needed"]:
         fields = ", ".join(" or ".join(names) for names in credentials["fields"])
         needs = f"yes, from the operator's credential pool: {fields}"
+    elif credentials.get("optional"):
+        needs = "optional: a pooled credential is used when the operator added one"
     else:
         needs = "none"
     limits = entry["limits"]

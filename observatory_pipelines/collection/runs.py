@@ -289,7 +289,10 @@ class RunExecutor:
                 options=options, language=design.language, locale_country=design.locale_country,
                 rate_limit_state=dict(t["rate_limit_state"] or {}),
             )  # fmt: skip
-            self.tasks.run(spec, arena, needs_credentials=cls.needs_credentials)
+            self.tasks.run(
+                spec, arena, needs_credentials=cls.needs_credentials,
+                optional_credentials=cls.credentials_optional,
+            )  # fmt: skip
         except TaskFailed as exc:
             if not self._fail_task(run, t, arena, str(exc)):
                 raise  # the database is gone: end the run with the task's own error

@@ -23,7 +23,12 @@ from observatory_pipelines.arenas.base import (
     SearchTerm,
 )
 from observatory_pipelines.collection import run_states
-from observatory_pipelines.collection.credential_pool import CredentialPool, Lease, scrub
+from observatory_pipelines.collection.credential_pool import (
+    CredentialPool,
+    Lease,
+    NoCredentialAvailable,
+    scrub,
+)
 from observatory_pipelines.collection.enrich import Enricher
 from observatory_pipelines.collection.ingest import BulkIngester
 from observatory_pipelines.collection.source_reports import (
@@ -152,7 +157,13 @@ class TaskRunner:
             rate_limit_state=state,
         )
 
-    def run(self, spec: TaskSpec, out: ArenaReport, needs_credentials: bool) -> None:
+    def run(
+        self,
+        spec: TaskSpec,
+        out: ArenaReport,
+        needs_credentials: bool,
+        optional_credentials: bool = False,
+    ) -> None:
         """Collect into ``out``'s counters; raises ``TaskFailed`` (counters kept) on failure.
 
         The failure reported is the first thing that went wrong: when the database is gone,
@@ -173,8 +184,9 @@ class TaskRunner:
             )
             try:
                 for _attempt in range(MAX_QUOTA_ROTATIONS):
-                    if needs_credentials:
-                        lease = self.pool.acquire(spec.platform, exclude=tried)
+                    if needs_credentials or optional_credentials:
+                        lease = self._lease(spec.platform, tried, needs_credentials)
+                    if lease is not None:
                         tried.add(lease.id)
                         used.append(lease)
                         out.credential_id = lease.id
@@ -222,6 +234,15 @@ class TaskRunner:
             # The failure being reported matters more than its counters.
             _quietly(lambda: self._save(spec, out, state), "task.progress_not_saved", spec)
             raise TaskFailed(str(exc) if isinstance(exc, TaskFailed) else message) from None
+
+    def _lease(self, platform: str, tried: set[str], required: bool) -> Lease | None:
+        """The next credential; None when it is optional and the pool has none (left)."""
+        try:
+            return self.pool.acquire(platform, exclude=tried)
+        except NoCredentialAvailable:
+            if required:
+                raise
+            return None
 
     def _collect(self, spec, collector, enricher, ingester, out: ArenaReport) -> None:
         buffer: list[tuple] = []

@@ -52,6 +52,8 @@ def arena_options_markdown() -> str:
         credential = (
             "a pooled credential with " + ", ".join(f"`{f}`" for f in cls.credential_fields)
             if cls.needs_credentials
+            else "an optional pooled credential"
+            if cls.credentials_optional
             else "no credential"
         )
         lines += [
