@@ -7,7 +7,7 @@ import hashlib
 import psycopg
 
 from observatory_pipelines.collection.url_normalize import TRACKING_PARAMETERS
-from observatory_pipelines.enrichments import links
+from observatory_pipelines.enrichments import links, tags
 from observatory_pipelines.enrichments.framework import (
     Enrichment,
     Page,
@@ -78,4 +78,50 @@ URLS = Enrichment(
     process=_process_urls,
 )
 
-ENRICHMENTS: tuple[Enrichment, ...] = (URLS,)
+
+# --- hashtags and mentions ---
+
+
+def _process_tags(conn: psycopg.Connection, page: Page) -> dict[str, int]:
+    rows = []
+    for row in page.rows:
+        found = tags.record_tags(row)
+        rows.append(
+            (row["id"], row["published_at"], found.hashtags, found.mentions, found.mention_ids,
+             found.subreddit_refs, page.method, page.method_version, page.computed_at)
+        )  # fmt: skip
+    columns = ("record_id", "published_at", "hashtags", "mentions", "mention_ids",
+               "subreddit_refs", *MARKER_COLUMNS)  # fmt: skip
+    return {"enrichment_tags": copy_rows(conn, "enrichment_tags", columns, rows)}
+
+
+TAGS = Enrichment(
+    name="record_tags",
+    description="Hashtags (Unicode letters: #Grønland stays grønland), @mentions (full "
+    "Bluesky and Mastodon handles, no e-mail addresses), Bluesky facet tags and mention "
+    "DIDs, Reddit u/ mentions and r/ subreddit references.",
+    method_version=method_version(
+        (),
+        revision=1,
+        parameters={
+            "hashtag": tags._HASHTAG.pattern,
+            "mention": tags._MENTION.pattern,
+            "reddit_user": tags._REDDIT_USER.pattern,
+            "subreddit": tags._SUBREDDIT.pattern,
+            "url": links.URL_PATTERN.pattern,
+        },
+    ),  # fmt: skip
+    columns=(
+        *KEY_COLUMNS,
+        "c.platform",
+        "c.title",
+        "c.text_content",
+        "CASE WHEN c.platform = 'bluesky' THEN c.raw_metadata -> 'facets' END AS facets",
+    ),
+    marker_table="enrichment_tags",
+    tables=("enrichment_tags",),
+    process=_process_tags,
+)
+
+
+ENRICHMENTS: tuple[Enrichment, ...] = (URLS, TAGS)

@@ -37,7 +37,7 @@ SHORTENERS = frozenset(
     """t.co bit.ly bitly.com tinyurl.com ow.ly buff.ly is.gd tiny.cc ift.tt lnkd.in dlvr.it
     shar.es goo.gl fb.me trib.al cutt.ly rebrand.ly s.id t.ly qr.ae""".split()
 )
-_URL = re.compile(r"(?<![\w@/])(?:https?://|www\.)[^\s<>\[\]\"'`|,;]+", re.IGNORECASE)
+URL_PATTERN = re.compile(r"(?<![\w@/])(?:https?://|www\.)[^\s<>\[\]\"'`|,;]+", re.IGNORECASE)
 _TRAILING = ".,;:!?>]}'\""
 MAX_TEXT_CHARS = 200_000  # a record's text is scanned up to here (articles are shorter)
 
@@ -104,7 +104,7 @@ def text_urls(text: str | None) -> list[str]:
     if not text:
         return []
     found = []
-    for match in _URL.finditer(text[:MAX_TEXT_CHARS]):
+    for match in URL_PATTERN.finditer(text[:MAX_TEXT_CHARS]):
         url = _strip_trailing(match.group(0))
         if url.lower().startswith("www."):
             url = "https://" + url
