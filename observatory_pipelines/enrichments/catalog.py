@@ -7,7 +7,7 @@ import hashlib
 import psycopg
 
 from observatory_pipelines.collection.url_normalize import TRACKING_PARAMETERS
-from observatory_pipelines.enrichments import links, tags
+from observatory_pipelines.enrichments import engagement, links, tags
 from observatory_pipelines.enrichments.framework import (
     Enrichment,
     Page,
@@ -124,4 +124,46 @@ TAGS = Enrichment(
 )
 
 
-ENRICHMENTS: tuple[Enrichment, ...] = (URLS, TAGS)
+# --- engagement ---
+
+
+def _process_engagement(conn: psycopg.Connection, page: Page) -> dict[str, int]:
+    rows = []
+    for row in page.rows:
+        found = engagement.engagement(row)
+        rows.append(
+            (row["id"], row["published_at"], row["platform"], found.likes_shares_comments,
+             found.composite, found.weighted, found.score, page.method, page.method_version,
+             page.computed_at)
+        )  # fmt: skip
+    columns = ("record_id", "published_at", "platform", "eng_likes_shares_comments",
+               "eng_composite", "eng_weighted", "eng_score", *MARKER_COLUMNS)  # fmt: skip
+    return {"enrichment_engagement": copy_rows(conn, "enrichment_engagement", columns, rows)}
+
+
+ENGAGEMENT = Enrichment(
+    name="record_engagement",
+    description="Engagement figures, each named: likes+shares+comments, the composite "
+    "(views included), and the per-platform weighted log score 0-100; NULL where the "
+    "platform reports no counts. Percentile within platform and month: view "
+    "enrichment_engagement_pct.",
+    method_version=method_version(
+        (),
+        revision=1,
+        parameters={"weights": engagement.WEIGHTS, "default": engagement.DEFAULT_WEIGHTS},
+    ),
+    columns=(
+        *KEY_COLUMNS,
+        "c.platform",
+        "c.views_count",
+        "c.likes_count",
+        "c.shares_count",
+        "c.comments_count",
+    ),  # fmt: skip
+    marker_table="enrichment_engagement",
+    tables=("enrichment_engagement",),
+    process=_process_engagement,
+)
+
+
+ENRICHMENTS: tuple[Enrichment, ...] = (URLS, TAGS, ENGAGEMENT)
