@@ -365,15 +365,24 @@ def test_production_topology(topology, monkeypatch):
     assert ledger.get_balance(user_id).available < USER_CREDITS  # held by the reservation
 
     # 4. The daemon and the run's worker die at once (the daemon's and the worker's whole
-    #    process groups, as stopping their containers would) and the daemon is started
-    #    again: the new daemon's run monitoring finds the worker gone and fails the run, the
-    #    failure sensor fails the collection run and gives the credits back.
+    #    process groups, as stopping their containers would) and, while the daemon is down,
+    #    PostgreSQL restarts: every pooled connection of the webserver and the code server
+    #    is now dead.
     worker_pid = int(_run(topo, collect_run_id)["tags"]["observatory/worker_pid"])
     topo.worker_pids.add(worker_pid)
     topo.kill_daemon()
     kill_group(worker_pid)
     assert _run(topo, collect_run_id)["status"] == "STARTED"  # nobody told Dagster
+    topo.restart_postgres()
+
+    # 5. The next launch works: no HTTP 500 from the webserver, and its run, started by the
+    #    new daemon, succeeds.
     topo.start_daemon()
+    after_restart = _launch(topo, "partition_maintenance")
+
+    # 6. The new daemon's run monitoring finds the killed worker gone and fails its run; the
+    #    failure sensor (in the code server, through the restarted database) fails the
+    #    collection run and gives every reserved credit back.
     assert _finished(topo, collect_run_id, timeout=180) == "FAILURE"
 
     def healed():
@@ -386,9 +395,6 @@ def test_production_topology(topology, monkeypatch):
     assert balance.refunded == balance.reserved > 0 and balance.settled == 0
     assert balance.available == USER_CREDITS
 
-    # 5. PostgreSQL restarts: the next launch works (no HTTP 500, no run left NOT_STARTED).
-    topo.restart_postgres()
-    after_restart = _launch(topo, "partition_maintenance")
     assert _finished(topo, after_restart) == "SUCCESS", topo.diagnostics()
     stuck = topo.graphql(RUNS_QUERY, {"filter": {"statuses": ["NOT_STARTED"]}})
-    assert stuck["runsOrError"]["results"] == []
+    assert stuck["runsOrError"]["results"] == []  # no launch was left half-done
