@@ -85,12 +85,12 @@ def channel_username(value: Any) -> str:
         return name
     if "/" in text or "." in text or ":" in text:
         raise ArenaOptionError(
-            f"arenas.telegram.custom_channels: {text!r} is a URL or host name; give the "
+            f"arenas.telegram.custom_channels names {text!r}: a URL or host name; give the "
             "channel's username (e.g. 'eksempel_kanal' for t.me/eksempel_kanal): the host "
             "comes from the operator's TELEGRAM_API_URL"
         )
     raise ArenaOptionError(
-        f"arenas.telegram.custom_channels: {value!r} is not a Telegram username (5-32 "
+        f"arenas.telegram.custom_channels names {value!r}: not a Telegram username (5-32 "
         "letters, digits or underscores, starting with a letter)"
     )
 

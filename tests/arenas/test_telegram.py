@@ -208,12 +208,12 @@ def test_every_channel_failing_fails_the_task(tme):
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("https://t.me/eksempel_kanal", "is a URL or host name"),
-        ("t.me/eksempel_kanal", "is a URL or host name"),
-        ("127.0.0.1", "is a URL or host name"),
-        ("kort", "is not a Telegram username"),
-        ("1kanal_med_tal", "is not a Telegram username"),
-        (42, "is not a Telegram username"),
+        ("https://t.me/eksempel_kanal", "a URL or host name"),
+        ("t.me/eksempel_kanal", "a URL or host name"),
+        ("127.0.0.1", "a URL or host name"),
+        ("kort", "not a Telegram username"),
+        ("1kanal_med_tal", "not a Telegram username"),
+        (42, "not a Telegram username"),
     ],
 )
 def test_a_design_naming_a_url_or_a_bad_username_is_refused(value, message):
