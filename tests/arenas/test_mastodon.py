@@ -21,8 +21,10 @@ from observatory_pipelines.arenas.base import (
 )
 from observatory_pipelines.arenas.mastodon import MastodonCollector
 from observatory_pipelines.arenas.mastodon_support import (
+    InstanceRefused,
     instance_host,
     non_public_address,
+    resolve_public,
     snowflake_id,
     split_acct,
     status_text,
@@ -354,6 +356,8 @@ def test_public_instance_names_are_accepted_and_private_addresses_refused():
     assert non_public_address(["169.254.169.254"]) == "169.254.169.254"
     assert non_public_address(["::ffff:127.0.0.1"]) is not None
     assert non_public_address(["93.184.216.34", "2a01:4f8::1"]) is None
+    with pytest.raises(InstanceRefused, match="non-public address"):
+        resolve_public("localhost")  # /etc/hosts: 127.0.0.1, as a rebinding name would
     assert split_acct("https://helvede.net/@anna") == ("anna", "helvede.net")
     assert split_acct("anna") == ("anna", None)
 

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import dagster as dg
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
+from observatory_pipelines.collection.assets import collected_content
 from observatory_pipelines.collection.credential_pool import add_credential
 from observatory_pipelines.collection.runs import start_run
+from observatory_pipelines.resources.partitions import query_designs_partitions
 from tests.arenas.conftest import Reply
 from tests.arenas.test_mastodon import HELVEDE, NEXT_1, SOCIAL, TAG, instance, mfile, on, tag_pages
 from tests.collection.conftest import make_design, make_user
@@ -161,3 +164,37 @@ def test_a_design_naming_an_internal_host_is_refused_before_anything_is_sent(db,
     [arena] = report.arenas
     assert arena.status == "failed" and "an IP address, not a host name" in arena.error
     assert mastodon.seen == []
+
+
+def test_the_collect_query_design_asset_reports_the_stop_in_its_metadata(
+    db, postgres, object_store_resource, mastodon
+):
+    instance(mastodon, HELVEDE, SOCIAL)
+    far = "2099-01-01T00:00:00.000Z"
+    mastodon.add(
+        on(HELVEDE, TAG),
+        mfile("tag_groenland_page1.json", Link=NEXT_1, **{"X-RateLimit-Limit": "300",
+              "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": far}),
+    )  # fmt: skip
+    mastodon.add(on(SOCIAL, TAG), mfile("tag_groenland_social.json"))
+    user = make_user(db)
+    design = make_design(db, user, {"arenas": {"mastodon": {}}}, terms=[("grønland", "keyword")])
+    run_config = {
+        "ops": {
+            "collected_content": {"config": {"date_from": "2026-11-01", "date_to": "2026-11-25"}}
+        }
+    }
+    with dg.instance_for_test() as dagster_instance:
+        dagster_instance.add_dynamic_partitions(query_designs_partitions.name, [design])
+        result = dg.materialize(
+            [collected_content], partition_key=design, instance=dagster_instance,
+            resources={"postgres": postgres, "object_store": object_store_resource},
+            run_config=run_config,
+        )  # fmt: skip
+    assert result.success
+    (materialization,) = result.asset_materializations_for_node("collected_content")
+    meta = {k: v.value for k, v in materialization.metadata.items()}
+    assert meta["records_collected"] == 4 and meta["credits_spent"] == 0
+    sources = meta["arenas"]["mastodon"]["sources"]
+    assert sources["skipped_by_reason"] == {"rate_limited": 1}
+    assert rows(db, "SELECT count(*) AS n FROM content_records")[0]["n"] == 4
