@@ -108,8 +108,7 @@ CREATE TABLE enrichment_near_dup (
     computed_at timestamptz NOT NULL,
     PRIMARY KEY (record_id, published_at)
 );
-CREATE INDEX idx_enrichment_near_dup_cluster ON enrichment_near_dup (cluster_id)
-    WHERE cluster_size > 1;
+CREATE INDEX idx_enrichment_near_dup_cluster ON enrichment_near_dup (cluster_id);
 
 CREATE TABLE enrichment_near_dup_buckets (
     bucket bigint NOT NULL,

@@ -7,7 +7,7 @@ import hashlib
 import psycopg
 
 from observatory_pipelines.collection.url_normalize import TRACKING_PARAMETERS
-from observatory_pipelines.enrichments import engagement, links, tags
+from observatory_pipelines.enrichments import engagement, links, neardup, tags
 from observatory_pipelines.enrichments.framework import (
     Enrichment,
     Page,
@@ -166,4 +166,65 @@ ENGAGEMENT = Enrichment(
 )
 
 
-ENRICHMENTS: tuple[Enrichment, ...] = (URLS, TAGS, ENGAGEMENT)
+# --- near-duplicates ---
+
+NEAR_DUP_COLUMNS = ("record_id", "published_at", "signature", "cluster_id",
+                    "cluster_published_at", "cluster_size", "jaccard", "is_cluster_origin",
+                    *MARKER_COLUMNS)  # fmt: skip
+
+
+def _process_near_dup(conn: psycopg.Connection, page: Page) -> dict[str, int]:
+    grouped = neardup.group_page(conn, page.rows)
+    if grouped.joined_clusters:
+        neardup.delete_rewritten(conn, grouped.joined_clusters)
+
+    def values(row):
+        cluster = row.cluster or (None, None)
+        return (*row.key, row.signature, *cluster, row.size, row.jaccard, row.is_origin,
+                page.method, page.method_version, page.computed_at)  # fmt: skip
+
+    return {
+        "enrichment_near_dup": copy_rows(
+            conn,
+            "enrichment_near_dup",
+            NEAR_DUP_COLUMNS,
+            map(values, [*grouped.rows, *grouped.rewritten]),
+        ),
+        "enrichment_near_dup_buckets": copy_rows(
+            conn,
+            "enrichment_near_dup_buckets",
+            ("bucket", "record_id", "published_at"),
+            ((bucket, *key) for bucket, key in grouped.buckets),
+        ),
+        "rewritten_group_rows": len(grouped.rewritten),
+    }
+
+
+NEAR_DUPLICATES = Enrichment(
+    name="record_near_duplicates",
+    description="Near-duplicate groups: MinHash (128 permutations, seed 1) over character "
+    "5-grams of the normalised title and text, LSH 14 bands x 9 rows, pairs verified at "
+    "estimated Jaccard >= 0.7, connected components; group id = earliest member. New "
+    "records are matched against the stored signatures and buckets.",
+    method_version=method_version(
+        ("datasketch",),
+        revision=1,
+        parameters={
+            "num_perm": neardup.NUM_PERM,
+            "seed": neardup.SEED,
+            "shingle": neardup.SHINGLE,
+            "threshold": neardup.THRESHOLD,
+            "min_chars": neardup.MIN_CHARS,
+            "max_chars": neardup.MAX_TEXT_CHARS,
+            "bands": [neardup.BANDS, neardup.ROWS],
+            "tries_per_cluster": neardup.MAX_TRIES_PER_CLUSTER,
+        },
+    ),  # fmt: skip
+    columns=(*KEY_COLUMNS, "c.title", "c.text_content"),
+    marker_table="enrichment_near_dup",
+    tables=("enrichment_near_dup_buckets", "enrichment_near_dup"),
+    process=_process_near_dup,
+)
+
+
+ENRICHMENTS: tuple[Enrichment, ...] = (URLS, TAGS, ENGAGEMENT, NEAR_DUPLICATES)

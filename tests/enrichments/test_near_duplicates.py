@@ -1,0 +1,120 @@
+"""Near-duplicate groups of a known corpus, built at once and built incrementally."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from observatory_pipelines.enrichments import neardup
+from observatory_pipelines.enrichments.catalog import NEAR_DUPLICATES
+from observatory_pipelines.enrichments.framework import run_enrichment
+
+from .conftest import BASE, insert_record
+
+WIRE = (
+    "Regeringen vil indføre en afgift på landbrugets udledning af drivhusgasser fra 2030, "
+    "oplyser skatteministeren til Ritzau torsdag."
+)
+WIRE_EDITED = WIRE.replace("oplyser", "siger")  # one edited word
+WIRE_LONGER = WIRE + " Det møder kritik."  # the same sentence plus three words
+OTHER = (
+    "Landbrugets organisationer advarer om, at en ny afgift vil koste arbejdspladser i "
+    "hele Jylland, og kræver kompensation."
+)
+UNRELATED = "Københavns Kommune åbner tre nye svømmehaller i løbet af de kommende fem år."
+
+
+def _groups(conn):
+    rows = conn.execute(
+        "SELECT r.platform_id, o.platform_id, n.cluster_size, n.is_cluster_origin, n.jaccard "
+        "FROM enrichment_near_dup n JOIN content_records r "
+        "ON r.id = n.record_id AND r.published_at = n.published_at "
+        "LEFT JOIN content_records o "
+        "ON o.id = n.cluster_id AND o.published_at = n.cluster_published_at "
+        "ORDER BY r.platform_id"
+    ).fetchall()
+    return {name: (origin, size, is_origin) for name, origin, size, is_origin, _ in rows}, {
+        name: jaccard for name, *_, jaccard in rows
+    }
+
+
+def test_normalised_text_drops_links_mentions_emoji_and_punctuation():
+    assert neardup.normalised(
+        "Overskrift!", "Se https://dr.dk/x @Mette.F 🙂 — GRØN-omstilling"
+    ) == ("overskrift se grøn omstilling")
+
+
+def test_an_edited_word_and_three_added_words_group_with_the_wire_copy(conn):
+    insert_record(conn, 1, platform_id="wire", platform="rss_feeds", text_content=WIRE)
+    insert_record(conn, 2, platform_id="edited", text_content=WIRE_EDITED)
+    insert_record(conn, 3, platform_id="longer", title=None, text_content=WIRE_LONGER)
+    insert_record(conn, 4, platform_id="other", text_content=OTHER)
+    insert_record(conn, 5, platform_id="other_copy", platform="reddit", text_content=OTHER)
+    insert_record(conn, 6, platform_id="unrelated", text_content=UNRELATED)
+    insert_record(conn, 7, platform_id="short", text_content="Enig!")
+
+    summary = run_enrichment(conn, NEAR_DUPLICATES)
+
+    assert summary.rows_written["enrichment_near_dup"] == 7
+    assert summary.rows_written["enrichment_near_dup_buckets"] == 6 * neardup.BANDS
+    groups, jaccards = _groups(conn)
+    assert groups == {
+        "wire": ("wire", 3, True),
+        "edited": ("wire", 3, False),
+        "longer": ("wire", 3, False),
+        "other": ("other", 2, True),
+        "other_copy": ("other", 2, False),
+        "unrelated": ("unrelated", 1, True),
+        "short": (None, None, None),  # too short to compare
+    }
+    assert jaccards["wire"] == 1.0 and jaccards["other_copy"] == 1.0
+    assert neardup.THRESHOLD <= jaccards["edited"] < 1.0
+    assert neardup.THRESHOLD <= jaccards["longer"] < 1.0
+
+
+def test_new_records_join_stored_groups_without_rehashing_the_old_ones(conn):
+    insert_record(conn, 10, platform_id="wire", text_content=WIRE)
+    insert_record(conn, 11, platform_id="other", text_content=OTHER)
+    insert_record(conn, 12, platform_id="unrelated", text_content=UNRELATED)
+    first = run_enrichment(conn, NEAR_DUPLICATES)
+    assert first.rows_written["enrichment_near_dup_buckets"] == 3 * neardup.BANDS
+
+    # an edited copy later, and a copy published before the first one: it becomes the origin
+    insert_record(conn, 20, platform_id="edited", text_content=WIRE_EDITED)
+    insert_record(conn, 0, platform_id="earlier", published_at=BASE - timedelta(days=3),
+                  text_content=WIRE)  # fmt: skip
+    second = run_enrichment(conn, NEAR_DUPLICATES)
+
+    assert second.records == 2
+    # only the two new signatures' buckets are written; the stored group (wire) is rewritten
+    assert second.rows_written["enrichment_near_dup_buckets"] == 2 * neardup.BANDS
+    assert second.rows_written["rewritten_group_rows"] == 1
+    assert second.rows_written["enrichment_near_dup"] == 3
+    groups, _ = _groups(conn)
+    assert groups == {
+        "earlier": ("earlier", 3, True),
+        "wire": ("earlier", 3, False),
+        "edited": ("earlier", 3, False),
+        "other": ("other", 1, True),
+        "unrelated": ("unrelated", 1, True),
+    }
+    assert conn.execute("SELECT count(*) FROM enrichment_near_dup_buckets").fetchone() == (
+        5 * neardup.BANDS,
+    )
+
+
+def test_a_new_record_bridging_two_stored_groups_merges_them(conn):
+    bridge = WIRE.replace("oplyser", "siger")
+    # far from WIRE (estimated Jaccard 0.66 < 0.7), near the bridge (0.79); WIRE-bridge 0.84
+    far = bridge.replace("torsdag", "fredag").replace("Regeringen", "Statsministeren")
+    insert_record(conn, 1, platform_id="a", text_content=WIRE)
+    insert_record(conn, 2, platform_id="c", text_content=far)
+    run_enrichment(conn, NEAR_DUPLICATES)
+    assert _groups(conn)[0] == {"a": ("a", 1, True), "c": ("c", 1, True)}
+
+    insert_record(conn, 3, platform_id="b", text_content=bridge)
+    summary = run_enrichment(conn, NEAR_DUPLICATES)
+
+    assert summary.records == 1 and summary.rows_written["rewritten_group_rows"] == 2
+    groups, jaccards = _groups(conn)
+    assert groups == {"a": ("a", 3, True), "b": ("a", 3, False), "c": ("a", 3, False)}
+    assert jaccards["c"] < neardup.THRESHOLD  # in the group through the bridge, not directly
