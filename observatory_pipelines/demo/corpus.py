@@ -111,7 +111,7 @@ def _slug(text: str) -> str:
 
 
 def _authors(platform: str, count: int, rng: random.Random) -> list[Author]:
-    names = [p for p in danish.PUBLIC_ACTORS if platform != "news"]
+    names = danish.PUBLIC_ACTORS if platform != "news" else ()  # journalists are not actors
     authors = []
     for rank in range(1, count + 1):
         public = names[rank - 1][0] if rank <= len(names) else None
@@ -143,6 +143,12 @@ def public_actor_presences(config: CorpusConfig) -> list[tuple[str, str, str, st
         for a in generator.authors[platform]
         if a.public_actor
     ]
+
+
+def _written(terms: list[str], text: str) -> list[str]:
+    """The drawn terms the filled template did use (a template may leave one out)."""
+    lowered = text.lower()
+    return [t for t in dict.fromkeys(terms) if t in lowered]
 
 
 def _poisson(rng: random.Random, mean: float) -> int:
@@ -260,7 +266,7 @@ class Corpus:
             url=url,
             title=title,
             topic=topic.name,
-            terms=terms,
+            terms=_written(terms, f"{title} {body}"),
             outlet_key=key,
             tags=[section, topic.name],
         )
@@ -284,6 +290,8 @@ class Corpus:
         if language == "da":
             template = rng.choice(danish.SOCIAL_PREFIXES) + template
             template += rng.choice(danish.SOCIAL_SUFFIXES)
+        if not terms:
+            language = "da"  # no English template without a term: the Danish one was taken
         text = self._fill(rng, template, terms, shared.url if shared else "")
         if shared is None:
             text = " ".join(text.split())
@@ -299,7 +307,7 @@ class Corpus:
             text=text,
             url="",
             topic=topic.name,
-            terms=terms,
+            terms=_written(terms, text),
             language=language,
             likes=self._engagement(rng, reach),
             shares=self._engagement(rng, reach / 4),
