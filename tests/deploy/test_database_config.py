@@ -122,8 +122,13 @@ def test_deploy_dagster_yaml_resolves_parts_with_a_reserved_password(
     config = yaml.safe_load((ROOT / "deploy" / "dagster.yaml").read_text())
     structured = {
         key: os.environ[value["env"]]
-        for key, value in config["storage"]["postgres"]["postgres_db"].items()
+        for key, value in config["run_storage"]["config"]["postgres_db"].items()
     }
+    # The run, event and schedule storage reach the one Dagster database the same way.
+    assert all(
+        config[name]["config"]["postgres_db"] == config["run_storage"]["config"]["postgres_db"]
+        for name in ("event_log_storage", "schedule_storage")
+    )
     parsed = make_url(pg_url_from_config({"postgres_db": structured}))
     assert (parsed.host, parsed.port, parsed.username, parsed.password) == (
         server.host,
@@ -140,7 +145,10 @@ def test_deploy_dagster_yaml_resolves_parts_with_a_reserved_password(
     try:
         with DagsterInstance.get() as instance:
             assert instance.get_runs() == []
-            assert instance.run_storage.__class__.__name__ == "PostgresRunStorage"
+            assert instance.run_storage.__class__.__name__ == "PrePingPostgresRunStorage"
+            assert instance.event_log_storage.__class__.__name__ == (
+                "PrePingPostgresEventLogStorage"
+            )
     finally:
         with psycopg.connect(urls.libpq_url(scratch_database), autocommit=True) as conn:
             conn.execute(f"DROP OWNED BY {reserved_role}")
