@@ -214,6 +214,9 @@ def main() -> int:
     engine = get_engine(url)
     created = seed_demo(engine)
     offline_design, offline_files = prepare_offline_demo(engine)
+    # The folder the design_files_sensor syncs: a researcher's file dropped here is collected.
+    designs_dir = settings.designs_dir()
+    designs_dir.mkdir(parents=True, exist_ok=True)
     log.info(
         "setup_local.ready",
         database=describe(url),
@@ -221,6 +224,7 @@ def main() -> int:
         offline_demo=offline_design,
         offline_files=offline_files,
         feed_replay=replay.base_url(),
+        designs_dir=str(designs_dir),
     )
     return 0
 
