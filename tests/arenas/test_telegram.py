@@ -11,6 +11,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from observatory_pipelines.arenas.base import (
+    ActorRef,
     ArenaError,
     ArenaOptionError,
     CollectionRequest,
@@ -115,6 +116,21 @@ def test_channel_pages_are_read_back_to_the_window_start_and_mapped(tme):
     # Outside the window (18240, 18230), not matching (18234), no text (18235), service (18239).
     assert [s.query.get("before") for s in tme.requests(KANAL)] == [None, "18233"]
     assert collector.units_spent == 2 and collector.rate_limit_state["requests"] == 2
+
+
+def test_an_actors_channel_is_taken_whole(tme):
+    channel_pages(tme)
+    req = request([], terms=("grønland",))
+    req.actors = [ActorRef(platform_user_id=None, platform_username="@Eksempel_Kanal")]
+    _, pages = collect(req)
+    found = records(pages)
+    # Every text message in the window, matching or not (18234 is about the weather).
+    assert sorted(found) == [
+        "eksempel_kanal/18231", "eksempel_kanal/18232", "eksempel_kanal/18233",
+        "eksempel_kanal/18234", "eksempel_kanal/18236", "eksempel_kanal/18237",
+        "eksempel_kanal/18238",
+    ]  # fmt: skip
+    assert len(tme.requests(KANAL)) == 2
 
 
 def test_an_unknown_channel_is_skipped_by_name_and_the_rest_goes_on(tme):
@@ -302,3 +318,22 @@ def test_a_design_collects_telegram_rows_once(db, tme, monkeypatch):
     assert (arena.records_collected, arena.duplicates_skipped) == (0, 6)
     assert rows(db, "SELECT count(*) AS n FROM content_records")[0]["n"] == 6
     assert len(tme.seen) == 2 * sent
+
+
+def test_a_spent_request_budget_completes_the_task_and_says_so(db, tme, monkeypatch):
+    monkeypatch.setenv("PSEUDONYMIZATION_KEY", "telegram-test-pseudonymization-key")
+    monkeypatch.setenv("CREDENTIALS_ENCRYPTION_KEY", Fernet.generate_key().decode())
+    channel_pages(tme)
+    user = make_user(db)
+    config = {"arenas": {"telegram": {"custom_channels": ["eksempel_kanal"], "max_requests": 1}}}
+    design = make_design(db, user, config, terms=[("grønland", "keyword")])
+    report = start_run(db, design, FROM, TO)
+    [arena] = report.arenas
+    assert arena.status == "completed" and arena.records_collected == 4
+    [task] = rows(db, "SELECT status, skipped_sources, rate_limit_state FROM collection_tasks")
+    assert task["status"] == "completed"
+    assert task["rate_limit_state"]["stopped"]["reason"] == "max_requests"
+    assert [(s["source"], s["reason"]) for s in task["skipped_sources"]] == [
+        ("telegram channel eksempel_kanal", "stopped")
+    ]
+    assert len(tme.seen) == 1
