@@ -91,24 +91,33 @@ SELECT
 FROM enrichment_engagement AS e
 WHERE e.eng_composite IS NOT NULL;
 
--- Near-duplicates: the MinHash signature and cluster of each record (signature NULL for
--- texts too short to compare), and the LSH buckets of every signature, so a run over new
--- records queries the stored index instead of recomputing the old ones.
+-- Near-duplicates: each compared record's MinHash signature (NULL for texts too short to
+-- compare) and group; the LSH buckets of the signatures (a record identical to a grouped
+-- one adds none), so a run over new records queries the stored index instead of hashing the
+-- old ones; one row per group of two or more, so a record joining a group writes its own
+-- row and the group's, not every member's.
 CREATE TABLE enrichment_near_dup (
     record_id uuid NOT NULL,
     published_at timestamptz NOT NULL,
     signature bytea,
-    cluster_id uuid,
-    cluster_published_at timestamptz,
-    cluster_size integer,
+    group_id uuid,
     jaccard real,
-    is_cluster_origin boolean,
     method text NOT NULL,
     method_version text NOT NULL,
     computed_at timestamptz NOT NULL,
     PRIMARY KEY (record_id, published_at)
 );
-CREATE INDEX idx_enrichment_near_dup_cluster ON enrichment_near_dup (cluster_id);
+CREATE INDEX idx_enrichment_near_dup_group ON enrichment_near_dup (group_id)
+    WHERE group_id IS NOT NULL;
+
+CREATE TABLE enrichment_near_dup_groups (
+    group_id uuid PRIMARY KEY,
+    origin_record_id uuid NOT NULL,
+    origin_published_at timestamptz NOT NULL,
+    origin_signature bytea NOT NULL,
+    size integer NOT NULL,
+    updated_at timestamptz NOT NULL
+);
 
 CREATE TABLE enrichment_near_dup_buckets (
     bucket bigint NOT NULL,
@@ -116,3 +125,24 @@ CREATE TABLE enrichment_near_dup_buckets (
     published_at timestamptz NOT NULL,
     PRIMARY KEY (bucket, record_id, published_at)
 );
+
+-- Per record: its group's first record (itself when it has no near-duplicate), the group's
+-- size, its estimated Jaccard similarity to that first record; NULLs when not compared.
+CREATE VIEW enrichment_near_dup_clusters AS
+SELECT
+    n.record_id,
+    n.published_at,
+    CASE WHEN n.signature IS NOT NULL THEN coalesce(g.origin_record_id, n.record_id) END
+        AS near_dup_cluster_id,
+    CASE WHEN n.signature IS NOT NULL THEN coalesce(g.origin_published_at, n.published_at) END
+        AS near_dup_cluster_published_at,
+    CASE WHEN n.signature IS NOT NULL THEN coalesce(g.size, 1) END AS near_dup_cluster_size,
+    CASE WHEN n.signature IS NOT NULL THEN coalesce(n.jaccard, 1.0) END AS near_dup_jaccard,
+    CASE
+        WHEN n.signature IS NOT NULL
+        THEN g.group_id IS NULL
+            OR (g.origin_record_id = n.record_id AND g.origin_published_at = n.published_at)
+    END AS is_cluster_origin,
+    n.method_version
+FROM enrichment_near_dup AS n
+LEFT JOIN enrichment_near_dup_groups AS g ON g.group_id = n.group_id;

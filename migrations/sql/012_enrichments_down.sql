@@ -1,4 +1,6 @@
+DROP VIEW IF EXISTS enrichment_near_dup_clusters;
 DROP TABLE IF EXISTS enrichment_near_dup_buckets;
+DROP TABLE IF EXISTS enrichment_near_dup_groups;
 DROP TABLE IF EXISTS enrichment_near_dup;
 DROP VIEW IF EXISTS enrichment_engagement_pct;
 DROP TABLE IF EXISTS enrichment_engagement;

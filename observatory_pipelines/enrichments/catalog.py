@@ -168,35 +168,28 @@ ENGAGEMENT = Enrichment(
 
 # --- near-duplicates ---
 
-NEAR_DUP_COLUMNS = ("record_id", "published_at", "signature", "cluster_id",
-                    "cluster_published_at", "cluster_size", "jaccard", "is_cluster_origin",
+NEAR_DUP_COLUMNS = ("record_id", "published_at", "signature", "group_id", "jaccard",
                     *MARKER_COLUMNS)  # fmt: skip
 
 
 def _process_near_dup(conn: psycopg.Connection, page: Page) -> dict[str, int]:
     grouped = neardup.group_page(conn, page.rows)
-    if grouped.joined_clusters:
-        neardup.delete_rewritten(conn, grouped.joined_clusters)
-
-    def values(row):
-        cluster = row.cluster or (None, None)
-        return (*row.key, row.signature, *cluster, row.size, row.jaccard, row.is_origin,
-                page.method, page.method_version, page.computed_at)  # fmt: skip
-
+    neardup.write_groups(conn, grouped)
+    rows = (
+        (*row.key, row.signature, row.group_id, row.jaccard, page.method, page.method_version,
+         page.computed_at)
+        for row in grouped.rows
+    )  # fmt: skip
     return {
-        "enrichment_near_dup": copy_rows(
-            conn,
-            "enrichment_near_dup",
-            NEAR_DUP_COLUMNS,
-            map(values, [*grouped.rows, *grouped.rewritten]),
-        ),
+        "enrichment_near_dup": copy_rows(conn, "enrichment_near_dup", NEAR_DUP_COLUMNS, rows),
         "enrichment_near_dup_buckets": copy_rows(
             conn,
             "enrichment_near_dup_buckets",
             ("bucket", "record_id", "published_at"),
             ((bucket, *key) for bucket, key in grouped.buckets),
         ),
-        "rewritten_group_rows": len(grouped.rewritten),
+        "enrichment_near_dup_groups": len(grouped.groups),
+        "regrouped_rows": len(grouped.regrouped),
     }
 
 
@@ -204,8 +197,8 @@ NEAR_DUPLICATES = Enrichment(
     name="record_near_duplicates",
     description="Near-duplicate groups: MinHash (128 permutations, seed 1) over character "
     "5-grams of the normalised title and text, LSH 14 bands x 9 rows, pairs verified at "
-    "estimated Jaccard >= 0.7, connected components; group id = earliest member. New "
-    "records are matched against the stored signatures and buckets.",
+    "estimated Jaccard >= 0.7, connected components; cluster id = earliest member (view "
+    "enrichment_near_dup_clusters). New records are matched against the stored buckets.",
     method_version=method_version(
         ("datasketch",),
         revision=1,
@@ -217,12 +210,13 @@ NEAR_DUPLICATES = Enrichment(
             "min_chars": neardup.MIN_CHARS,
             "max_chars": neardup.MAX_TEXT_CHARS,
             "bands": [neardup.BANDS, neardup.ROWS],
-            "tries_per_cluster": neardup.MAX_TRIES_PER_CLUSTER,
+            "tries_per_group": neardup.MAX_TRIES_PER_GROUP,
         },
     ),  # fmt: skip
     columns=(*KEY_COLUMNS, "c.title", "c.text_content"),
     marker_table="enrichment_near_dup",
-    tables=("enrichment_near_dup_buckets", "enrichment_near_dup"),
+    tables=("enrichment_near_dup_buckets", "enrichment_near_dup_groups", "enrichment_near_dup"),
+    unkeyed_tables=("enrichment_near_dup_groups",),
     process=_process_near_dup,
 )
 

@@ -76,6 +76,8 @@ class Enrichment:
     # writes the page's results on ``conn`` (inside the page's transaction); returns the
     # number of rows written per table
     process: Callable[[psycopg.Connection, Page], dict[str, int]]
+    # tables among ``tables`` not keyed by record (emptied on a new version, never pruned)
+    unkeyed_tables: tuple[str, ...] = ()
 
 
 @dataclass
@@ -202,7 +204,7 @@ def prune_orphans(conn: psycopg.Connection, enrichment: Enrichment) -> int:
     """Delete the results of records no longer in content_records (erased, expired)."""
     deleted = 0
     with conn.transaction():
-        for table in enrichment.tables:
+        for table in (t for t in enrichment.tables if t not in enrichment.unkeyed_tables):
             statement = sql.SQL(_sql("prune_orphans.sql")).format(table=sql.Identifier(table))
             deleted += conn.execute(statement).rowcount
     if deleted:

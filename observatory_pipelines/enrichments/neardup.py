@@ -12,12 +12,18 @@
   or new, sharing a bucket: the persisted LSH index, queried by key.
 - **Verified**: a pair joins only if the estimated Jaccard similarity of the two signatures
   is at least ``THRESHOLD``; groups are the connected components of verified pairs.
-- **Group**: ``cluster_id`` is the earliest member (``published_at``, then id); each member
-  stores the group size and its estimated Jaccard similarity to that first record. A new
-  record that joins (or bridges) groups rewrites the rows of those groups only.
+- **Group**: one row per group of two or more (``enrichment_near_dup_groups``: its first
+  record by ``published_at`` then id, that record's signature, its size); each member row
+  points to its group and holds its estimated Jaccard similarity to the first record. A new
+  record joining a group writes its own row and the group's; merging groups repoints the
+  smaller ones' members; a new first record (an older copy collected later) re-scores the
+  group's members. The view ``enrichment_near_dup_clusters`` gives every record its
+  cluster id (the first record), size and origin flag.
 
-Checked per cluster: at most ``MAX_TRIES_PER_CLUSTER`` of its members sharing a bucket
-with a new record are compared, so a group of ten thousand copies costs a few comparisons.
+Bounded work per new record, whatever a group's size: at most ``MAX_TRIES_PER_GROUP``
+stored members of a group sharing a bucket are fetched and compared, and a record whose
+signature equals a grouped record's adds no buckets (its twin already answers for it), so
+ten thousand identical reposts cost the index one record's buckets.
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ THRESHOLD = 0.7  # spec §2.7: 0.7-0.8; an edited wire copy scores ~0.76
 MIN_CHARS = 40
 MAX_TEXT_CHARS = 20_000  # a long article is judged on its first 20,000 characters
 BANDS, ROWS = _optimal_param(THRESHOLD, NUM_PERM, 0.5, 0.5)
-MAX_TRIES_PER_CLUSTER = 3
+MAX_TRIES_PER_GROUP = 3
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 _MENTION_OR_EMOJI = re.compile(
@@ -109,49 +115,56 @@ class _UnionFind:
         self.parent[self.find(a)] = self.find(b)
 
 
-@dataclass
-class Member:
-    key: Key
-    signature: np.ndarray
+@dataclass(frozen=True)
+class Group:
+    group_id: UUID
+    origin: Key
+    origin_signature: np.ndarray
+    size: int
 
 
 @dataclass(frozen=True)
-class Row:
+class NewRow:
     key: Key
     signature: bytes | None
-    cluster: Key | None
-    size: int | None
+    group_id: UUID | None
     jaccard: float | None
-    is_origin: bool | None
+
+
+@dataclass
+class Grouped:
+    """A page's outcome: its rows, stored rows regrouped, groups written and merged away."""
+
+    rows: list[NewRow]
+    regrouped: list[tuple[Key, UUID, float]]
+    groups: list[Group]
+    merged_away: list[UUID]
+    buckets: list[tuple[int, Key]]
 
 
 def _sql(name: str) -> str:
     return (SQL_DIR / name).read_text(encoding="utf-8")
 
 
-def _stored_candidates(conn: psycopg.Connection, values: list[int]) -> list[tuple]:
-    """Stored records sharing any of these buckets: (bucket, key, cluster key, signature)."""
-    if not values:
+def _order(key: Key) -> tuple[datetime, str]:
+    return key[1], str(key[0])
+
+
+def _stored_groups(conn: psycopg.Connection, ids: list[UUID]) -> dict[UUID, Group]:
+    if not ids:
+        return {}
+    rows = conn.execute(_sql("near_dup_groups.sql"), {"groups": ids}).fetchall()
+    return {r[0]: Group(r[0], (r[1], r[2]), _from_bytes(r[3]), r[4]) for r in rows}
+
+
+def _stored_members(
+    conn: psycopg.Connection, ids: list[UUID]
+) -> list[tuple[Key, np.ndarray, UUID]]:
+    """Every stored member of these groups: key, signature, group."""
+    if not ids:
         return []
-    return conn.execute(_sql("near_dup_candidates.sql"), {"buckets": values}).fetchall()
-
-
-def _stored_members(conn: psycopg.Connection, clusters: list[UUID]) -> list[tuple[UUID, Member]]:
-    """Every stored member of these groups, with its group's id."""
-    if not clusters:
-        return []
-    rows = conn.execute(_sql("near_dup_members.sql"), {"clusters": clusters}).fetchall()
-    return [(r[3], Member((r[0], r[1]), _from_bytes(r[2]))) for r in rows]
-
-
-@dataclass
-class Grouped:
-    """A page's outcome: its own rows, the stored groups it joins (rewritten), its buckets."""
-
-    rows: list[Row]
-    rewritten: list[Row]
-    joined_clusters: list[UUID]
-    buckets: list[tuple[int, Key]]
+    rows = conn.execute(_sql("near_dup_members.sql"), {"groups": ids}).fetchall()
+    return [((r[0], r[1]), _from_bytes(r[2]), r[3]) for r in rows]
 
 
 def group_page(conn: psycopg.Connection, records: list[dict[str, Any]]) -> Grouped:
@@ -161,69 +174,131 @@ def group_page(conn: psycopg.Connection, records: list[dict[str, Any]]) -> Group
     eligible = [i for i, t in enumerate(texts) if len(t) >= MIN_CHARS]
     sigs = dict(zip(eligible, signatures([texts[i] for i in eligible]), strict=True))
     page_buckets = {i: buckets(sigs[i]) for i in eligible}
-
     sets = _UnionFind()
-    for i in eligible:
-        sets.find(("new", i))
-    # within the page: each bucket's members are compared with its first one
+    redundant: set[int] = set()  # identical to a record whose buckets are (or will be) stored
+
+    def compare(i: int, node: Any, signature: np.ndarray) -> None:
+        similarity = jaccard(sigs[i], signature)
+        if similarity >= THRESHOLD:
+            sets.union(("new", i), node)
+            if similarity == 1.0:
+                redundant.add(i)
+
     by_bucket: dict[int, list[int]] = defaultdict(list)
     for i, values in page_buckets.items():
+        sets.find(("new", i))
         for value in values:
             by_bucket[value].append(i)
-    for members in by_bucket.values():
+    for members in by_bucket.values():  # within the page: each against the bucket's first
         first = members[0]
         for other in members[1:]:
             if sets.find(("new", other)) != sets.find(("new", first)):
-                if jaccard(sigs[first], sigs[other]) >= THRESHOLD:
-                    sets.union(("new", other), ("new", first))
-    # against the stored index: a few members of each stored group sharing a bucket
-    stored = _stored_candidates(conn, list(by_bucket))
-    tried: dict[tuple[int, UUID], int] = defaultdict(int)
-    for bucket, _record_id, _published_at, cluster_id, raw in stored:
+                compare(other, ("new", first), sigs[first])
+
+    single_signatures: dict[Key, np.ndarray] = {}
+    tried: dict[tuple[int, Any], int] = defaultdict(int)
+    candidates = (
+        conn.execute(
+            _sql("near_dup_candidates.sql"),
+            {"buckets": list(by_bucket), "tries": MAX_TRIES_PER_GROUP},
+        ).fetchall()
+        if by_bucket
+        else []
+    )
+    for bucket, record_id, published_at, group_id, raw in candidates:
+        node = ("group", group_id) if group_id else ("single", (record_id, published_at))
+        signature = _from_bytes(raw)
+        if group_id is None:
+            single_signatures[(record_id, published_at)] = signature
         for i in by_bucket[bucket]:
-            node = ("new", i)
-            if tried[i, cluster_id] >= MAX_TRIES_PER_CLUSTER:
+            if tried[i, node] >= MAX_TRIES_PER_GROUP or sets.find(("new", i)) == sets.find(node):
                 continue
-            if sets.find(node) == sets.find(("old", cluster_id)):
-                continue
-            tried[i, cluster_id] += 1
-            if jaccard(sigs[i], _from_bytes(raw)) >= THRESHOLD:
-                sets.union(node, ("old", cluster_id))
+            tried[i, node] += 1
+            compare(i, node, signature)
 
     components: dict[Any, list[Any]] = defaultdict(list)
-    for i in eligible:
-        components[sets.find(("new", i))].append(i)
-    joined_clusters = {
-        node[1] for node in list(sets.parent) if node[0] == "old" and sets.find(node) in components
-    }
-    old_by_root: dict[Any, list[Member]] = defaultdict(list)
-    joined = sorted(joined_clusters)
-    for cluster_id, member in _stored_members(conn, joined):
-        old_by_root[sets.find(("old", cluster_id))].append(member)
-
-    new_rows: list[Row] = []
-    rewritten: list[Row] = []
-    for root, indexes in components.items():
-        members = [Member(keys[i], sigs[i]) for i in indexes] + old_by_root.get(root, [])
-        origin = min(members, key=lambda m: (m.key[1], m.key[0]))
-        new_keys = {keys[i] for i in indexes}
-        for member in members:
-            row = Row(
-                key=member.key,
-                signature=member.signature.tobytes(),
-                cluster=origin.key,
-                size=len(members),
-                jaccard=round(jaccard(member.signature, origin.signature), 4),
-                is_origin=member.key == origin.key,
-            )
-            (new_rows if member.key in new_keys else rewritten).append(row)
+    for node in list(sets.parent):
+        components[sets.find(node)].append(node)
+    stored = _stored_groups(conn, sorted({n[1] for n in sets.parent if n[0] == "group"}, key=str))
+    rows: list[NewRow] = []
+    regrouped: list[tuple[Key, UUID, float]] = []
+    groups: list[Group] = []
+    merged_away: list[UUID] = []
+    rescore: dict[UUID, tuple[UUID, np.ndarray]] = {}  # stored group → (new id, origin sig)
+    for nodes in components.values():
+        new = [n[1] for n in nodes if n[0] == "new"]
+        if not new:
+            continue  # a stored record or group no new record joined
+        old_groups = [stored[n[1]] for n in nodes if n[0] == "group"]
+        singles = [n[1] for n in nodes if n[0] == "single"]
+        if not old_groups and not singles and len(new) == 1:
+            rows.append(NewRow(keys[new[0]], sigs[new[0]].tobytes(), None, None))
+            continue
+        firsts = [(g.origin, g.origin_signature) for g in old_groups]
+        firsts += [(k, single_signatures[k]) for k in singles]
+        firsts += [(keys[i], sigs[i]) for i in new]
+        origin, origin_signature = min(firsts, key=lambda f: _order(f[0]))
+        # the largest group stays (fewest rows repointed); of equal ones, the oldest
+        target = min(old_groups, key=lambda g: (-g.size, _order(g.origin)), default=None)
+        group_id = target.group_id if target else origin[0]
+        for group in old_groups:
+            if group is not target or group.origin != origin:
+                rescore[group.group_id] = (group_id, origin_signature)
+            if group is not target:
+                merged_away.append(group.group_id)
+        regrouped += [
+            (k, group_id, _score(single_signatures[k], origin_signature)) for k in singles
+        ]
+        rows += [
+            NewRow(keys[i], sigs[i].tobytes(), group_id, _score(sigs[i], origin_signature))
+            for i in new
+        ]
+        size = sum(g.size for g in old_groups) + len(singles) + len(new)
+        groups.append(Group(group_id, origin, origin_signature, size))
+    for key, signature, old_group in _stored_members(conn, sorted(rescore, key=str)):
+        group_id, origin_signature = rescore[old_group]
+        regrouped.append((key, group_id, _score(signature, origin_signature)))
     for i, key in enumerate(keys):
         if i not in sigs:
-            new_rows.append(Row(key, None, None, None, None, None))
-    bucket_rows = [(value, keys[i]) for i, values in page_buckets.items() for value in values]
-    return Grouped(new_rows, rewritten, joined, bucket_rows)
+            rows.append(NewRow(key, None, None, None))
+    bucket_rows = [
+        (value, keys[i])
+        for i, values in page_buckets.items()
+        if i not in redundant
+        for value in values
+    ]
+    return Grouped(rows, regrouped, groups, merged_away, bucket_rows)
 
 
-def delete_rewritten(conn: psycopg.Connection, clusters: list[UUID]) -> None:
-    """Remove the stored rows of groups the page rewrites (COPY writes them again)."""
-    conn.execute(_sql("near_dup_delete_members.sql"), {"clusters": clusters})
+def _score(signature: np.ndarray, origin_signature: np.ndarray) -> float:
+    return round(jaccard(signature, origin_signature), 4)
+
+
+def write_groups(conn: psycopg.Connection, grouped: Grouped) -> None:
+    """Store the page's effect on stored rows and groups (its own rows are COPYed after)."""
+    if grouped.merged_away:
+        conn.execute(
+            "DELETE FROM enrichment_near_dup_groups WHERE group_id = ANY(%s::uuid[])",
+            [grouped.merged_away],
+        )
+    if grouped.regrouped:
+        conn.execute(
+            _sql("near_dup_regroup.sql"),
+            {
+                "record_ids": [key[0] for key, _, _ in grouped.regrouped],
+                "published_ats": [key[1] for key, _, _ in grouped.regrouped],
+                "group_ids": [group for _, group, _ in grouped.regrouped],
+                "jaccards": [score for _, _, score in grouped.regrouped],
+            },
+        )
+    if grouped.groups:
+        conn.execute(
+            _sql("near_dup_upsert_groups.sql"),
+            {
+                "group_ids": [g.group_id for g in grouped.groups],
+                "origin_ids": [g.origin[0] for g in grouped.groups],
+                "origin_ats": [g.origin[1] for g in grouped.groups],
+                "origin_signatures": [g.origin_signature.tobytes() for g in grouped.groups],
+                "sizes": [g.size for g in grouped.groups],
+            },
+        )

@@ -25,11 +25,11 @@ UNRELATED = "Københavns Kommune åbner tre nye svømmehaller i løbet af de kom
 
 def _groups(conn):
     rows = conn.execute(
-        "SELECT r.platform_id, o.platform_id, n.cluster_size, n.is_cluster_origin, n.jaccard "
-        "FROM enrichment_near_dup n JOIN content_records r "
+        "SELECT r.platform_id, o.platform_id, n.near_dup_cluster_size, n.is_cluster_origin, "
+        "n.near_dup_jaccard FROM enrichment_near_dup_clusters n JOIN content_records r "
         "ON r.id = n.record_id AND r.published_at = n.published_at "
         "LEFT JOIN content_records o "
-        "ON o.id = n.cluster_id AND o.published_at = n.cluster_published_at "
+        "ON o.id = n.near_dup_cluster_id AND o.published_at = n.near_dup_cluster_published_at "
         "ORDER BY r.platform_id"
     ).fetchall()
     return {name: (origin, size, is_origin) for name, origin, size, is_origin, _ in rows}, {
@@ -55,7 +55,9 @@ def test_an_edited_word_and_three_added_words_group_with_the_wire_copy(conn):
     summary = run_enrichment(conn, NEAR_DUPLICATES)
 
     assert summary.rows_written["enrichment_near_dup"] == 7
-    assert summary.rows_written["enrichment_near_dup_buckets"] == 6 * neardup.BANDS
+    # six compared; the exact copy adds no buckets (its twin's answer for it)
+    assert summary.rows_written["enrichment_near_dup_buckets"] == 5 * neardup.BANDS
+    assert summary.rows_written["enrichment_near_dup_groups"] == 2
     groups, jaccards = _groups(conn)
     assert groups == {
         "wire": ("wire", 3, True),
@@ -85,10 +87,11 @@ def test_new_records_join_stored_groups_without_rehashing_the_old_ones(conn):
     second = run_enrichment(conn, NEAR_DUPLICATES)
 
     assert second.records == 2
-    # only the two new signatures' buckets are written; the stored group (wire) is rewritten
-    assert second.rows_written["enrichment_near_dup_buckets"] == 2 * neardup.BANDS
-    assert second.rows_written["rewritten_group_rows"] == 1
-    assert second.rows_written["enrichment_near_dup"] == 3
+    # only the edited copy's buckets are new (the earlier copy is identical to the stored
+    # one); the stored record it joins is regrouped, no other stored row is touched
+    assert second.rows_written["enrichment_near_dup_buckets"] == neardup.BANDS
+    assert second.rows_written["regrouped_rows"] == 1
+    assert second.rows_written["enrichment_near_dup"] == 2
     groups, _ = _groups(conn)
     assert groups == {
         "earlier": ("earlier", 3, True),
@@ -98,11 +101,55 @@ def test_new_records_join_stored_groups_without_rehashing_the_old_ones(conn):
         "unrelated": ("unrelated", 1, True),
     }
     assert conn.execute("SELECT count(*) FROM enrichment_near_dup_buckets").fetchone() == (
-        5 * neardup.BANDS,
+        4 * neardup.BANDS,
     )
 
+    # one more copy joining without changing the first record writes its row and the group's
+    insert_record(conn, 30, platform_id="late", text_content=WIRE_LONGER)
+    third = run_enrichment(conn, NEAR_DUPLICATES)
+    assert third.rows_written["regrouped_rows"] == 0
+    assert third.rows_written["enrichment_near_dup_groups"] == 1
+    assert _groups(conn)[0]["late"] == ("earlier", 4, False)
 
-def test_a_new_record_bridging_two_stored_groups_merges_them(conn):
+    # an even older copy becomes the first record: the group's members are re-scored
+    insert_record(conn, 0, platform_id="oldest", published_at=BASE - timedelta(days=5),
+                  text_content=WIRE_EDITED)  # fmt: skip
+    fourth = run_enrichment(conn, NEAR_DUPLICATES)
+    assert fourth.rows_written["regrouped_rows"] == 4
+    groups, jaccards = _groups(conn)
+    assert {name: groups[name] for name in ("oldest", "earlier", "wire", "edited", "late")} == {
+        "oldest": ("oldest", 5, True),
+        "earlier": ("oldest", 5, False),
+        "wire": ("oldest", 5, False),
+        "edited": ("oldest", 5, False),
+        "late": ("oldest", 5, False),
+    }
+    assert jaccards["edited"] == 1.0  # identical to the new first record
+
+
+def test_a_record_bridging_two_stored_groups_merges_them(conn):
+    bridge = WIRE.replace("oplyser", "siger")
+    far = bridge.replace("torsdag", "fredag").replace("Regeringen", "Statsministeren")
+    insert_record(conn, 1, platform_id="a", text_content=WIRE)
+    insert_record(conn, 2, platform_id="a_copy", text_content=WIRE)
+    insert_record(conn, 3, platform_id="c", text_content=far)
+    insert_record(conn, 4, platform_id="c_copy", text_content=far)
+    run_enrichment(conn, NEAR_DUPLICATES)
+    assert conn.execute("SELECT count(*) FROM enrichment_near_dup_groups").fetchone() == (2,)
+
+    insert_record(conn, 5, platform_id="b", text_content=bridge)
+    summary = run_enrichment(conn, NEAR_DUPLICATES)
+
+    # the group with the later first record is repointed to the other; no re-scoring of a's
+    assert summary.rows_written["regrouped_rows"] == 2
+    assert conn.execute("SELECT count(*) FROM enrichment_near_dup_groups").fetchone() == (1,)
+    groups, _ = _groups(conn)
+    assert {n: g[:2] for n, g in groups.items()} == {
+        n: ("a", 5) for n in ("a", "a_copy", "b", "c", "c_copy")
+    }
+
+
+def test_a_new_record_bridging_two_stored_singles_groups_them(conn):
     bridge = WIRE.replace("oplyser", "siger")
     # far from WIRE (estimated Jaccard 0.66 < 0.7), near the bridge (0.79); WIRE-bridge 0.84
     far = bridge.replace("torsdag", "fredag").replace("Regeringen", "Statsministeren")
@@ -114,7 +161,7 @@ def test_a_new_record_bridging_two_stored_groups_merges_them(conn):
     insert_record(conn, 3, platform_id="b", text_content=bridge)
     summary = run_enrichment(conn, NEAR_DUPLICATES)
 
-    assert summary.records == 1 and summary.rows_written["rewritten_group_rows"] == 2
+    assert summary.records == 1 and summary.rows_written["regrouped_rows"] == 2
     groups, jaccards = _groups(conn)
     assert groups == {"a": ("a", 3, True), "b": ("a", 3, False), "c": ("a", 3, False)}
     assert jaccards["c"] < neardup.THRESHOLD  # in the group through the bridge, not directly

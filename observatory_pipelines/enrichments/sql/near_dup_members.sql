@@ -1,4 +1,4 @@
--- Every member of the given groups (to be rewritten when a new record joins them).
-SELECT n.record_id, n.published_at, n.signature, n.cluster_id
+-- Every member of the given groups (re-scored or repointed when a page changes the group).
+SELECT n.record_id, n.published_at, n.signature, n.group_id
 FROM enrichment_near_dup AS n
-WHERE n.cluster_id = ANY(%(clusters)s::uuid[])
+WHERE n.group_id = ANY(%(groups)s::uuid[])

@@ -1,0 +1,198 @@
+"""Benchmark: every per-record enrichment, first run vs incremental run over 1 % new records.
+
+    .venv/bin/python bench/enrichments.py [--rows 100000] [--new-share 0.01] [--repeat 3]
+
+A fresh database on the embedded server is migrated and filled (COPY) with ``--rows``
+records drawn from the demo's corpus generator (``demo/corpus.py``: Danish news articles
+and Bluesky/Reddit/X posts with links, hashtags, mentions and Pareto engagement, February
+to April 2026, so they land in the monthly partitions). Then, ``--repeat`` times:
+
+1. every enrichment's results are emptied and it runs over all records (the first run);
+2. ``--new-share`` × rows new records (the generator's next items) are added and every
+   enrichment runs again: the incremental run, which should enrich only those;
+3. the new records are deleted again, so each repetition measures the same thing.
+
+Reported per enrichment and in total: the medians of the first and incremental runs, their
+ratio (the target is about the share of new records: 1 % of the work), the ratio of each
+repetition, the load average before and after, and the peak RSS. Writes
+bench/results/enrichments.json and prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from itertools import islice
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from observatory_pipelines.db.engine import connect, migrate
+from observatory_pipelines.db.scratch import (
+    create_database,
+    drop_database,
+    server_url,
+    unique_name,
+)
+from observatory_pipelines.demo.corpus import Corpus, CorpusConfig, Item
+from observatory_pipelines.enrichments.catalog import ENRICHMENTS
+from observatory_pipelines.enrichments.framework import run_enrichment
+
+# February to April 2026: the months the initial schema has partitions for.
+CORPUS = CorpusConfig(seed=2026, end=date(2026, 4, 30), days=88, scale=50, news_authors=2000)
+PLATFORM = {"news": "rss_feeds", "bluesky": "bluesky", "reddit": "reddit",
+            "x_twitter": "x_twitter"}  # fmt: skip
+COLUMNS = ("id", "published_at", "platform", "arena", "platform_id", "content_type", "url",
+           "text_content", "title", "language", "author_platform_id", "views_count",
+           "likes_count", "shares_count", "comments_count", "collection_tier", "raw_metadata",
+           "collected_at")  # fmt: skip
+
+
+def rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _row(item: Item, collected_at: datetime) -> tuple:
+    news = item.kind == "news"
+    return (
+        uuid.uuid4(), item.published_at, PLATFORM[item.kind], "news" if news else "social",
+        item.item_id, "article" if news else "post", item.url, item.text, item.title,
+        item.language, item.author.user_id, item.views, item.likes, item.shares,
+        item.comments, "free", "{}", collected_at,
+    )  # fmt: skip
+
+
+def copy_items(conn, items: Iterable[Item]) -> list[uuid.UUID]:
+    """COPY the items as records (streamed: the base corpus is never held in memory)."""
+    collected_at = datetime.now(UTC)
+    ids = []
+    with (
+        conn.cursor() as cur,
+        cur.copy(f"COPY content_records ({', '.join(COLUMNS)}) FROM STDIN") as copy,
+    ):
+        for item in items:
+            row = _row(item, collected_at)
+            ids.append(row[0])
+            copy.write_row(row)
+    return ids
+
+
+def clear_results(conn) -> None:
+    tables = [t for e in ENRICHMENTS for t in e.tables]
+    conn.execute(f"TRUNCATE {', '.join(tables)}, enrichment_versions")
+    conn.execute("VACUUM ANALYZE")
+
+
+def run_all(conn) -> dict[str, dict]:
+    measured = {}
+    for enrichment in ENRICHMENTS:
+        started = time.perf_counter()
+        summary = run_enrichment(conn, enrichment)
+        measured[enrichment.name] = {
+            "seconds": time.perf_counter() - started,
+            "records": summary.records,
+            "rows_written": summary.rows_written,
+        }
+    return measured
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--new-share", type=float, default=0.01)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--keep", action="store_true", help="keep the database")
+    args = parser.parse_args()
+    new_rows = max(1, round(args.rows * args.new_share))
+
+    server = server_url()
+    name = unique_name("bench_enrichments")
+    url = create_database(server, name)
+    try:
+        migrate(url)
+        stream = Corpus(CORPUS).iter_items()
+        with connect(url, autocommit=True) as conn:
+            started = time.perf_counter()
+            base = len(copy_items(conn, islice(stream, args.rows)))
+            fill_seconds = time.perf_counter() - started
+            new_items = list(islice(stream, new_rows))
+            if base + len(new_items) < args.rows + new_rows:
+                raise SystemExit("the corpus has too few items for --rows; raise CORPUS.scale")
+            conn.execute("VACUUM ANALYZE content_records")
+            load_before = os.getloadavg()
+            firsts, incrementals = [], []
+            for _ in range(args.repeat):
+                clear_results(conn)
+                firsts.append(run_all(conn))
+                added = copy_items(conn, new_items)
+                conn.execute("ANALYZE content_records")
+                incrementals.append(run_all(conn))
+                conn.execute("DELETE FROM content_records WHERE id = ANY(%s)", [added])
+            load_after = os.getloadavg()
+    finally:
+        if not args.keep:
+            drop_database(server, name)
+
+    def median(runs, enrichment):
+        return statistics.median(r[enrichment]["seconds"] for r in runs)
+
+    per_enrichment = {}
+    for enrichment in ENRICHMENTS:
+        first, incremental = median(firsts, enrichment.name), median(incrementals, enrichment.name)
+        per_enrichment[enrichment.name] = {
+            "method_version": enrichment.method_version,
+            "first_seconds": round(first, 3),
+            "incremental_seconds": round(incremental, 3),
+            "ratio": round(incremental / first, 4),
+            "ratios": [
+                round(i[enrichment.name]["seconds"] / f[enrichment.name]["seconds"], 4)
+                for f, i in zip(firsts, incrementals, strict=True)
+            ],
+            "first_records": firsts[-1][enrichment.name]["records"],
+            "incremental_records": incrementals[-1][enrichment.name]["records"],
+            "first_rows_written": firsts[-1][enrichment.name]["rows_written"],
+            "incremental_rows_written": incrementals[-1][enrichment.name]["rows_written"],
+        }
+    first_totals = [sum(r[e]["seconds"] for e in r) for r in firsts]
+    incremental_totals = [sum(r[e]["seconds"] for e in r) for r in incrementals]
+    result = {
+        "benchmark": "enrichments",
+        "rows": args.rows,
+        "new_rows": new_rows,
+        "repeat": args.repeat,
+        "fill_seconds": round(fill_seconds, 2),
+        "first_total_seconds": round(statistics.median(first_totals), 2),
+        "incremental_total_seconds": round(statistics.median(incremental_totals), 3),
+        "total_ratio": round(
+            statistics.median(incremental_totals) / statistics.median(first_totals), 4
+        ),
+        "total_ratios": [
+            round(i / f, 4) for f, i in zip(first_totals, incremental_totals, strict=True)
+        ],
+        "records_per_second_first": round(args.rows / statistics.median(first_totals), 1),
+        "enrichments": per_enrichment,
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
+        "peak_rss_mb": rss_mb(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    out = ROOT / "bench" / "results" / "enrichments.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
