@@ -217,6 +217,7 @@ NEAR_DUPLICATES = Enrichment(
     marker_table="enrichment_near_dup",
     tables=("enrichment_near_dup_buckets", "enrichment_near_dup_groups", "enrichment_near_dup"),
     unkeyed_tables=("enrichment_near_dup_groups",),
+    after_prune_sql="near_dup_repair_groups.sql",
     process=_process_near_dup,
 )
 

@@ -78,6 +78,8 @@ class Enrichment:
     process: Callable[[psycopg.Connection, Page], dict[str, int]]
     # tables among ``tables`` not keyed by record (emptied on a new version, never pruned)
     unkeyed_tables: tuple[str, ...] = ()
+    # SQL file (in sql/) run after results of vanished records were pruned
+    after_prune_sql: str | None = None
 
 
 @dataclass
@@ -207,6 +209,8 @@ def prune_orphans(conn: psycopg.Connection, enrichment: Enrichment) -> int:
         for table in (t for t in enrichment.tables if t not in enrichment.unkeyed_tables):
             statement = sql.SQL(_sql("prune_orphans.sql")).format(table=sql.Identifier(table))
             deleted += conn.execute(statement).rowcount
+        if deleted and enrichment.after_prune_sql:
+            conn.execute(_sql(enrichment.after_prune_sql))
     if deleted:
         log.info("enrichment_pruned", enrichment=enrichment.name, rows=deleted)
     return deleted

@@ -7,6 +7,7 @@ from datetime import timedelta
 from observatory_pipelines.enrichments import neardup
 from observatory_pipelines.enrichments.catalog import NEAR_DUPLICATES
 from observatory_pipelines.enrichments.framework import run_enrichment
+from observatory_pipelines.enrichments.service import enrich
 
 from .conftest import BASE, insert_record
 
@@ -165,3 +166,21 @@ def test_a_new_record_bridging_two_stored_singles_groups_them(conn):
     groups, jaccards = _groups(conn)
     assert groups == {"a": ("a", 3, True), "b": ("a", 3, False), "c": ("a", 3, False)}
     assert jaccards["c"] < neardup.THRESHOLD  # in the group through the bridge, not directly
+
+
+def test_erased_members_leave_their_groups_consistent(conn, database_url):
+    first = insert_record(conn, 1, platform_id="first", text_content=WIRE)
+    second = insert_record(conn, 2, platform_id="second", text_content=WIRE_EDITED)
+    insert_record(conn, 3, platform_id="third", text_content=WIRE_LONGER)
+    enrich(database_url, NEAR_DUPLICATES)
+
+    conn.execute("DELETE FROM content_records WHERE id = %s", [first])
+    enrich(database_url, NEAR_DUPLICATES)
+    groups, jaccards = _groups(conn)
+    assert groups == {"second": ("second", 2, True), "third": ("second", 2, False)}
+    assert jaccards["second"] == 1.0 and neardup.THRESHOLD <= jaccards["third"] < 1.0
+
+    conn.execute("DELETE FROM content_records WHERE id = %s", [second])
+    enrich(database_url, NEAR_DUPLICATES)
+    assert _groups(conn)[0] == {"third": ("third", 1, True)}
+    assert conn.execute("SELECT count(*) FROM enrichment_near_dup_groups").fetchone() == (0,)
