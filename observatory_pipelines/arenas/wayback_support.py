@@ -1,0 +1,126 @@
+"""Sources of the web-archive arenas (wayback, common_crawl): domains and URL prefixes.
+
+A design names the sites whose captures it wants, as plain public host names
+(``dr.dk``) or https URL prefixes (``https://www.altinget.dk/artikel/``). They are
+keys looked up in an archive's index, never hosts a collector connects to (the index
+and archive hosts come from the operator's settings); still, only names that could
+be public web sites are accepted, so a design cannot ask the archive about
+``localhost`` or 10.0.0.1 and nobody is misled by a capture list of an intranet name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from observatory_pipelines.arenas.base import ActorRef, ArenaOptionError
+from observatory_pipelines.arenas.mastodon_support import InstanceRefused, instance_host
+
+TIMESTAMP_FORMAT = "%Y%m%d%H%M%S"
+
+
+@dataclass(frozen=True)
+class WebSource:
+    kind: str  # "domain" | "prefix"
+    value: str  # host name (IDNA, lowercase) or the https URL prefix as given
+    host: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.value}"
+
+
+def _host(value: str, platform: str, what: str) -> str:
+    try:
+        return instance_host(value)
+    except InstanceRefused as exc:
+        reason = str(exc).split(" refused: ", 1)[-1] if " refused: " in str(exc) else str(exc)
+        raise ArenaOptionError(f"arenas.{platform}.{what}: {value!r} refused: {reason}") from None
+
+
+def parse_source(value: Any, platform: str, what: str) -> WebSource:
+    """One domain or URL prefix, or ``ArenaOptionError`` naming it and why not."""
+    if not isinstance(value, str) or not value.strip():
+        raise ArenaOptionError(f"arenas.{platform}.{what}: {value!r} is not a host name or URL")
+    raw = value.strip()
+    if "://" not in raw:
+        return WebSource("domain", _host(raw, platform, what), _host(raw, platform, what))
+    parts = urlsplit(raw)
+    if parts.scheme.lower() != "https":
+        raise ArenaOptionError(
+            f"arenas.{platform}.{what}: {raw!r} refused: give an https URL (the index "
+            f"matches http and https captures alike)"
+        )
+    if parts.username or parts.password or parts.port:
+        raise ArenaOptionError(
+            f"arenas.{platform}.{what}: {raw!r} refused: no user, password or port"
+        )
+    host = _host(parts.hostname or "", platform, what)
+    if parts.path in ("", "/") and not parts.query:
+        return WebSource("domain", host, host)
+    return WebSource("prefix", raw, host)
+
+
+def design_sources(
+    options: dict[str, Any], actors: Iterable[ActorRef], platform: str
+) -> tuple[list[WebSource], list[tuple[str, str]]]:
+    """(sources, refused) from the options ``domains`` and ``url_prefixes`` and the
+    design's actors on this platform (a host name or URL as their user name or id).
+    ``refused`` holds (name, why) of each value that is not a public site."""
+    found: dict[str, WebSource] = {}
+    refused: list[tuple[str, str]] = []
+    entries: list[tuple[str, Any]] = []
+    for key in ("domains", "url_prefixes"):
+        values = options.get(key) or []
+        if isinstance(values, str):
+            values = [values]
+        entries += [(key, v) for v in values]
+    for actor in actors:
+        entries.append(("actors", actor.platform_username or actor.platform_user_id))
+    for key, value in entries:
+        try:
+            source = parse_source(value, platform, key)
+        except ArenaOptionError as exc:
+            refused.append((str(value), str(exc)))
+            continue
+        found.setdefault(source.label, source)
+    return list(found.values()), refused
+
+
+def check_source_options(options: Any, platform: str) -> None:
+    """Design-time check: every domain and prefix must parse (the first bad one named)."""
+    for key in ("domains", "url_prefixes"):
+        values = options.get(key)
+        if values is None:
+            continue
+        if isinstance(values, str) or not isinstance(values, list):
+            raise ArenaOptionError(f"arenas.{platform}.{key} must be a list of strings")
+        for value in values:
+            parse_source(value, platform, key)
+
+
+def window_timestamps(date_from: datetime, date_to: datetime) -> tuple[str, str]:
+    """The 14-digit ``from``/``to`` of an index query: ``to`` is inclusive there, the
+    window's end exclusive, so the last second before it."""
+    last = date_to - timedelta(seconds=1)
+    return (
+        date_from.astimezone(UTC).strftime(TIMESTAMP_FORMAT),
+        last.astimezone(UTC).strftime(TIMESTAMP_FORMAT),
+    )
+
+
+def capture_time(value: Any) -> datetime:
+    """A capture's 14-digit timestamp as UTC (``ValueError`` when it is not one)."""
+    if not isinstance(value, str) or len(value) != 14 or not value.isdigit():
+        raise ValueError(f"capture timestamp {value!r} is not 14 digits")
+    return datetime.strptime(value, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+
+
+def host_of(url: str) -> str | None:
+    try:
+        return (urlsplit(url).hostname or "").lower() or None
+    except ValueError:
+        return None
