@@ -23,13 +23,15 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REAL, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NOW = text("now()")
@@ -468,6 +470,119 @@ class ErasureLog(Base):
     outputs_error: Mapped[str | None] = mapped_column(Text)
 
 
+# --- Migration 012: per-record enrichments (observatory_pipelines/enrichments) ---
+# Keyed like content_records, (record_id, published_at); no foreign key to it (partition
+# maintenance and retention move or detach its rows; the enrichment run prunes orphans).
+
+
+def _record_key() -> tuple[Mapped[uuid.UUID], Mapped[datetime]]:
+    return (
+        mapped_column(UUID(as_uuid=True), primary_key=True),
+        mapped_column(DateTime(timezone=True), primary_key=True),
+    )
+
+
+class EnrichmentVersion(Base):
+    """The method version each enrichment's tables hold; another version empties them."""
+
+    __tablename__ = "enrichment_versions"
+    enrichment: Mapped[str] = mapped_column(Text, primary_key=True)
+    method_version: Mapped[str] = mapped_column(Text, nullable=False)
+    set_at: Mapped[datetime] = now_column()
+
+
+class EnrichmentUrlRecord(Base):
+    __tablename__ = "enrichment_url_records"
+    record_id, published_at = _record_key()
+    url_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    method: Mapped[str] = mapped_column(Text, nullable=False)
+    method_version: Mapped[str] = mapped_column(Text, nullable=False)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class EnrichmentUrl(Base):
+    __tablename__ = "enrichment_urls"
+    __table_args__ = (
+        UniqueConstraint("record_id", "published_at", "url_key", name="uq_enrichment_urls_key"),
+        Index("idx_enrichment_urls_domain", "registered_domain"),
+        Index("idx_enrichment_urls_key", "url_key"),
+    )
+    record_id, published_at = _record_key()
+    ordinal: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    url_type: Mapped[str] = mapped_column(Text, nullable=False)
+    url_raw: Mapped[str] = mapped_column(Text, nullable=False)
+    url_clean: Mapped[str] = mapped_column(Text, nullable=False)
+    url_key: Mapped[str] = mapped_column(Text, nullable=False)
+    host: Mapped[str] = mapped_column(Text, nullable=False)
+    registered_domain: Mapped[str | None] = mapped_column(Text)
+    outlet: Mapped[str | None] = mapped_column(Text)
+    is_shortener: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    domain_only: Mapped[bool] = mapped_column(Boolean, nullable=False)
+
+
+class EnrichmentTags(Base):
+    __tablename__ = "enrichment_tags"
+    __table_args__ = (
+        Index("idx_enrichment_tags_hashtags", "hashtags", postgresql_using="gin"),
+        Index("idx_enrichment_tags_mentions", "mentions", postgresql_using="gin"),
+    )
+    record_id, published_at = _record_key()
+    hashtags: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+    mentions: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+    mention_ids: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+    subreddit_refs: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+    method: Mapped[str] = mapped_column(Text, nullable=False)
+    method_version: Mapped[str] = mapped_column(Text, nullable=False)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class EnrichmentEngagement(Base):
+    __tablename__ = "enrichment_engagement"
+    record_id, published_at = _record_key()
+    platform: Mapped[str] = mapped_column(Text, nullable=False)
+    eng_likes_shares_comments: Mapped[int | None] = mapped_column(BigInteger)
+    eng_composite: Mapped[int | None] = mapped_column(BigInteger)
+    eng_weighted: Mapped[float | None] = mapped_column(Float)
+    eng_score: Mapped[float | None] = mapped_column(Float)
+    method: Mapped[str] = mapped_column(Text, nullable=False)
+    method_version: Mapped[str] = mapped_column(Text, nullable=False)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class EnrichmentNearDup(Base):
+    __tablename__ = "enrichment_near_dup"
+    __table_args__ = (
+        Index(
+            "idx_enrichment_near_dup_group",
+            "group_id",
+            postgresql_where=text("group_id IS NOT NULL"),
+        ),
+    )
+    record_id, published_at = _record_key()
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    group_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    jaccard: Mapped[float | None] = mapped_column(REAL)
+    method: Mapped[str] = mapped_column(Text, nullable=False)
+    method_version: Mapped[str] = mapped_column(Text, nullable=False)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class EnrichmentNearDupGroup(Base):
+    __tablename__ = "enrichment_near_dup_groups"
+    group_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    origin_record_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    origin_published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    origin_signature: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class EnrichmentNearDupBucket(Base):
+    __tablename__ = "enrichment_near_dup_buckets"
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    record_id, published_at = _record_key()
+
+
 ALL_MODELS = [
     User,
     CreditAllocation,
@@ -487,4 +602,12 @@ ALL_MODELS = [
     UniversalContentRecord,
     ContentRecordCollection,
     ErasureLog,
+    EnrichmentVersion,
+    EnrichmentUrlRecord,
+    EnrichmentUrl,
+    EnrichmentTags,
+    EnrichmentEngagement,
+    EnrichmentNearDup,
+    EnrichmentNearDupGroup,
+    EnrichmentNearDupBucket,
 ]
