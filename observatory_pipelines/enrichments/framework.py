@@ -21,6 +21,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -150,6 +151,33 @@ def run_enrichment(
     on_page: Callable[[RunSummary], None] | None = None,
 ) -> RunSummary:
     """Enrich every record that has no result of the current version yet (see module doc)."""
+    with _exclusive(conn, enrichment.name):
+        return _run(conn, enrichment, page_size, on_page)
+
+
+class EnrichmentBusy(RuntimeError):
+    """Another run of the same enrichment holds its lock."""
+
+
+@contextmanager
+def _exclusive(conn: psycopg.Connection, name: str):
+    """One run per enrichment at a time: two would pick the same pending records."""
+    key = f"observatory_pipelines.enrichments:{name}"
+    got = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key]).fetchone()[0]
+    if not got:
+        raise EnrichmentBusy(f"another run of enrichment {name!r} is in progress; try again later")
+    try:
+        yield
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
+
+
+def _run(
+    conn: psycopg.Connection,
+    enrichment: Enrichment,
+    page_size: int,
+    on_page: Callable[[RunSummary], None] | None,
+) -> RunSummary:
     started = time.perf_counter()
     recomputed = _reset_if_version_changed(conn, enrichment)
     summary = RunSummary(enrichment.name, enrichment.method_version, recomputed)

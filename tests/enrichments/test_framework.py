@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 
 import dagster as dg
+import pytest
 
+from observatory_pipelines.db.engine import connect
 from observatory_pipelines.definitions import defs
 from observatory_pipelines.enrichments import assets as edge
 from observatory_pipelines.enrichments.catalog import ENRICHMENTS, URLS
-from observatory_pipelines.enrichments.framework import run_enrichment
+from observatory_pipelines.enrichments.framework import EnrichmentBusy, run_enrichment
 from observatory_pipelines.enrichments.service import check_coverage, enrich
 
 from .conftest import fill
@@ -114,3 +116,15 @@ def test_a_collection_of_any_design_requests_every_enrichment():
             instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=name))
         quiet = tick(after.cursor)
         assert requested(quiet) == set()
+
+
+def test_a_second_concurrent_run_of_one_enrichment_is_refused_by_name(conn, database_url):
+    fill(conn, 2)
+    key = f"observatory_pipelines.enrichments:{URLS.name}"
+    with connect(database_url, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(hashtext(%s))", [key])
+        with pytest.raises(EnrichmentBusy, match="record_urls"):
+            run_enrichment(conn, URLS)
+        other.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
+    assert conn.execute("SELECT count(*) FROM enrichment_url_records").fetchone() == (0,)
+    assert run_enrichment(conn, URLS).records == 2
