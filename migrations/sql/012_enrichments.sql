@@ -91,6 +91,35 @@ SELECT
 FROM enrichment_engagement AS e
 WHERE e.eng_composite IS NOT NULL;
 
+-- Named entities without a model: actor gazetteer and capitalised spans (one marker row
+-- per record, one row per entity; offsets into title + newline + text).
+CREATE TABLE enrichment_entity_records (
+    record_id uuid NOT NULL,
+    published_at timestamptz NOT NULL,
+    entity_count integer NOT NULL,
+    method text NOT NULL,
+    method_version text NOT NULL,
+    computed_at timestamptz NOT NULL,
+    PRIMARY KEY (record_id, published_at)
+);
+
+CREATE TABLE enrichment_entities (
+    record_id uuid NOT NULL,
+    published_at timestamptz NOT NULL,
+    ordinal smallint NOT NULL,
+    name text NOT NULL,
+    entity_type text NOT NULL,
+    actor_id uuid,
+    start_offset integer NOT NULL,
+    end_offset integer NOT NULL,
+    role text NOT NULL,
+    confidence real NOT NULL,
+    method text NOT NULL,
+    PRIMARY KEY (record_id, published_at, ordinal)
+);
+CREATE INDEX idx_enrichment_entities_actor ON enrichment_entities (actor_id)
+    WHERE actor_id IS NOT NULL;
+
 -- Near-duplicates: each compared record's MinHash signature (NULL for texts too short to
 -- compare) and group; the LSH buckets of the signatures (a record identical to a grouped
 -- one adds none), so a run over new records queries the stored index instead of hashing the

@@ -1,3 +1,5 @@
+DROP TABLE IF EXISTS enrichment_entities;
+DROP TABLE IF EXISTS enrichment_entity_records;
 DROP VIEW IF EXISTS enrichment_near_dup_clusters;
 DROP TABLE IF EXISTS enrichment_near_dup_buckets;
 DROP TABLE IF EXISTS enrichment_near_dup_groups;

@@ -549,6 +549,36 @@ class EnrichmentEngagement(Base):
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
+class EnrichmentEntityRecord(Base):
+    __tablename__ = "enrichment_entity_records"
+    record_id, published_at = _record_key()
+    entity_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    method: Mapped[str] = mapped_column(Text, nullable=False)
+    method_version: Mapped[str] = mapped_column(Text, nullable=False)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class EnrichmentEntity(Base):
+    __tablename__ = "enrichment_entities"
+    __table_args__ = (
+        Index(
+            "idx_enrichment_entities_actor",
+            "actor_id",
+            postgresql_where=text("actor_id IS NOT NULL"),
+        ),
+    )
+    record_id, published_at = _record_key()
+    ordinal: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    entity_type: Mapped[str] = mapped_column(Text, nullable=False)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    start_offset: Mapped[int] = mapped_column(Integer, nullable=False)
+    end_offset: Mapped[int] = mapped_column(Integer, nullable=False)
+    role: Mapped[str] = mapped_column(Text, nullable=False)
+    confidence: Mapped[float] = mapped_column(REAL, nullable=False)
+    method: Mapped[str] = mapped_column(Text, nullable=False)
+
+
 class EnrichmentNearDup(Base):
     __tablename__ = "enrichment_near_dup"
     __table_args__ = (
@@ -607,6 +637,8 @@ ALL_MODELS = [
     EnrichmentUrl,
     EnrichmentTags,
     EnrichmentEngagement,
+    EnrichmentEntityRecord,
+    EnrichmentEntity,
     EnrichmentNearDup,
     EnrichmentNearDupGroup,
     EnrichmentNearDupBucket,

@@ -31,6 +31,7 @@ def _asset(enrichment: Enrichment) -> dg.AssetsDefinition:
         name=enrichment.name,
         group_name=GROUP,
         deps=[COLLECTED_CONTENT],
+        # code and parameters; a data-dependent part (the actor gazetteer) is added at run time
         code_version=enrichment.method_version,
         description=enrichment.description,
         kinds={"postgres", "python"},
@@ -63,9 +64,9 @@ def _check(enrichment: Enrichment) -> dg.AssetChecksDefinition:
     def _complete(postgres: PostgresResource) -> dg.AssetCheckResult:
         found = check_coverage(postgres.url(), enrichment)
         return dg.AssetCheckResult(
-            passed=found["missing"] == 0 and found["stored_version"] == enrichment.method_version,
+            passed=found["missing"] == 0 and found["stored_version"] == found["current_version"],
             description=f"{found['missing']} of {found['records']} records without a result "
-            f"of version {enrichment.method_version}",
+            f"of version {found['current_version']}",
             metadata={name: dg.MetadataValue.text(str(value)) for name, value in found.items()},
         )
 

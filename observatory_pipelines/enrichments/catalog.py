@@ -7,7 +7,7 @@ import hashlib
 import psycopg
 
 from observatory_pipelines.collection.url_normalize import TRACKING_PARAMETERS
-from observatory_pipelines.enrichments import engagement, links, neardup, tags
+from observatory_pipelines.enrichments import engagement, entities, links, neardup, tags
 from observatory_pipelines.enrichments.framework import (
     Enrichment,
     Page,
@@ -222,4 +222,58 @@ NEAR_DUPLICATES = Enrichment(
 )
 
 
-ENRICHMENTS: tuple[Enrichment, ...] = (URLS, TAGS, ENGAGEMENT, NEAR_DUPLICATES)
+# --- named entities (gazetteer + capitalised spans) ---
+
+ENTITY_COLUMNS = ("ordinal", "name", "entity_type", "actor_id", "start", "end", "role",
+                  "confidence", "method")  # fmt: skip
+
+
+def _process_entities(conn: psycopg.Connection, page: Page) -> dict[str, int]:
+    gazetteer = entities.load_gazetteer(conn)
+    entity_rows, records = [], []
+    for row in page.rows:
+        found = entities.record_entities(row, gazetteer)
+        key = (row["id"], row["published_at"])
+        entity_rows += [(*key, *(getattr(e, c) for c in ENTITY_COLUMNS)) for e in found]
+        records.append((*key, len(found), page.method, page.method_version, page.computed_at))
+    columns = ("record_id", "published_at", "ordinal", "name", "entity_type", "actor_id",
+               "start_offset", "end_offset", "role", "confidence", "method")  # fmt: skip
+    return {
+        "enrichment_entities": copy_rows(conn, "enrichment_entities", columns, entity_rows),
+        "enrichment_entity_records": copy_rows(
+            conn,
+            "enrichment_entity_records",
+            ("record_id", "published_at", "entity_count", *MARKER_COLUMNS),
+            records,
+        ),
+    }
+
+
+ENTITIES = Enrichment(
+    name="record_entities",
+    description="Named entities without a model: the actors' names and aliases (gazetteer, "
+    "linked to actor_id, genitive -s accepted) and capitalised word runs not at a sentence "
+    "start (type UNKNOWN, texts over 100 characters), with the original's role heuristic "
+    "(speaker / quoted_source / mentioned).",
+    method_version=method_version(
+        (),
+        revision=1,
+        parameters={
+            "stop_words": sorted(entities.STOP_WORDS),
+            "particles": sorted(entities.PARTICLES),
+            "speech": entities.SPEECH_VERBS,
+            "sources": entities.SOURCE_MARKERS,
+            "max_words": entities.MAX_SPAN_WORDS,
+            "min_text": entities.MIN_SPAN_TEXT,
+            "context": entities.CONTEXT,
+        },
+    ),  # fmt: skip
+    columns=(*KEY_COLUMNS, "c.title", "c.text_content"),
+    marker_table="enrichment_entity_records",
+    tables=("enrichment_entities", "enrichment_entity_records"),
+    process=_process_entities,
+    data_version=lambda conn: entities.load_gazetteer(conn).digest,
+)
+
+
+ENRICHMENTS: tuple[Enrichment, ...] = (URLS, TAGS, ENGAGEMENT, NEAR_DUPLICATES, ENTITIES)

@@ -17,6 +17,7 @@ An enrichment (``Enrichment``) names the record columns it reads, the tables it 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -81,6 +82,16 @@ class Enrichment:
     unkeyed_tables: tuple[str, ...] = ()
     # SQL file (in sql/) run after results of vanished records were pruned
     after_prune_sql: str | None = None
+    # what the result depends on in the database (e.g. the actor gazetteer): its digest is
+    # part of the version, so editing the actors recomputes every record
+    data_version: Callable[[psycopg.Connection], str] | None = None
+
+
+def current_version(conn: psycopg.Connection, enrichment: Enrichment) -> str:
+    """The version results must carry now: code and parameters, plus the data they use."""
+    if enrichment.data_version is None:
+        return enrichment.method_version
+    return f"{enrichment.method_version}+d{enrichment.data_version(conn)}"
 
 
 @dataclass
@@ -179,6 +190,7 @@ def _run(
     on_page: Callable[[RunSummary], None] | None,
 ) -> RunSummary:
     started = time.perf_counter()
+    enrichment = dataclasses.replace(enrichment, method_version=current_version(conn, enrichment))
     recomputed = _reset_if_version_changed(conn, enrichment)
     summary = RunSummary(enrichment.name, enrichment.method_version, recomputed)
     page_sql = _pending_page_sql(enrichment)
@@ -225,7 +237,8 @@ def _run(
 def coverage(conn: psycopg.Connection, enrichment: Enrichment) -> dict[str, int]:
     """Records, records with a result of the current version, and records without one."""
     statement = sql.SQL(_sql("coverage.sql")).format(marker=sql.Identifier(enrichment.marker_table))
-    row = conn.execute(statement, {"method_version": enrichment.method_version}).fetchone()
+    version = current_version(conn, enrichment)
+    row = conn.execute(statement, {"method_version": version}).fetchone()
     records, current = row
     return {"records": records, "enriched": current, "missing": records - current}
 

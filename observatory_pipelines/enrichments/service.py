@@ -10,6 +10,7 @@ from observatory_pipelines.enrichments.framework import (
     Enrichment,
     RunSummary,
     coverage,
+    current_version,
     prune_orphans,
     run_enrichment,
     stored_version,
@@ -43,4 +44,5 @@ def check_coverage(database_url: str, enrichment: Enrichment) -> dict[str, Any]:
     with connect(database_url, autocommit=True) as conn:
         counts = coverage(conn, enrichment)
         stored = stored_version(conn, enrichment.name)
-    return {**counts, "stored_version": stored, "current_version": enrichment.method_version}
+        current = current_version(conn, enrichment)
+    return {**counts, "stored_version": stored, "current_version": current}
