@@ -4,15 +4,22 @@ Starts ``setup_local`` (embedded PostgreSQL, migrations, demo), then ``dg dev`` 
 daemon, code server) in a session of its own, and waits. On Ctrl-C (SIGINT) or a
 supervisor's SIGTERM, or when ``dg dev`` ends by itself, it
 
-1. asks the webserver which Dagster runs are in flight (its GraphQL API; no Dagster import);
+1. asks the webserver which Dagster runs are in flight (its GraphQL API, also every few
+   seconds while serving, in case it is gone by then; no Dagster import) and terminates
+   them as the UI's Terminate button does, waiting up to ``--stop-grace`` seconds for them
+   to end (CANCELED; the stragglers are marked so);
 2. sends SIGINT to ``dg dev``'s whole process group — what a terminal's Ctrl-C does — so
-   the run workers and their step processes are interrupted too, not only ``dg dev``;
-3. waits up to ``--stop-grace`` seconds for every process of the tree to end, then kills
-   what is left (the group, and any process that carries this run's marker in its
+   every process is interrupted, not only ``dg dev``;
+3. waits up to ``--stop-grace`` seconds more for every process of the tree to end, then
+   kills what is left (the group, and any process that carries this run's marker in its
    environment, e.g. one that moved to a session of its own);
 4. fails the collection runs of the runs that were in flight and releases their credits
    (``collection.sweep``'s heal, the one the settlement job uses);
 5. stops the demo's feed replay and, when it is the embedded one, the PostgreSQL server.
+
+Before it starts ``dg dev`` it kills what an earlier ``make run`` on the same DAGSTER_HOME
+left when it was killed itself (``kill -9`` reaches no cleanup): processes whose marker
+names a supervisor that is gone.
 
 Why not just signal ``dg dev``: it shuts the webserver and the daemon down, but the code
 server's gRPC server only stops "once executions finish", and a run worker (a child of the
@@ -55,6 +62,7 @@ MARKER_VARIABLE = "OBSERVATORY_LOCAL_RUN"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 POLL_SECONDS = 0.25
 UI_WAIT_SECONDS = 300
+IN_FLIGHT_POLL_SECONDS = 5.0
 # Dagster run states in which a worker may be working on a collection run.
 IN_FLIGHT_STATUSES = ("STARTING", "STARTED", "CANCELING")
 IN_FLIGHT_QUERY = """
@@ -62,6 +70,14 @@ query InFlightRuns($statuses: [RunStatus!]) {
   runsOrError(filter: {statuses: $statuses}) {
     __typename
     ... on Runs { results { runId status } }
+    ... on PythonError { message }
+  }
+}
+"""
+TERMINATE_MUTATION = """
+mutation TerminateRuns($runIds: [String!]!, $policy: TerminateRunPolicy) {
+  terminateRuns(runIds: $runIds, terminatePolicy: $policy) {
+    __typename
     ... on PythonError { message }
   }
 }
@@ -76,6 +92,7 @@ class LocalRun:
         self.dagster_home = dagster_home
         self.marker = f"{os.getpid()}-{secrets.token_hex(8)}"
         self.signal_received: int | None = None
+        self.signals_counted = 0  # a second Ctrl-C: kill what is left without the grace
         self.process: subprocess.Popen | None = None
         self.in_flight: set[str] = set()
 
@@ -85,9 +102,12 @@ class LocalRun:
 
     # -- signals -------------------------------------------------------------
     def _on_signal(self, signum: int, _frame) -> None:
+        self.signals_counted += 1
         if self.signal_received is None:
             log.info("local_run.stop_requested", signal=signal.Signals(signum).name)
-        self.signal_received = signum
+            self.signal_received = signum
+        elif self.signals_counted == 2:
+            log.info("local_run.stop_hurried", signal=signal.Signals(signum).name)
 
     def install_signal_handlers(self) -> None:
         for signum in STOP_SIGNALS:
@@ -109,14 +129,17 @@ class LocalRun:
         """``setup_local`` as a child: a Ctrl-C reaches it from the terminal; a SIGTERM is
         passed on. Its exit status is ``make run``'s when it fails."""
         setup = subprocess.Popen([sys.executable, "-m", "observatory_pipelines.setup_local"])
+        passed_on = False
         while setup.poll() is None:
-            if self.signal_received == signal.SIGTERM:
+            if self.signal_received == signal.SIGTERM and not passed_on:
                 with contextlib.suppress(ProcessLookupError):
                     setup.send_signal(signal.SIGTERM)
+                passed_on = True
             time.sleep(POLL_SECONDS)
         return setup.returncode
 
     def _serve(self) -> int:
+        self._stop_orphans_of_earlier_runs()
         self.dagster_home.mkdir(parents=True, exist_ok=True)
         config = self.dagster_home / "dagster.yaml"
         if not config.exists():  # an instance without one prints a warning and a notice
@@ -138,22 +161,50 @@ class LocalRun:
         log.info("local_run.started", pid=self.process.pid, ui=self.ui_url)
         announced = False
         deadline = time.monotonic() + UI_WAIT_SECONDS
+        next_look = 0.0
         while self.signal_received is None and self.process.poll() is None:
             if not announced and time.monotonic() < deadline and self._ui_answers():
                 announced = True
                 print(f"Dagster UI: {self.ui_url}   (Ctrl-C stops everything)", flush=True)
-            time.sleep(POLL_SECONDS if not announced else 1.0)
+            if announced and time.monotonic() >= next_look:
+                # Kept in case the webserver cannot answer at the stop (dg dev died first).
+                self.in_flight |= self._in_flight_runs(quiet=True) or set()
+                next_look = time.monotonic() + IN_FLIGHT_POLL_SECONDS
+            time.sleep(POLL_SECONDS)
         if self.process.poll() is not None and self.signal_received is None:
             log.error("local_run.dg_dev_exited", returncode=self.process.returncode)
             return self.process.returncode or 1
         return 0
+
+    def _stop_orphans_of_earlier_runs(self) -> None:
+        """Processes an earlier ``make run`` on this DAGSTER_HOME left when it was killed
+        itself (``kill -9``): its marker names a supervisor that is gone. They would hold
+        the ports and run on unsupervised; their runs are healed at this run's stop (they
+        are still in flight in the instance)."""
+        orphans = []
+        for process in psutil.process_iter():
+            try:
+                environ = process.environ()
+            except (psutil.Error, OSError):
+                continue
+            marker = environ.get(MARKER_VARIABLE)
+            if not marker or environ.get("DAGSTER_HOME") != str(self.dagster_home):
+                continue
+            if not _supervisor_alive(marker) and _alive(process):
+                orphans.append(process)
+        if not orphans:
+            return
+        log.warning("local_run.orphans_killed", processes=[_describe(p) for p in orphans])
+        for process in orphans:
+            _send(process, signal.SIGKILL)
+        psutil.wait_procs(orphans, timeout=10)
 
     # -- stop ----------------------------------------------------------------
     def _stop(self) -> None:
         started = time.monotonic()
         healed = 0
         if self.process is not None:
-            self.in_flight = self._in_flight_runs()
+            self._terminate_runs()
             self._stop_tree()
             healed = self._heal_interrupted_runs()
         self._stop_demo_replay()
@@ -173,7 +224,7 @@ class LocalRun:
             if _pgid(process) != group:
                 _send(process, signal.SIGINT)
         deadline = time.monotonic() + self.stop_grace
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and self.signals_counted < 2:
             self.process.poll()  # reap dg dev, or its zombie counts as alive
             if not self._tree_alive(group):
                 log.info("local_run.tree_ended", within_grace=True)
@@ -219,25 +270,61 @@ class LocalRun:
         except (urllib.error.URLError, OSError):
             return False
 
-    def _in_flight_runs(self) -> set[str]:
-        """Dagster runs a worker may be on, from the webserver; empty when it cannot say
-        (then no collection run is failed here: the settlement job judges them later)."""
-        body = json.dumps(
-            {"query": IN_FLIGHT_QUERY, "variables": {"statuses": list(IN_FLIGHT_STATUSES)}}
-        ).encode()
+    def _graphql(self, query: str, variables: dict, quiet: bool = False) -> dict | None:
+        """The ``data`` of one query to the webserver's GraphQL API; None when it cannot
+        answer (gone, busy, an error)."""
+        body = json.dumps({"query": query, "variables": variables}).encode()
         request = urllib.request.Request(
             f"{self.ui_url}/graphql", data=body, headers={"Content-Type": "application/json"}
         )
         try:
             with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (our own URL)
-                answer = json.load(response)["data"]["runsOrError"]
+                data = json.load(response)["data"]
+            (answer,) = data.values()
         except (urllib.error.URLError, OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("local_run.in_flight_unknown", error=f"{type(exc).__name__}: {exc}")
-            return set()
-        if answer.get("__typename") != "Runs":
-            log.warning("local_run.in_flight_unknown", error=str(answer.get("message")))
-            return set()
+            if not quiet:
+                log.warning("local_run.webserver_unanswered", error=f"{type(exc).__name__}: {exc}")
+            return None
+        if answer.get("__typename") == "PythonError":
+            if not quiet:
+                log.warning("local_run.webserver_error", error=str(answer.get("message")))
+            return None
+        return answer
+
+    def _in_flight_runs(self, quiet: bool = False) -> set[str] | None:
+        """Dagster runs a worker may be on; None when the webserver cannot say (then no
+        collection run is failed here: the settlement job judges them later)."""
+        answer = self._graphql(IN_FLIGHT_QUERY, {"statuses": list(IN_FLIGHT_STATUSES)}, quiet=quiet)
+        if answer is None or answer.get("__typename") != "Runs":
+            return None
         return {run["runId"] for run in answer["results"]}
+
+    def _terminate_runs(self) -> None:
+        """Terminate the runs in flight the way the UI's Terminate does, while the webserver
+        and the code server are still up: each worker gets one interrupt, records its
+        collection run as failed and its credits released, and its Dagster run ends
+        CANCELED. Runs that have not ended within the grace are marked CANCELED."""
+        running = self._in_flight_runs()
+        if not running:
+            return
+        self.in_flight |= running
+        terminate = {"runIds": sorted(running), "policy": "SAFE_TERMINATE"}
+        self._graphql(TERMINATE_MUTATION, terminate)
+        deadline = time.monotonic() + self.stop_grace
+        left: set[str] | None = running
+        while time.monotonic() < deadline and self.signals_counted < 2:
+            time.sleep(POLL_SECONDS * 2)
+            now = self._in_flight_runs(quiet=True)
+            if now is None:
+                break  # the webserver went away (dg dev died): the tree is stopped next
+            left = now & running
+            if not left:
+                log.info("local_run.runs_terminated", runs=len(running))
+                return
+        if left:
+            log.warning("local_run.runs_marked_canceled", runs=sorted(left))
+            mark = {"runIds": sorted(left), "policy": "MARK_AS_CANCELED_IMMEDIATELY"}
+            self._graphql(TERMINATE_MUTATION, mark, quiet=True)
 
     def _heal_interrupted_runs(self) -> int:
         """Fail and settle the open collection runs of the Dagster runs that were in flight:
@@ -329,6 +416,15 @@ def _carries(process: psutil.Process, name: str, value: str) -> bool:
     try:
         return process.environ().get(name) == value
     except (psutil.Error, OSError):  # gone, a zombie, or not ours to read
+        return False
+
+
+def _supervisor_alive(marker: str) -> bool:
+    """Is the ``local_run`` that set ``marker`` (``<pid>-<token>``) still running?"""
+    try:
+        process = psutil.Process(int(marker.split("-", 1)[0]))
+        return _alive(process) and "observatory_pipelines.local_run" in process.cmdline()
+    except (ValueError, psutil.Error):
         return False
 
 

@@ -16,12 +16,14 @@ Time bounds here are liveness bounds (something hangs), generous for a loaded ma
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -47,9 +49,11 @@ START_BOUND = 420  # seconds until the UI answers and the collection holds its r
 STOP_BOUND = 120  # seconds until make has returned after the signal
 GONE_BOUND = 30  # seconds until no process of the run is left after make returned
 CASES = {
-    # case: (signal, whole foreground group?, first port of the case)
-    "sigterm_to_make": (signal.SIGTERM, False, 56710),
-    "ctrl_c_to_the_group": (signal.SIGINT, True, 56720),
+    # case: (signal, sent to, first port of the case)
+    "sigterm_to_make": (signal.SIGTERM, "make", 56710),  # what a process supervisor does
+    "ctrl_c_to_the_group": (signal.SIGINT, "group", 56720),  # what a terminal does on Ctrl-C
+    # dg dev dies (OOM killer, kill -9): its webserver, daemon, code servers and runs stay
+    "kill_9_dg_dev": (signal.SIGKILL, "dg dev", 56730),
 }
 
 
@@ -143,7 +147,19 @@ def _wait_for(what: str, check, bound: float, case: LocalRunCase) -> None:
 
 
 def _tail(case: LocalRunCase) -> str:
-    return case.log.read_text(errors="replace")[-4000:] if case.log.exists() else ""
+    """The supervisor's own lines, then the end of the log."""
+    if not case.log.exists():
+        return ""
+    text_ = case.log.read_text(errors="replace")
+    own = [line for line in text_.splitlines() if '"local_run.' in line]
+    return "\n".join(own) + "\n...\n" + text_[-3000:]
+
+
+def _dg_dev(make: subprocess.Popen) -> psutil.Process:
+    (dg_dev,) = [
+        p for p in psutil.Process(make.pid).children(recursive=True) if "dev" in p.cmdline()
+    ]
+    return dg_dev
 
 
 def _seed_slow_design(case: LocalRunCase) -> None:
@@ -238,7 +254,7 @@ def _holds_credits(case: LocalRunCase) -> bool:
 
 @pytest.fixture(params=sorted(CASES))
 def case(request, monkeypatch):
-    signum, whole_group, first_port = CASES[request.param]
+    signum, target, first_port = CASES[request.param]
     # Not tmp_path: another pytest session on this machine may prune old basetemp folders
     # while this test runs for minutes.
     tmp_path = Path(tempfile.mkdtemp(prefix=f"observatory-stop-{request.param}-"))
@@ -268,8 +284,10 @@ def case(request, monkeypatch):
     )  # fmt: skip
     state.seen = platform.paths
     try:
-        yield state, signum, whole_group
+        yield state, signum, target
     finally:
+        if state.log.exists():  # shown by pytest when the test failed
+            print(state.log.read_text(errors="replace")[-20000:])
         platform.close()
         for line in _processes_of(tmp_path):  # a failed test must not leave its run behind
             pid = int(line.split()[0])
@@ -285,7 +303,7 @@ def case(request, monkeypatch):
 
 
 def test_a_stop_during_a_collection_ends_everything_and_refunds_it(case):
-    state, signum, whole_group = case
+    state, signum, target = case
     # The database and the demo first, so the design below is collected at the first tick.
     setup = subprocess.run(
         [str(ROOT / ".venv/bin/python"), "-m", "observatory_pipelines.setup_local"],
@@ -305,10 +323,12 @@ def test_a_stop_during_a_collection_ends_everything_and_refunds_it(case):
     _wait_for("collection holding credits", lambda: _holds_credits(state), START_BOUND, state)
     assert _processes_of(state.root), "the run's processes name the case's folder"
 
-    if whole_group:
-        os.killpg(state.make.pid, signum)  # what a terminal does on Ctrl-C
+    if target == "group":
+        os.killpg(state.make.pid, signum)
+    elif target == "make":
+        os.kill(state.make.pid, signum)
     else:
-        os.kill(state.make.pid, signum)  # what a process supervisor does
+        _dg_dev(state.make).send_signal(signum)
     try:
         state.make.wait(timeout=STOP_BOUND)
     except subprocess.TimeoutExpired:
@@ -341,3 +361,32 @@ def _dagster_run_status(state: LocalRunCase, run_id: str) -> str:
 
     with DagsterInstance.from_ref(InstanceRef.from_dir(state.env["DAGSTER_HOME"])) as instance:
         return instance.get_run_by_id(run_id).status.value
+
+
+def test_processes_left_by_a_killed_earlier_run_are_stopped_and_others_are_not(tmp_path):
+    """``kill -9`` of ``make run`` itself leaves its tree running; the next one stops it, and
+    only it: not a process of a run on another DAGSTER_HOME, not one of a live supervisor."""
+    from observatory_pipelines.local_run import MARKER_VARIABLE, LocalRun
+
+    home = tmp_path / "dagster_home"
+    gone = psutil.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a pid with no process behind it: the supervisor that was killed
+    sleeper = [sys.executable, "-c", "import time; time.sleep(120)"]
+
+    def start(marker: str, dagster_home: Path) -> psutil.Popen:
+        env = {**os.environ, MARKER_VARIABLE: marker, "DAGSTER_HOME": str(dagster_home)}
+        return psutil.Popen(sleeper, env=env)
+
+    orphan = start(f"{gone.pid}-dead", home)
+    elsewhere = start(f"{gone.pid}-dead", tmp_path / "another_home")
+    unmarked = psutil.Popen(sleeper, env={**os.environ, "DAGSTER_HOME": str(home)})
+    try:
+        LocalRun("127.0.0.1", 0, 1.0, home)._stop_orphans_of_earlier_runs()
+        orphan.wait(timeout=10)  # reaped already if the stop waited for it (our child)
+        assert not orphan.is_running()
+        assert elsewhere.is_running() and unmarked.is_running()
+    finally:
+        for process in (orphan, elsewhere, unmarked):
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+                process.wait(timeout=10)
