@@ -37,6 +37,23 @@ PLATFORM_COSTS: dict[str, PlatformCost] = {
     "bluesky": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
     "reddit": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
     "file_import": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
+    # Wikipedia and Google's suggest endpoint are free and keyless: 0 credits, calls counted.
+    "wikipedia": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
+    "google_autocomplete": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
+    # Mastodon: free at every tier; requests are still counted as units.
+    "mastodon": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
+    # ODA is free and keyless: 0 credits on every tier; requests still counted as units.
+    "folketinget": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
+    # Telegram's public preview and Discord's bot API are free: 0 credits, requests counted.
+    "telegram": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
+    "discord": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
+    # Via Ritzau (keyless) and Twitch Helix (free app token): 0 credits, requests counted.
+    "ritzau_via": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
+    "twitch": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
+    # The Internet Archive's CDX index and archived pages are free: 0 credits, requests counted.
+    "wayback": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
+    # Common Crawl's index and WARC files are free: 0 credits, requests counted.
+    "common_crawl": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
     # YouTube quota units are not credits on the free tier; paid tiers buy 100 units a credit.
     "youtube": PlatformCost(free_tiers=frozenset({"free"}), units_per_credit=100),
     "x_twitter": PlatformCost(free_tiers=frozenset(), units_per_credit=100),

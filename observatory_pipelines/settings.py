@@ -241,6 +241,105 @@ def youtube_api_url() -> str | None:
     return env("YOUTUBE_API_URL")
 
 
+def wikipedia_api_url() -> str | None:
+    """MediaWiki Action API per language edition, a template holding ``{lang}``
+    (unset: ``https://{lang}.wikipedia.org/w/api.php``)."""
+    return env("WIKIPEDIA_API_URL")
+
+
+def wikipedia_pageviews_url() -> str | None:
+    """Wikimedia REST API root for page views (unset: ``https://wikimedia.org/api/rest_v1``)."""
+    return env("WIKIPEDIA_PAGEVIEWS_URL")
+
+
+def operator_contact() -> str | None:
+    """How a platform reaches the operator (an e-mail address or a URL), sent in the
+    User-Agent where the platform's policy asks for it (Wikimedia's User-Agent policy)."""
+    return env("OPERATOR_CONTACT")
+
+
+def google_autocomplete_api_url() -> str | None:
+    """Google's suggest endpoint root (unset: ``https://suggestqueries.google.com``)."""
+    return env("GOOGLE_AUTOCOMPLETE_API_URL")
+
+
+def folketinget_api_url() -> str | None:
+    """Root of Folketinget's ODA service (default ``https://oda.ft.dk/api``)."""
+    return env("FOLKETINGET_API_URL")
+
+
+def telegram_api_url() -> str | None:
+    """Root of Telegram's public channel preview, ``/s/<channel>`` below it (default
+    ``https://t.me``)."""
+    return env("TELEGRAM_API_URL")
+
+
+def discord_api_url() -> str | None:
+    """Root of Discord's REST API, version included (default ``https://discord.com/api/v10``)."""
+    return env("DISCORD_API_URL")
+
+
+def ritzau_via_api_url() -> str | None:
+    """Root of Via Ritzau's JSON API (default ``https://via.ritzau.dk/json/v2``)."""
+    return env("RITZAU_VIA_API_URL")
+
+
+def twitch_api_url() -> str | None:
+    """Root of Twitch's Helix API (default ``https://api.twitch.tv/helix``)."""
+    return env("TWITCH_API_URL")
+
+
+def twitch_auth_url() -> str | None:
+    """Root of Twitch's OAuth host, ``/oauth2/token`` below it (default ``https://id.twitch.tv``)."""
+    return env("TWITCH_AUTH_URL")
+
+
+def wayback_api_url() -> str | None:
+    """Root of the Internet Archive's Wayback Machine: the CDX index below it at
+    ``/cdx/search/cdx``, archived pages at ``/web/`` (default ``https://web.archive.org``)."""
+    return env("WAYBACK_API_URL")
+
+
+def common_crawl_api_url() -> str | None:
+    """Root of Common Crawl's index server (``/collinfo.json``, ``/{crawl}-index``;
+    default ``https://index.commoncrawl.org``)."""
+    return env("COMMON_CRAWL_API_URL")
+
+
+def common_crawl_data_url() -> str | None:
+    """Root the WARC files are fetched from by byte range (default
+    ``https://data.commoncrawl.org``)."""
+    return env("COMMON_CRAWL_DATA_URL")
+
+
+# Mastodon instances are sources a design may name (like RSS feed URLs), so there is no one
+# API host: the template turns an instance's host name into the base URL the collector calls.
+MASTODON_DEFAULT_INSTANCES = ("mastodon.social", "helvede.net", "mstdn.dk", "expressional.social")
+
+
+def mastodon_instance_url_template() -> str:
+    """Base URL of an instance, ``{host}`` standing for its name (tests: the replay server)."""
+    template = env("MASTODON_INSTANCE_URL_TEMPLATE", "https://{host}") or "https://{host}"
+    if "{host}" not in template:
+        raise ValueError(f"MASTODON_INSTANCE_URL_TEMPLATE must contain {{host}}, got {template!r}")
+    return template
+
+
+def _host_list(name: str) -> tuple[str, ...]:
+    raw = env(name) or ""
+    return tuple(h.strip().lower() for h in raw.split(",") if h.strip())
+
+
+def mastodon_default_instances() -> tuple[str, ...]:
+    """Instances a design that names none collects from (comma-separated host names)."""
+    return _host_list("MASTODON_DEFAULT_INSTANCES") or MASTODON_DEFAULT_INSTANCES
+
+
+def mastodon_allowed_instances() -> tuple[str, ...]:
+    """When set, the only instances (and actors' home hosts) the collector may call."""
+    return _host_list("MASTODON_ALLOWED_INSTANCES")
+
+
 def backup_schedule() -> str:
     """Cron (UTC) of the nightly_backup job."""
     return env("BACKUP_SCHEDULE", "0 2 * * *")

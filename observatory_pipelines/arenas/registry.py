@@ -19,6 +19,16 @@ BUILTIN_MODULES = (
     "observatory_pipelines.arenas.gdelt",
     "observatory_pipelines.arenas.youtube",
     "observatory_pipelines.arenas.file_import",
+    "observatory_pipelines.arenas.wikipedia",
+    "observatory_pipelines.arenas.google_autocomplete",
+    "observatory_pipelines.arenas.mastodon",
+    "observatory_pipelines.arenas.folketinget",
+    "observatory_pipelines.arenas.telegram",
+    "observatory_pipelines.arenas.discord",
+    "observatory_pipelines.arenas.ritzau_via",
+    "observatory_pipelines.arenas.twitch",
+    "observatory_pipelines.arenas.wayback",
+    "observatory_pipelines.arenas.common_crawl",
 )
 
 _collectors: dict[str, type[Collector]] = {}

@@ -16,7 +16,24 @@ from observatory_pipelines.arenas.registry import (
 )
 from tests.arenas.conftest import Reply, file_reply, json_reply
 
-PLATFORMS = ["bluesky", "file_import", "gdelt", "reddit", "rss_feeds", "youtube"]
+PLATFORMS = [
+    "bluesky",
+    "common_crawl",
+    "discord",
+    "file_import",
+    "folketinget",
+    "gdelt",
+    "google_autocomplete",
+    "mastodon",
+    "reddit",
+    "ritzau_via",
+    "rss_feeds",
+    "telegram",
+    "twitch",
+    "wayback",
+    "wikipedia",
+    "youtube",
+]
 
 
 def test_registry_lists_builds_and_refuses_unknown_platforms(monkeypatch):

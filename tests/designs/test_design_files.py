@@ -3,6 +3,7 @@ schema and from the collectors' own option declarations; the example file valida
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,21 @@ def test_every_error_of_a_file_is_reported_at_once(tmp_path):
     ]  # fmt: skip
 
 
+# Options whose values are checked as what they name (no default to borrow).
+SAMPLE_VALUES = {
+    "path": "''",
+    "instances": "[mastodon.social]",  # Mastodon host names
+    "custom_channels": "[eksempel_kanal]",  # Telegram usernames
+    "custom_channel_ids": "['1201234567890123456']",  # Discord snowflakes
+    "publisher_ids": "['501']",  # Via Ritzau publisher ids (numbers)
+    "domains": "[dr.dk]",  # web archives: public host names
+    "url_prefixes": "['https://www.dr.dk/nyheder/']",
+    "crawls": "[CC-MAIN-2026-10]",  # Common Crawl crawl ids
+    "languages": "[da]",  # language codes
+    "seed_articles": "['Folketingsvalget 2026']",
+}
+
+
 def test_the_options_every_arena_takes_are_its_own_declaration(tmp_path):
     # Every declared option of every arena is accepted (one place per rule: the collector).
     for platform in registry.available_platforms():
@@ -99,10 +115,15 @@ def test_the_options_every_arena_takes_are_its_own_declaration(tmp_path):
         for option in cls.option_specs:
             if option.name == "files":  # opened by collection; a design may not write it
                 continue
-            value = {"bool": "true", "int": "5"}.get(option.type, "[x]" if "list" in option.type
-                                                     else "'imports/x/'")  # fmt: skip
-            if option.name == "path":
-                value = "''"
+            # The declared default is a value the arena takes by definition; options without
+            # one get a plain sample of their type.
+            if option.default not in (None, [], ()):
+                value = json.dumps(option.default)
+            else:
+                value = {"bool": "true", "int": "5", "list of ints": "[5]"}.get(
+                    option.type, "[x]" if "list" in option.type else "'imports/x/'"
+                )
+            value = SAMPLE_VALUES.get(option.name, value)
             tier = cls.supported_tiers[0]
             path = write(
                 tmp_path,
