@@ -6,6 +6,10 @@ from observatory_pipelines.analysis import assets as analysis
 from observatory_pipelines.backups import assets as backups
 from observatory_pipelines.collection import assets as collection
 from observatory_pipelines.credits import assets as credits
+from observatory_pipelines.demo import assets as demo
+from observatory_pipelines.designs import assets as designs
+from observatory_pipelines.enrichments import assets as enrichments
+from observatory_pipelines.erasure import assets as erasure
 from observatory_pipelines.logs import configure_logging
 from observatory_pipelines.partitions import assets as partitions
 from observatory_pipelines.resources.env import optional_env
@@ -42,7 +46,11 @@ defs = dg.Definitions.merge(
     status.defs,
     credits.defs,
     collection.defs,
+    designs.defs,
+    erasure.defs,
     partitions.defs,
     backups.defs,
     analysis.defs,
+    enrichments.defs,
+    demo.defs,
 )
