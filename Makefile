@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
+DAGSTER_HOST ?= 127.0.0.1
+DAGSTER_PORT ?= 3000
 
 .PHONY: run test setup lock lint format bench clean-data
 
@@ -36,12 +38,13 @@ setup: $(STAMP) $(COMPOSE)
 lock: $(STAMP)
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 --quiet -o requirements.lock
 
-## make run: embedded Postgres, migrations, demo data, Dagster UI + daemon at http://127.0.0.1:3000
+## make run: embedded Postgres, migrations, demo data, `dg dev` (UI + daemon) at
+## http://$(DAGSTER_HOST):$(DAGSTER_PORT), under a supervisor: Ctrl-C or SIGTERM stops all of it
+## (interrupted collections failed and refunded, Postgres stopped; README "make run")
+## (exec: the supervisor itself gets make's SIGTERM, not a shell that would die of it)
+run: export DAGSTER_HOME := $(DAGSTER_HOME)
 run: $(STAMP)
-	mkdir -p $(DAGSTER_HOME)
-	$(PY) -m observatory_pipelines.setup_local
-	trap '$(PY) -m observatory_pipelines.db.embedded stop' EXIT INT TERM; \
-	  DAGSTER_HOME=$(DAGSTER_HOME) $(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	exec $(PY) -m observatory_pipelines.local_run --host $(DAGSTER_HOST) --port $(DAGSTER_PORT)
 
 ## make test: lint, format check and the whole test suite against a real PostgreSQL
 test: $(STAMP) $(COMPOSE)
