@@ -49,13 +49,10 @@ def _running_collection(db, dagster_run_id: str, credits: int) -> tuple[str, str
             {"o": owner, "c": json.dumps(config)},
         ).scalar_one()
     run_id = create_run(db, load_design(db, design), FROM, TO, dagster_run_id=dagster_run_id)
-    (task_id,) = (
-        db.connect()
-        .execute(
+    with db.connect() as conn:
+        (task_id,) = conn.execute(
             text("SELECT id FROM collection_tasks WHERE collection_run_id = :r"), {"r": run_id}
-        )
-        .scalars()
-    )
+        ).scalars()
     CreditLedger(db).reserve(LedgerKey(owner, run_id, "social_media", "youtube", "medium"), credits)
     assert run_states.start_run(db, run_id, credits)
     assert run_states.start_task(db, task_id, dagster_run_id)
