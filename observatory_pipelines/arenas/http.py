@@ -93,6 +93,7 @@ class ArenaHttpClient:
         max_retries: int | None = None,
         headers: dict[str, str] | None = None,
         rate_reset_wait: Callable[[httpx.Response], float | None] | None = None,
+        transport: httpx.BaseTransport | None = None,
     ):
         self.state = state
         # Seconds a 429 without Retry-After should wait, read from the platform's own
@@ -114,6 +115,11 @@ class ArenaHttpClient:
             timeout=timeout,
             follow_redirects=True,
             headers={"User-Agent": USER_AGENT, **(headers or {})},
+            # The page fetchers pass one that checks every address they connect to
+            # (redirects included); no proxy from the environment then, or the check
+            # would see the proxy instead of the site.
+            transport=transport,
+            trust_env=transport is None,
         )
 
     def close(self) -> None:

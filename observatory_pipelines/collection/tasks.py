@@ -29,6 +29,7 @@ from observatory_pipelines.collection.credential_pool import (
     NoCredentialAvailable,
     scrub,
 )
+from observatory_pipelines.collection.design_links import load_design_links
 from observatory_pipelines.collection.enrich import Enricher
 from observatory_pipelines.collection.ingest import BulkIngester
 from observatory_pipelines.collection.source_reports import (
@@ -247,6 +248,7 @@ class TaskRunner:
     def _collect(self, spec, collector, enricher, ingester, out: ArenaReport) -> None:
         buffer: list[tuple] = []
         load_http_cache(self.engine, collector)
+        load_design_links(self.engine, collector, spec)
         try:
             for page in collector.collect(_request(spec)):
                 out.pages += 1
