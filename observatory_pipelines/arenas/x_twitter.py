@@ -333,9 +333,14 @@ class XTwitterCollector(Collector):
         )
         data = body.get("data") or []
         includes = body.get("includes") if isinstance(body.get("includes"), dict) else {}
-        posts = {str(t.get("id")) for t in [*data, *(includes.get("tweets") or [])]
-                 if isinstance(t, dict)}  # fmt: skip
-        users = {str(u.get("id")) for u in includes.get("users") or [] if isinstance(u, dict)}
+        posts = {
+            str(t["id"])
+            for t in [*data, *(includes.get("tweets") or [])]
+            if isinstance(t, dict) and t.get("id")
+        }
+        users = {
+            str(u["id"]) for u in includes.get("users") or [] if isinstance(u, dict) and u.get("id")
+        }
         new_posts, new_users = posts - self._billed_posts, users - self._billed_users
         self._billed_posts |= new_posts
         self._billed_users |= new_users
