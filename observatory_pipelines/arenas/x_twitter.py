@@ -75,7 +75,8 @@ DEFAULT_TWITTERAPI_IO_URL = "https://api.twitterapi.io"
 DEFAULT_X_V2_URL = "https://api.x.com"
 SEARCH_PATH = "/twitter/tweet/advanced_search"
 V2_SEARCH_PATHS = {"all": "/2/tweets/search/all", "recent": "/2/tweets/search/recent"}
-V2_USER_PATH = "/2/users/me"
+V2_USAGE_PATH = "/2/usage/tweets"  # app-only bearer; bills nothing
+MY_INFO_PATH = "/oapi/my/info"  # TwitterAPI.io: the key's remaining credits
 # X: 512 characters for recent search; full archive allows 1024. The smaller bounds both.
 QUERY_MAX_CHARS = 512
 V2_MAX_RESULTS = 100
@@ -493,16 +494,27 @@ class XTwitterCollector(Collector):
         return start, max(start, end)
 
     def health_check(self) -> HealthStatus:
+        """Free calls only: TwitterAPI.io's account info (the credits left) and X's usage
+        endpoint (the app's post reads this month against its cap) bill no resources."""
         try:
             if self.credentials.get("bearer_token"):
-                self._get(f"{self.v2_url}{V2_USER_PATH}", "x_twitter v2", {},
-                          {"Authorization": f"Bearer {self.credentials['bearer_token']}"})  # fmt: skip
-                return HealthStatus(ok=True, detail="bearer token accepted")
+                token = self.credentials["bearer_token"]
+                body = self._get(f"{self.v2_url}{V2_USAGE_PATH}", "x_twitter v2 usage", {},
+                                 {"Authorization": f"Bearer {token}"})  # fmt: skip
+                usage = body.get("data") if isinstance(body.get("data"), dict) else {}
+                used, cap = usage.get("project_usage"), usage.get("project_cap")
+                return HealthStatus(
+                    ok=True, detail=f"bearer token accepted; post reads {used} of {cap}"
+                )
             (key,) = require(self.credentials, "api_key", platform=self.platform)
-            self._get(f"{self.medium_url}/oapi/my/info", "x_twitter", {}, {"X-API-Key": key})
-        except (ArenaError, _Stop, httpx.HTTPError) as exc:
+            body = self._get(f"{self.medium_url}{MY_INFO_PATH}", "x_twitter account", {},
+                             {"X-API-Key": key})  # fmt: skip
+        except (ArenaError, _Stop) as exc:
             return HealthStatus(ok=False, detail=str(exc))
-        return HealthStatus(ok=True, detail="api key accepted")
+        left = body.get("recharge_credits")
+        if isinstance(left, int | float) and left <= 0:
+            return HealthStatus(ok=False, detail="api key accepted; no provider credits left")
+        return HealthStatus(ok=True, detail=f"api key accepted; {left} provider credits left")
 
 
 def _windowed(

@@ -448,3 +448,18 @@ def test_a_refused_key_flags_its_credential_and_the_other_arenas_go_on(db, api, 
     # Failed before anything was billed: the whole reservation is refunded.
     assert sorted(ledger(db, report.run_id)) == [("refund", 18), ("reservation", 18)]
     assert CreditLedger(db).get_balance(user).available == 100
+
+
+def test_health_check_reads_the_credits_left_for_free(api):
+    api.add(
+        "/oapi/my/info",
+        Reply(200, b'{"recharge_credits": 45000}', {"Content-Type": "application/json"}),
+    )
+    status = XTwitterCollector(credentials={"api_key": KEY}).health_check()
+    assert status.ok and status.detail == "api key accepted; 45000 provider credits left"
+    assert api.requests("/oapi/my/info")[0].headers["X-API-Key"] == KEY
+    api.routes.clear()
+    api.add("/oapi/my/info", reply("tio_unauthorized.json", 401))
+    status = XTwitterCollector(credentials={"api_key": KEY}).health_check()
+    assert not status.ok and "HTTP 401" in status.detail and KEY not in status.detail
+    assert api.requests(SEARCH) == []

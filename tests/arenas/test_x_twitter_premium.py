@@ -210,3 +210,15 @@ def test_a_design_collects_premium_rows_and_the_ledger_charges_post_and_user_rea
     [task] = rows(db, "SELECT status, credential_id FROM collection_tasks")
     assert task["status"] == "completed" and str(task["credential_id"]) == credential
     assert len(api.requests(ALL)) == 3  # two term pages, one (empty) account page
+
+
+def test_health_check_reads_the_usage_endpoint(api):
+    usage = b'{"data": {"project_usage": "1200", "project_cap": "2000000", "cap_reset_day": 5}}'
+    api.add("/2/usage/tweets", Reply(200, usage, {"Content-Type": "application/json"}))
+    status = XTwitterCollector(credentials={"bearer_token": TOKEN}).health_check()
+    assert status.ok and status.detail == "bearer token accepted; post reads 1200 of 2000000"
+    api.routes.clear()
+    api.add("/2/usage/tweets", reply("v2_unauthorized.json", 401))
+    status = XTwitterCollector(credentials={"bearer_token": TOKEN}).health_check()
+    assert not status.ok and TOKEN not in status.detail
+    assert api.requests(ALL) == []
