@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -366,7 +366,9 @@ class XTwitterCollector(Collector):
                 "x_twitter: nothing to search; give the design search terms or accounts "
                 "(arenas.x_twitter.custom_accounts)"
             )
-        budget = self.estimate_units(request)
+        # The pre-flight estimate (credits/estimate.py) knows no actors, only custom_accounts:
+        # the budget is that same estimate, so the charge stays within the reservation.
+        budget = self.estimate_units(replace(request, actors=[]))
         remaining = record_cap(self, request)
         seen: set[str] = set()
         tally = SourceTally(self.platform)
@@ -390,7 +392,9 @@ class XTwitterCollector(Collector):
                 yield self._stopped(stop, queries[index:], tally)
                 return
             except SourceFailed as exc:
-                yield tally.fail(f"{query.label}: {exc}")
+                message = f"{query.label}: {exc}"
+                tally.failed.append(message)  # skipped with its own reason (too_large, ...)
+                yield failed_source(message, exc.reason)
             except (ArenaAuthError, ArenaQuotaExceeded):
                 raise
             except ArenaError as exc:

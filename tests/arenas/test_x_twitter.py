@@ -198,18 +198,19 @@ def test_spent_credits_are_a_quota_error_the_pool_rotates_on(api):
 
 
 @pytest.mark.parametrize(
-    ("bad", "expected"),
+    ("bad", "expected", "reason"),
     [
         (reply("malformed.json"), "HTTP 200 from 127.0.0.1:{port}/twitter/tweet/advanced_search "
-         "is not valid JSON (application/json)"),
+         "is not valid JSON (application/json)", "unparseable"),
         (reply("error_page.html"), "HTTP 200 from 127.0.0.1:{port}/twitter/tweet/advanced_search "
-         "is not valid JSON (text/html)"),
+         "is not valid JSON (text/html)", "unparseable"),
         (reply("error_page.html", 502), "127.0.0.1:{port}/twitter/tweet/advanced_search: HTTP 502 "
-         "after 4 attempts"),
-        (reply("error_page.html", 404), "HTTP 404 from 127.0.0.1:{port}/twitter/tweet/advanced_search"),
+         "after 4 attempts", "http_error"),
+        (reply("error_page.html", 404), "HTTP 404 from 127.0.0.1:{port}/twitter/tweet/advanced_search",
+         "http_error"),
     ],
 )  # fmt: skip
-def test_a_broken_reply_skips_that_query_naming_url_and_status(api, bad, expected):
+def test_a_broken_reply_skips_that_query_naming_url_and_status(api, bad, expected, reason):
     api.add(SEARCH, reply("tio_accounts.json"), query=ACCOUNTS_Q)
     api.add(SEARCH, bad)
     _, pages = collect(request(accounts=["politiker"]))
@@ -217,6 +218,7 @@ def test_a_broken_reply_skips_that_query_naming_url_and_status(api, bad, expecte
     [error] = [e for p in pages for e in p.errors]
     assert error.startswith("x_twitter query 'grønland lang:da'")
     assert expected.format(port=port) in error
+    assert [s.reason for p in pages for s in p.skipped] == [reason]
     assert set(records(pages)) == {"1990000000000000010", "1990000000000000001"}
 
 
@@ -227,7 +229,7 @@ def test_a_reply_over_the_size_cap_is_refused(api, monkeypatch):
     api.add(SEARCH, Reply(200, huge, {"Content-Type": "application/json"}))
     _, pages = collect(request(accounts=["politiker"]))
     [skip] = [s for p in pages for s in p.skipped]
-    assert skip.reason == "error" and "larger than 1 MB refused" in skip.detail
+    assert skip.reason == "too_large" and "larger than 1 MB refused" in skip.detail
     assert len(records(pages)) == 2
 
 
