@@ -139,6 +139,7 @@ class DomainCrawlerCollector(Collector):
         super().__init__(**kwargs)
         self.design_links: list[dict[str, Any]] = []
         self.design_links_known = 0
+        self.domains: list[str] = list(DEFAULT_DOMAINS)
         self.fetcher = PageFetcher(self.rate_limit_state, self.min_request_interval)
 
     @staticmethod
@@ -148,6 +149,7 @@ class DomainCrawlerCollector(Collector):
 
     def _targets(self, options: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
         domains = [domain_name(d, "domains") for d in options.get("domains") or DEFAULT_DOMAINS]
+        self.domains = domains
         per_domain = self._per_domain(options)
         counts: dict[str, int] = {}
         targets = []
@@ -186,6 +188,12 @@ class DomainCrawlerCollector(Collector):
         }
         return targets
 
+    def _off_domain(self, final_url: str) -> str | None:
+        host = (urlsplit(final_url).hostname or "").lower()
+        if on_domain(host, self.domains) is None:
+            return f"redirected to {host or final_url[:100]}, outside the design's domains"
+        return None
+
     def estimate_units(self, request: CollectionRequest) -> int:
         options = request.options or {}
         domains = options.get("domains") or DEFAULT_DOMAINS
@@ -215,6 +223,7 @@ class DomainCrawlerCollector(Collector):
                 "article",
                 PAGES_PER_RUN,
                 fail_when_all_fail=False,
+                refuse_final=self._off_domain,
             )
         finally:
             self.fetcher.close()

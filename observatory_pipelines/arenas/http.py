@@ -169,6 +169,8 @@ class ArenaHttpClient:
             headers=response.headers,
             content=bytes(body),
             request=request,
+            # Where redirects ended (``request`` stays the one sent, for error messages).
+            extensions={"final_url": str(response.url)},
         )
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:

@@ -27,7 +27,7 @@ the terms the text matches, as for every arena.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -91,11 +91,13 @@ def run_fetches(
     content_type: str,
     cap: int,
     fail_when_all_fail: bool = True,
+    refuse_final: Callable[[str], str | None] | None = None,
 ) -> Iterator[Page]:
     """Fetch ``targets`` (label, url, extra raw metadata) one by one, one page each, until
     the cap, the run budget or the record cap; every failure is a named skipped source.
     ``fail_when_all_fail``: no page at all fails the task (the design's own URLs); the
-    crawler's links are found, not chosen, so a run of dead links is no failure."""
+    crawler's links are found, not chosen, so a run of dead links is no failure.
+    ``refuse_final``: why a page's final URL (after redirects) is not kept, or None."""
     tally = SourceTally(collector.platform)
     for label, why in refused:
         tally.tried += 1
@@ -132,6 +134,12 @@ def run_fetches(
             yield failed_source(f"{label}: {exc}", "error")
             continue
         collector.units_spent = fetcher.requests
+        why_not = refuse_final(fetched.final_url) if refuse_final else None
+        if why_not:
+            message = f"{label}: {why_not}"
+            tally.failed.append(message)
+            yield failed_source(message, "error")
+            continue
         record = page_record(collector.platform, collector.arena, content_type, fetched)
         record.raw_metadata.update(extra)
         remaining -= 1

@@ -169,6 +169,11 @@ def page_client(state: dict[str, Any], interval: float) -> ArenaHttpClient:
     return client
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
 class _Robots:
     """robots.txt of each origin, read once a run."""
 
@@ -199,8 +204,7 @@ class _Robots:
 
     def check(self, url: str) -> tuple[bool, float | None]:
         """(allowed, crawl delay in seconds or None) for ``url`` and our token."""
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
+        origin = _origin(url)
         with self.lock:
             if origin not in self.parsers:
                 self.parsers[origin] = self._load(origin)
@@ -334,7 +338,15 @@ class PageFetcher:
         finally:
             self._count()
         took_ms = int((time.monotonic() - started) * 1000)
-        final_url = str(response.url)
+        final_url = str(response.extensions.get("final_url") or response.url)
+        if _origin(final_url) != _origin(url):
+            # Redirected to another site: its robots.txt decides whether we keep the page.
+            if not self.robots.check(final_url)[0]:
+                raise SourceFailed(
+                    f"{what}: redirected to {describe(final_url)}, which robots.txt "
+                    f"disallows for {ROBOTS_TOKEN}",
+                    "error",
+                )
         status = response.status_code
         kind = response.headers.get("content-type", "")
         if status >= 400:

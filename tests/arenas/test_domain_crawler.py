@@ -175,3 +175,14 @@ def test_rss_items_are_completed_with_their_article_bodies_once(db, site, monkey
             text("SELECT count(*) FROM content_records WHERE platform = 'domain_crawler'")
         ).scalar_one()
     assert count == 2
+
+
+def test_a_link_redirecting_off_the_designs_domains_is_not_kept(site, monkeypatch):
+    monkeypatch.setenv("URL_SCRAPER_ALLOW_HOSTS", "127.0.0.1,localhost")
+    other = site.url.replace("127.0.0.1", "localhost")
+    site.add("/kort", Reply(302, b"", {"Location": f"{other}{GROENLAND}"}))
+    _, pages = crawl({"domains": ["127.0.0.1"]}, links(site, "/kort", AELDRE))
+    assert [r.url for p in pages for r in p.records] == [f"{site.url}{AELDRE}"]
+    [skip] = [s for p in pages for s in p.skipped]
+    assert skip.source == f"domain_crawler {site.url}/kort"
+    assert "redirected to localhost, outside the design's domains" in skip.detail

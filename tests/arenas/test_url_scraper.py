@@ -339,3 +339,21 @@ def test_httpx_is_not_given_a_proxy_from_the_environment(monkeypatch):
         client._client._transport, httpx.HTTPTransport
     )
     client.close()
+
+
+def test_a_redirect_to_another_site_keeps_the_page_only_if_its_robots_txt_allows(site, monkeypatch):
+    monkeypatch.setenv("URL_SCRAPER_ALLOW_HOSTS", "127.0.0.1,localhost")
+    other = site.url.replace("127.0.0.1", "localhost")
+    site.add("/kort/1", Reply(301, b"", {"Location": f"{other}/privat/notat"}))
+    site.add("/kort/2", Reply(301, b"", {"Location": f"{other}{GROENLAND}"}))
+    site.add("/privat/notat", page("artikel_groenland.html"))
+    site.add(GROENLAND, page("artikel_groenland.html"))
+    _, pages = collect({"urls": urls(site, "/kort/1", "/kort/2")})
+    [record] = records(pages)
+    assert record.url == f"{other}{GROENLAND}"
+    assert record.raw_metadata["source_url"] == f"{site.url}/kort/2"
+    [skip] = [s for p in pages for s in p.skipped]
+    assert skip.source == f"url_scraper {site.url}/kort/1"
+    assert "robots.txt disallows" in skip.detail
+    # robots.txt of each origin once
+    assert len(site.requests("/robots.txt")) == 2
