@@ -10,6 +10,7 @@ from cryptography.fernet import Fernet
 
 from observatory_pipelines.arenas.base import (
     ArenaAuthError,
+    ArenaError,
     ArenaQuotaExceeded,
     CollectionRequest,
     SearchTerm,
@@ -222,3 +223,12 @@ def test_health_check_reads_the_usage_endpoint(api):
     status = XTwitterCollector(credentials={"bearer_token": TOKEN}).health_check()
     assert not status.ok and TOKEN not in status.detail
     assert api.requests(ALL) == []
+
+
+def test_the_free_tier_is_refused_before_any_request(api):
+    free = CollectionRequest(date_from=FROM, date_to=TO, terms=[SearchTerm("grønland")])
+    collector = XTwitterCollector(credentials={"bearer_token": TOKEN})
+    assert collector.estimate_credits(free) == 0
+    with pytest.raises(ArenaError, match="x_twitter has no free tier"):
+        list(collector.collect(free))
+    assert api.seen == []
