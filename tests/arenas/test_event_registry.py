@@ -218,3 +218,14 @@ def test_estimate_follows_the_spec_and_tokens_and_is_never_exceeded(api):
     assert len(api.requests(PATH)) == 1 and collector.units_spent == 1
     assert "1 estimated tokens are spent" in pages[-1].errors[0]
     assert collector.rate_limit_state["stopped"] == {"reason": "estimate_spent", "tokens": 1}
+
+
+def test_health_check_asks_for_one_article(api):
+    api.add(PATH, _reply("articles_concept.json"), method="POST")
+    assert _collector().health_check().ok
+    [body] = _bodies(api)
+    assert body["articlesCount"] == 1 and body["apiKey"] == KEY
+    api.routes.clear()
+    api.add(PATH, _reply("invalid_key.json", 401), method="POST")
+    status = _collector().health_check()
+    assert not status.ok and "HTTP 401" in status.detail and KEY not in status.detail

@@ -266,3 +266,12 @@ def test_free_tier_costs_nothing_and_is_refused_before_any_request(hosts):
     with pytest.raises(ArenaError, match="google_search has no free tier"):
         list(collector.collect(request))
     assert hosts.seen == []
+
+
+def test_health_check_sends_one_search_with_the_key(hosts):
+    hosts.add("/serper/search", _reply("serper_empty.json"), method="POST")
+    assert _serper().health_check().ok
+    assert hosts.requests("/serper/search")[0].headers["X-API-KEY"] == SERPER_KEY
+    hosts.add("/serpapi/search.json", _reply("serpapi_invalid_key.json", 401))
+    status = _serpapi().health_check()
+    assert not status.ok and "HTTP 401" in status.detail and SERPAPI_KEY not in status.detail
