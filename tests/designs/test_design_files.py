@@ -105,6 +105,7 @@ SAMPLE_VALUES = {
     "crawls": "[CC-MAIN-2026-10]",  # Common Crawl crawl ids
     "languages": "[da]",  # language codes
     "seed_articles": "['Folketingsvalget 2026']",
+    "urls": "['https://www.dr.dk/nyheder/indland/x']",  # url_scraper: public page URLs
 }
 
 
