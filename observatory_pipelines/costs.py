@@ -14,6 +14,9 @@ from dataclasses import dataclass
 class PlatformCost:
     free_tiers: frozenset[str]  # tiers at which this platform costs nothing
     units_per_credit: int  # API units bought by one credit on paid tiers
+    # Tiers whose units cost differently, as (tier, units per credit) pairs: one platform
+    # reached through two providers (x_twitter: TwitterAPI.io medium, X API v2 premium).
+    tier_units_per_credit: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,13 +57,29 @@ PLATFORM_COSTS: dict[str, PlatformCost] = {
     "wayback": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
     # Common Crawl's index and WARC files are free: 0 credits, requests counted.
     "common_crawl": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
+    # Our own polite page fetching (no external API): 0 credits, page requests counted.
+    "url_scraper": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
+    "domain_crawler": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
     # YouTube quota units are not credits on the free tier; paid tiers buy 100 units a credit.
     "youtube": PlatformCost(free_tiers=frozenset({"free"}), units_per_credit=100),
-    "x_twitter": PlatformCost(free_tiers=frozenset(), units_per_credit=100),
+    # x_twitter units are priced per provider (arenas/x_twitter.py): medium, TwitterAPI.io,
+    # 1 unit = one returned tweet (15 provider credits, $0.00015; at least 1 per request),
+    # 100 units a credit; premium, X API v2 pay-per-use, 1 unit = one post read ($0.005; a
+    # user read is 2), 3 units a credit: a credit is worth ~$0.015 at both tiers.
+    "x_twitter": PlatformCost(
+        free_tiers=frozenset(), units_per_credit=100, tier_units_per_credit=(("premium", 3),)
+    ),
     "facebook": PlatformCost(free_tiers=frozenset(), units_per_credit=100),
     "instagram": PlatformCost(free_tiers=frozenset(), units_per_credit=100),
     "tiktok": PlatformCost(free_tiers=frozenset(), units_per_credit=100),
-    "google_search": PlatformCost(free_tiers=frozenset(), units_per_credit=10),
+    # google_search: 1 unit = one search request (10 results), billed by the provider per
+    # request. Medium, Serper.dev: ~$0.30 per 1,000 (spec), 50 requests a credit; premium,
+    # SerpAPI: ~$75 per 5,000 ($0.015), 1 request a credit (a credit is ~$0.015, as x_twitter).
+    "google_search": PlatformCost(
+        free_tiers=frozenset(), units_per_credit=50, tier_units_per_credit=(("premium", 1),)
+    ),
+    # Event Registry bills tokens (1 a recent search, 5 a searched archive year): 1 token = 1 credit.
+    "event_registry": PlatformCost(free_tiers=frozenset(), units_per_credit=1),
     "openrouter": PlatformCost(free_tiers=frozenset(), units_per_credit=1),
 }
 
@@ -75,4 +94,5 @@ def credits_for(platform: str, tier: str, units: int) -> int:
         return -(-units * default.estimated_credits_per_1k // 1000)
     if tier in cost.free_tiers:
         return 0
-    return -(-units // cost.units_per_credit)
+    per_credit = dict(cost.tier_units_per_credit).get(tier, cost.units_per_credit)
+    return -(-units // per_credit)

@@ -284,6 +284,16 @@ def ritzau_via_api_url() -> str | None:
     return env("RITZAU_VIA_API_URL")
 
 
+def x_twitter_api_url() -> str | None:
+    """Root of TwitterAPI.io, the x_twitter medium tier (default ``https://api.twitterapi.io``)."""
+    return env("X_TWITTER_API_URL")
+
+
+def x_twitter_v2_api_url() -> str | None:
+    """Root of the official X API v2, the x_twitter premium tier (default ``https://api.x.com``)."""
+    return env("X_TWITTER_V2_API_URL")
+
+
 def twitch_api_url() -> str | None:
     """Root of Twitch's Helix API (default ``https://api.twitch.tv/helix``)."""
     return env("TWITCH_API_URL")
@@ -298,6 +308,29 @@ def wayback_api_url() -> str | None:
     """Root of the Internet Archive's Wayback Machine: the CDX index below it at
     ``/cdx/search/cdx``, archived pages at ``/web/`` (default ``https://web.archive.org``)."""
     return env("WAYBACK_API_URL")
+
+
+def url_scraper_allow_hosts() -> tuple[str, ...]:
+    """Host names (comma-separated) the page fetchers (url_scraper, domain_crawler) may reach
+    although they are not public: a test or replay server such as ``127.0.0.1``. Any port on
+    them is allowed. Unset in production: only public names on ports 80/443 are fetched."""
+    return _host_list("URL_SCRAPER_ALLOW_HOSTS")
+
+
+def serper_api_url() -> str | None:
+    """Root of Serper.dev's Google API, ``/search`` below it (default ``https://google.serper.dev``)."""
+    return env("SERPER_API_URL")
+
+
+def serpapi_api_url() -> str | None:
+    """Root of SerpAPI, ``/search.json`` below it (default ``https://serpapi.com``)."""
+    return env("SERPAPI_API_URL")
+
+
+def event_registry_api_url() -> str | None:
+    """Root of Event Registry / NewsAPI.ai, ``/api/v1/article/getArticles`` below it (default
+    ``https://newsapi.ai``)."""
+    return env("EVENT_REGISTRY_API_URL")
 
 
 def common_crawl_api_url() -> str | None:

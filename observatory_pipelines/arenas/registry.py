@@ -29,6 +29,11 @@ BUILTIN_MODULES = (
     "observatory_pipelines.arenas.twitch",
     "observatory_pipelines.arenas.wayback",
     "observatory_pipelines.arenas.common_crawl",
+    "observatory_pipelines.arenas.x_twitter",
+    "observatory_pipelines.arenas.google_search",
+    "observatory_pipelines.arenas.event_registry",
+    "observatory_pipelines.arenas.url_scraper",
+    "observatory_pipelines.arenas.domain_crawler",
 )
 
 _collectors: dict[str, type[Collector]] = {}

@@ -21,7 +21,8 @@ def test_youtube_quota_units_are_free_on_free_and_priced_on_paid_tiers():
 
 
 def test_paid_platforms_and_unknown_platform_fallback():
-    assert credits_for("google_search", "free", 25) == 3
+    assert credits_for("google_search", "medium", 51) == 2  # Serper: 50 requests a credit
+    assert credits_for("google_search", "premium", 25) == 25  # SerpAPI: 1 request a credit
     assert credits_for("x_twitter", "medium", 1) == 1
     assert credits_for("not_a_platform", "premium", 1500) == 8  # ceil(1500 * 5 / 1000)
     assert credits_for("not_a_platform", "medium", 1) == 1
