@@ -192,7 +192,9 @@ def group_page(conn: psycopg.Connection, records: list[dict[str, Any]]) -> Group
     for members in by_bucket.values():  # within the page: each against the bucket's first
         first = members[0]
         for other in members[1:]:
-            if sets.find(("new", other)) != sets.find(("new", first)):
+            # compared even when already joined, unless known identical: an exact copy must
+            # be recognised as one whatever order the page's records come in
+            if other not in redundant:
                 compare(other, ("new", first), sigs[first])
 
     single_signatures: dict[Key, np.ndarray] = {}
@@ -211,7 +213,7 @@ def group_page(conn: psycopg.Connection, records: list[dict[str, Any]]) -> Group
         if group_id is None:
             single_signatures[(record_id, published_at)] = signature
         for i in by_bucket[bucket]:
-            if tried[i, node] >= MAX_TRIES_PER_GROUP or sets.find(("new", i)) == sets.find(node):
+            if tried[i, node] >= MAX_TRIES_PER_GROUP or i in redundant:
                 continue
             tried[i, node] += 1
             compare(i, node, signature)
