@@ -148,8 +148,9 @@ def complete_task(engine: Engine, task_id: Any, credits_spent: int) -> bool:
 
 
 def record_charge(engine: Engine, task_id: Any, charged: int) -> bool:
-    """A completed task's ``credits_spent`` becomes what the ledger charged, when settlement
-    capped it (the user ran out); the run's total follows."""
+    """A finished task's ``credits_spent`` becomes what the ledger charged: a completed task's
+    when settlement capped it (the user ran out), a failed task's paid calls; the run's total
+    follows."""
     return bool(_changed(engine, "task_charged", totals=True, id=str(task_id), charged=charged))
 
 

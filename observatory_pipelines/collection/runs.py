@@ -3,7 +3,8 @@
 Credits: every arena's estimate is reserved before anything runs (one refusal
 cancels the run before it starts, releasing what was already held); a task that
 completes is settled at its real cost (``credits_for`` of the units its collector
-spent), a task that fails is released in full. A run completes when at least one
+spent); a task that fails is charged the units it spent before failing (none, for every
+free arena) and the rest released. A run completes when at least one
 of its tasks completed; the failed ones keep their error messages. Every status
 change goes through ``run_states`` (guarded transitions).
 """
@@ -322,19 +323,33 @@ class RunExecutor:
         )  # fmt: skip
 
     def _fail_task(self, run, t, arena: ArenaReport, message: str) -> bool:
-        """Release and mark the task failed with ``message``; False when that could not be
-        recorded (the database is gone) — the caller re-raises the task's own error, never
-        the secondary one."""
+        """Charge what the task really spent, release the rest, and mark it failed with
+        ``message``; False when that could not be recorded (the database is gone) — the
+        caller re-raises the task's own error, never the secondary one.
+
+        A paid arena that fails after some paid calls (a key refused on page 2) has spent
+        those calls at the platform: they are settled, the rest of the reservation refunded.
+        A task that spent nothing (every free arena) is released whole."""
         arena.status, arena.error = "failed", message
+        arena.credits_spent = credits_for(t["platform"], arena.tier, arena.units_spent)
         log.warning(
-            "task.failed", collection_run_id=str(run["id"]), platform=t["platform"], error=message
-        )
+            "task.failed", collection_run_id=str(run["id"]), platform=t["platform"],
+            error=message, credits=arena.credits_spent,
+        )  # fmt: skip
         try:
-            self.ledger.release(self._key(run, arena))
+            if arena.credits_spent:
+                arena.credits_spent = self.ledger.settle(
+                    self._key(run, arena), arena.credits_spent
+                ).charged
+            else:
+                self.ledger.release(self._key(run, arena))
         except Exception as exc:  # the settlement job closes it later; the task is failed anyway
+            arena.credits_spent = 0
             log.error("task.release_failed", collection_run_id=str(run["id"]), error=str(exc))
         try:
             run_states.fail_task(self.engine, t["task_id"], message)
+            if arena.credits_spent:
+                run_states.record_charge(self.engine, t["task_id"], arena.credits_spent)
         except Exception as exc:
             log.error(
                 "task.failure_not_recorded", collection_run_id=str(run["id"]),

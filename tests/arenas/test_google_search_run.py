@@ -222,9 +222,11 @@ def test_a_refused_key_is_flagged_and_the_other_arenas_go_on(db, hosts):
     assert google.records_collected == 10 and google.units_spent == 1  # page 1 is kept
     [cred] = rows(db, "SELECT id, error_count, last_error_at FROM api_credentials")
     assert str(cred["id"]) == key and cred["error_count"] == 1 and cred["last_error_at"]
-    # The run machinery releases a failed task's reservation whole (runs.py _fail_task):
-    # the one request page 1 cost is not charged.
+    # A failed task pays the calls it made (runs.py _fail_task): SerpAPI answered page 1,
+    # one search = 1 credit; the rest of the reservation is refunded.
     balance = CreditLedger(db).get_balance(user)
     assert (balance.reserved, balance.settled, balance.refunded, balance.available) == (
-        3, 0, 3, 50,
+        3, 1, 3, 49,
     )  # fmt: skip
+    [task] = rows(db, "SELECT credits_spent FROM collection_tasks WHERE platform = 'google_search'")
+    assert task["credits_spent"] == 1

@@ -62,7 +62,8 @@ def test_run_collects_dedups_and_survives_a_failing_arena(db, json_server):
     assert tasks["fake_news"]["records_rejected"] == 1
     assert tasks["fake_news"]["rate_limit_state"] == {"requests": 3}
     assert tasks["fake_news"]["credits_spent"] == 2  # 3 requests x 100 units, premium
-    assert tasks["fake_social"]["credits_spent"] == 0  # refunded, not charged
+    # The failed arena pays the one call it made (100 units, premium: 1 credit), no more.
+    assert tasks["fake_social"]["credits_spent"] == 1
     assert tasks["fake_social"]["status"] == "failed"
     assert (
         tasks["fake_social"]["error_message"]
@@ -74,17 +75,18 @@ def test_run_collects_dedups_and_survives_a_failing_arena(db, json_server):
     assert run["started_at"] and run["completed_at"] and "fake_social" in run["error_log"]
 
     # Credits: estimate 900 units → 5 reserved for news; 3 requests x 100 units → 2 charged;
-    # the failed arena's reservation comes back whole.
+    # the failed arena is charged its one call and the rest of its reservation comes back.
     assert by["fake_news"].credits_estimated == 5 and by["fake_news"].credits_spent == 2
-    assert run["credits_spent"] == 2
-    assert CreditLedger(db).get_balance(user).available == 98
+    assert by["fake_social"].credits_spent == 1
+    assert run["credits_spent"] == 3
+    assert CreditLedger(db).get_balance(user).available == 97
 
     # Rerun of the same window: nothing new, everything counted as duplicate.
     again = start_run(db, design, FROM, TO)
     news_again = next(a for a in again.arenas if a.platform == "fake_news")
     assert (news_again.records_collected, news_again.duplicates_skipped) == (0, 3)
     assert one(db, "SELECT count(*) AS n FROM content_records")[0]["n"] == 3
-    assert CreditLedger(db).get_balance(user).available == 96
+    assert CreditLedger(db).get_balance(user).available == 94  # 2 + 1 again
 
 
 def test_insufficient_credits_refuses_the_run_before_collecting(db, json_server):
@@ -107,7 +109,7 @@ def test_insufficient_credits_refuses_the_run_before_collecting(db, json_server)
     assert CreditLedger(db).get_balance(user).available == 1
 
 
-def test_all_arenas_failing_fails_the_run_and_refunds(db, json_server):
+def test_all_arenas_failing_fails_the_run_and_refunds_what_was_not_spent(db, json_server):
     json_server.feed("broken-all", [(200, b"{not json")])
     user = make_user(db, credits=50)
     config = {
@@ -119,9 +121,11 @@ def test_all_arenas_failing_fails_the_run_and_refunds(db, json_server):
     errors = {a.platform: a.error for a in report.arenas}
     assert errors["fake_news"] == "ArenaError: fake_news sent malformed JSON on page 0"
     assert errors["no_such_arena"] == "no collector registered for platform 'no_such_arena'"
-    assert CreditLedger(db).get_balance(user).available == 50
+    # The one call fake_news made was answered (with bad JSON): 100 units, 1 credit charged;
+    # the rest of its reservation and the unknown arena's nothing come back.
+    assert CreditLedger(db).get_balance(user).available == 49
     (run,) = one(db, "SELECT status, credits_spent FROM collection_runs")
-    assert (run["status"], run["credits_spent"]) == ("failed", 0)
+    assert (run["status"], run["credits_spent"]) == ("failed", 1)
 
 
 def test_credentials_encrypted_rotated_and_never_logged(db, json_server, log_lines):
