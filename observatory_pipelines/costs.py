@@ -81,6 +81,8 @@ PLATFORM_COSTS: dict[str, PlatformCost] = {
     # Event Registry bills tokens (1 a recent search, 5 a searched archive year): 1 token = 1 credit.
     "event_registry": PlatformCost(free_tiers=frozenset(), units_per_credit=1),
     "openrouter": PlatformCost(free_tiers=frozenset(), units_per_credit=1),
+    # Threads' official API is free: 0 credits; every request is one unit, counted.
+    "threads": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
 }
 
 

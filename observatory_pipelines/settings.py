@@ -327,6 +327,12 @@ def serpapi_api_url() -> str | None:
     return env("SERPAPI_API_URL")
 
 
+def threads_api_url() -> str | None:
+    """Root of the Threads API, ``/keyword_search`` and ``/{user-id}/threads`` below it
+    (default ``https://graph.threads.net/v1.0``)."""
+    return env("THREADS_API_URL")
+
+
 def event_registry_api_url() -> str | None:
     """Root of Event Registry / NewsAPI.ai, ``/api/v1/article/getArticles`` below it (default
     ``https://newsapi.ai``)."""

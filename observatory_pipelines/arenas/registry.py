@@ -34,6 +34,7 @@ BUILTIN_MODULES = (
     "observatory_pipelines.arenas.event_registry",
     "observatory_pipelines.arenas.url_scraper",
     "observatory_pipelines.arenas.domain_crawler",
+    "observatory_pipelines.arenas.threads",
 )
 
 _collectors: dict[str, type[Collector]] = {}

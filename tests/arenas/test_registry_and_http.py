@@ -32,6 +32,7 @@ PLATFORMS = [
     "ritzau_via",
     "rss_feeds",
     "telegram",
+    "threads",
     "twitch",
     "url_scraper",
     "wayback",
