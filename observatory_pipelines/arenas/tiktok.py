@@ -177,21 +177,34 @@ class TiktokCollector(Collector):
 
     # -- requests -----------------------------------------------------------------------
 
-    def _count(self, kind: str) -> None:
-        self.units_spent += 1
-        self.rate_limit_state[kind] = int(self.rate_limit_state.get(kind, 0)) + 1
+    def _answered(self) -> int:
+        return int(self.rate_limit_state.get("requests", 0))  # the shared client's count
+
+    def _count(self, kind: str, since: int) -> None:
+        """Every request TikTok answered is a unit, retries of a 5xx included: its quota
+        counts what it received. A request that never reached it is not counted."""
+        answered = self._answered() - since
+        self.units_spent += answered
+        self.rate_limit_state[kind] = int(self.rate_limit_state.get(kind, 0)) + answered
 
     def _authorize(self) -> str:
         if self._token and time.monotonic() < self._token_expires - TOKEN_RENEW_BEFORE:
             return self._token
         key, secret = require(self.credentials, *self.credential_fields, platform=self.platform)
         url = f"{self.base_url}{TOKEN_PATH}"
-        response = self.http.post(
-            url,
-            data={"client_key": key, "client_secret": secret, "grant_type": "client_credentials"},
-            headers={"Cache-Control": "no-cache"},
-        )
-        self._count("token_requests")
+        since = self._answered()
+        try:
+            response = self.http.post(
+                url,
+                data={
+                    "client_key": key,
+                    "client_secret": secret,
+                    "grant_type": "client_credentials",
+                },
+                headers={"Cache-Control": "no-cache"},
+            )
+        finally:
+            self._count("token_requests", since)
         body = json_body(response, "tiktok oauth token") if response.status_code < 500 else {}
         token = body.get("access_token") if isinstance(body, dict) else None
         if response.status_code >= 400 or not token:
@@ -226,6 +239,7 @@ class TiktokCollector(Collector):
         }  # fmt: skip
         if search_id:
             body["search_id"] = search_id  # resent unchanged on every later page
+        since = self._answered()
         try:
             response = self.http.post(
                 url,
@@ -235,7 +249,7 @@ class TiktokCollector(Collector):
             )
         finally:
             # A request TikTok answered counts against its quota whatever it said.
-            self._count("research_requests")
+            self._count("research_requests", since)
         return self._check(response, url)
 
     def _check(self, response: httpx.Response, url: str) -> dict[str, Any]:

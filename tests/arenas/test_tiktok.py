@@ -163,6 +163,8 @@ def test_a_5xx_is_retried_then_succeeds(api):
     pages = list(collector.collect(_request(terms=[SearchTerm("valg")])))
     assert [len(p.records) for p in pages] == [1]
     assert collector.rate_limit_state["retries"] == 1
+    # TikTok answered both attempts: both count against its quota, plus the token request
+    assert collector.rate_limit_state["research_requests"] == 2 and collector.units_spent == 3
 
 
 def test_the_daily_quota_signal_raises_quota_exceeded_so_the_pool_rotates(api):
