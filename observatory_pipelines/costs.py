@@ -71,7 +71,9 @@ PLATFORM_COSTS: dict[str, PlatformCost] = {
     ),
     "facebook": PlatformCost(free_tiers=frozenset(), units_per_credit=100),
     "instagram": PlatformCost(free_tiers=frozenset(), units_per_credit=100),
-    "tiktok": PlatformCost(free_tiers=frozenset(), units_per_credit=100),
+    # TikTok's Research API is free for approved research institutions: 0 credits at every
+    # tier; requests (token and query calls) are still counted as units.
+    "tiktok": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
     # google_search: 1 unit = one search request (10 results), billed by the provider per
     # request. Medium, Serper.dev: ~$0.30 per 1,000 (spec), 50 requests a credit; premium,
     # SerpAPI: ~$75 per 5,000 ($0.015), 1 request a credit (a credit is ~$0.015, as x_twitter).

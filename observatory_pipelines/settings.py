@@ -333,6 +333,12 @@ def threads_api_url() -> str | None:
     return env("THREADS_API_URL")
 
 
+def tiktok_api_url() -> str | None:
+    """Root of TikTok's Research API, ``/v2/oauth/token/`` and ``/v2/research/...`` below it
+    (default ``https://open.tiktokapis.com``)."""
+    return env("TIKTOK_API_URL")
+
+
 def event_registry_api_url() -> str | None:
     """Root of Event Registry / NewsAPI.ai, ``/api/v1/article/getArticles`` below it (default
     ``https://newsapi.ai``)."""

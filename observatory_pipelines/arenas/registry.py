@@ -35,6 +35,7 @@ BUILTIN_MODULES = (
     "observatory_pipelines.arenas.url_scraper",
     "observatory_pipelines.arenas.domain_crawler",
     "observatory_pipelines.arenas.threads",
+    "observatory_pipelines.arenas.tiktok",
 )
 
 _collectors: dict[str, type[Collector]] = {}

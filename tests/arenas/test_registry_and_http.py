@@ -33,6 +33,7 @@ PLATFORMS = [
     "rss_feeds",
     "telegram",
     "threads",
+    "tiktok",
     "twitch",
     "url_scraper",
     "wayback",
@@ -53,8 +54,8 @@ def test_registry_lists_builds_and_refuses_unknown_platforms(monkeypatch):
         assert issubclass(cls, Collector) and cls.platform == platform
         # Paid-only arenas (no free tier) estimate 0 on it and refuse to collect.
         assert cls.supported_tiers and ("free" in cls.supported_tiers or platform in PAID_ONLY)
-    with pytest.raises(KeyError, match="tiktok"):
-        get_collector_class("tiktok")
+    with pytest.raises(KeyError, match="myspace"):
+        get_collector_class("myspace")
     collector = build_collector(
         "bluesky",
         credentials={"handle": "h"},
