@@ -17,7 +17,10 @@ and an expired search_id skip that query, named in the task's errors; 5xx are re
 the shared client. The daily quota (1,000 research requests a day, reset 00:00 UTC) is
 counted per run: at the limit the run stops cleanly with what it has and says so in
 ``rate_limit_state["stopped"]``. Free for approved institutions: 0 credits, every request
-(token included) counted as a unit. Comments, followers and following are not collected.
+(token included) counted as a unit. With ``include_comments``, each video that has comments
+(``comment_count`` not 0) is followed by ``/v2/research/video/comment/list/`` paged by
+``cursor``; comments have no author and no URL (the API names neither). Followers and
+following are not collected.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from observatory_pipelines.arenas.support import (
     Reject,
     Skip,
     SourceTally,
+    failed_source,
     map_page,
     record_cap,
     require,
@@ -60,6 +64,8 @@ from observatory_pipelines.arenas.text import plausible_date, to_int
 DEFAULT_BASE_URL = "https://open.tiktokapis.com"
 TOKEN_PATH = "/v2/oauth/token/"
 QUERY_PATH = "/v2/research/video/query/"
+COMMENTS_PATH = "/v2/research/video/comment/list/"
+COMMENT_FIELDS = "id,video_id,text,like_count,reply_count,parent_comment_id,create_time"
 VIDEO_FIELDS = (
     "id,video_description,create_time,region_code,share_count,view_count,like_count,"
     "comment_count,music_id,hashtag_names,username,effect_ids,playlist_id,voice_to_text"
@@ -138,6 +144,12 @@ class TiktokCollector(Collector):
             "registration countries of the accounts searched (region_code IN ...)",
         ),
         ArenaOption(
+            "include_comments",
+            "bool",
+            False,
+            "also collect each video's comments (video/comment/list; no author, no URL)",
+        ),
+        ArenaOption(
             "daily_requests",
             "int",
             DAILY_REQUESTS,
@@ -166,6 +178,8 @@ class TiktokCollector(Collector):
         if not starts:
             return 0
         pages = starts + -(-record_cap(self, request) // PAGE_SIZE)
+        if (request.options or {}).get("include_comments"):
+            pages += record_cap(self, request)  # at most one comment request per record
         return 1 + min(pages, daily_limit(request))
 
     def health_check(self) -> HealthStatus:
@@ -239,11 +253,20 @@ class TiktokCollector(Collector):
         }  # fmt: skip
         if search_id:
             body["search_id"] = search_id  # resent unchanged on every later page
+        return self._research(url, VIDEO_FIELDS, body, token)
+
+    def _comment_page(self, video_id: str, cursor: int) -> dict[str, Any]:
+        token = self._authorize()
+        url = f"{self.base_url}{COMMENTS_PATH}"
+        body = {"video_id": int(video_id), "max_count": PAGE_SIZE, "cursor": cursor}
+        return self._research(url, COMMENT_FIELDS, body, token)
+
+    def _research(self, url: str, fields: str, body: dict[str, Any], token: str) -> dict[str, Any]:
         since = self._answered()
         try:
             response = self.http.post(
                 url,
-                params={"fields": VIDEO_FIELDS},
+                params={"fields": fields},
                 json=body,
                 headers={"Authorization": f"Bearer {token}"},
             )
@@ -289,13 +312,14 @@ class TiktokCollector(Collector):
         seen: set[str] = set()
         tally = SourceTally(self.platform)
         mapper = functools.partial(self._map, request=request)
+        comments = bool((request.options or {}).get("include_comments"))
         for label, conditions in build_queries(request):
             tally.tried += 1
             for days in day_slices(request):
                 cursor, search_id = 0, None
                 source = f"tiktok {label!r} {days[0]:%Y%m%d}-{days[1]:%Y%m%d}"
                 while remaining > 0:
-                    if int(self.rate_limit_state.get("research_requests", 0)) >= limit:
+                    if self._quota_spent(limit):
                         yield self._stopped(source, limit, tally)
                         tally.finish()
                         return
@@ -310,11 +334,77 @@ class TiktokCollector(Collector):
                     page = map_page(videos, mapper, seen=seen, limit=remaining)
                     remaining -= len(page.records)
                     yield tally.ok(page)
+                    for video in page.records if comments else ():
+                        if remaining <= 0 or video.comments_count == 0:
+                            continue
+                        for comment_page in self._comments(video, request, seen, remaining):
+                            remaining -= len(comment_page.records)
+                            yield comment_page
+                        if self._quota_spent(limit):
+                            yield self._stopped(source, limit, tally)
+                            tally.finish()
+                            return
                     next_cursor = to_int(data.get("cursor"))
                     if not data.get("has_more") or not videos or next_cursor is None:
                         break
                     cursor, search_id = next_cursor, data.get("search_id") or search_id
         tally.finish()
+
+    def _quota_spent(self, limit: int) -> bool:
+        return int(self.rate_limit_state.get("research_requests", 0)) >= limit
+
+    def _comments(
+        self, video: NormalizedRecord, request: CollectionRequest, seen: set[str], room: int
+    ) -> Iterator[Page]:
+        """One video's comments, paged by ``cursor`` until ``has_more`` is false; a failure
+        skips that video's comments (named) and collection goes on."""
+        cursor, limit = 0, daily_limit(request)
+        mapper = functools.partial(self._map_comment, video=video)
+        while room > 0 and not self._quota_spent(limit):
+            try:
+                data = self._comment_page(str(video.platform_id), cursor)
+            except (ArenaAuthError, ArenaQuotaExceeded):
+                raise
+            except ArenaError as exc:
+                yield failed_source(f"tiktok comments of {video.platform_id}: {exc}")
+                return
+            items = data.get("comments") if isinstance(data.get("comments"), list) else []
+            page = map_page(items, mapper, seen=seen, limit=room)
+            room -= len(page.records)
+            yield page
+            next_cursor = to_int(data.get("cursor"))
+            if not data.get("has_more") or not items or next_cursor is None:
+                return
+            cursor = next_cursor
+
+    def _map_comment(self, item: Any, video: NormalizedRecord) -> NormalizedRecord:
+        if not isinstance(item, dict):
+            raise Reject("comment is not an object")
+        comment_id = item.get("id")
+        if not isinstance(comment_id, int | str) or not str(comment_id).strip():
+            raise Reject("comment without id")
+        meta: dict[str, Any] = {"parent_post_id": video.platform_id}
+        for key in ("parent_comment_id", "reply_count"):
+            if item.get(key) is not None:
+                meta[key] = item[key]
+        created = item.get("create_time")
+        published = None
+        if isinstance(created, int | float) and not isinstance(created, bool):
+            published = plausible_date(datetime.fromtimestamp(created, UTC).isoformat(), meta)
+        text = item.get("text") if isinstance(item.get("text"), str) else None
+        # The Research API names no comment author: the record has none (spec).
+        return NormalizedRecord(
+            platform=self.platform,
+            arena=self.arena,
+            content_type="comment",
+            platform_id=str(comment_id),
+            published_at=published,
+            text_content=text,
+            language=video.language,
+            likes_count=to_int(item.get("like_count")),
+            comments_count=to_int(item.get("reply_count")),
+            raw_metadata=meta,
+        )
 
     def _stopped(self, source: str, limit: int, tally: SourceTally) -> Page:
         message = (

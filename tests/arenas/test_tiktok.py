@@ -249,3 +249,42 @@ def test_an_out_of_window_video_is_skipped(api):
     request = _request(date_from=FROM, date_to=FROM + timedelta(days=2), terms=[SearchTerm("x")])
     pages = list(_collector().collect(request))
     assert [len(p.records) for p in pages] == [0]  # created 5 Nov, window ends 3 Nov
+
+
+COMMENTS = "/v2/research/video/comment/list/"
+
+
+def test_comments_are_paged_per_video_and_a_failing_video_is_skipped_by_name(api):
+    api.add(QUERY, _reply("videos_page1.json"), _reply("videos_page2.json"), method="POST")
+    api.add(
+        COMMENTS,
+        _reply("comments_page1.json"),
+        _reply("comments_page2.json"),
+        _reply("invalid_params.json", 400),
+        method="POST",
+    )
+    collector = _collector()
+    request = _request(terms=[SearchTerm("grønland")], options={"include_comments": True})
+    pages = list(collector.collect(request))
+
+    records = [r for p in pages for r in p.records]
+    comments = [r for r in records if r.content_type == "comment"]
+    assert [c.platform_id for c in comments] == ["7432000000000000001", "7432000000000000002"]
+    first = comments[0]
+    assert first.text_content == "Helt enig! 👏 Grønland må selv bestemme"
+    assert (first.url, first.author_platform_id, first.language) == (None, None, "da")
+    assert first.raw_metadata["parent_post_id"] == "7431000000000000001"
+    assert (first.likes_count, first.comments_count) == (14, 2)
+    assert first.published_at == datetime(2026, 11, 3, 12, 0, tzinfo=UTC)
+    assert sum(p.rejected for p in pages) == 2  # a video and a comment without id
+    [error] = [e for p in pages for e in p.errors]
+    assert error.startswith("tiktok comments of 7431000000000000003:") and "HTTP 400" in error
+    sent = api.requests(COMMENTS)
+    assert all(s.query["fields"].startswith("id,video_id,text") for s in sent)
+    bodies = [json.loads(s.body) for s in sent]
+    assert bodies == [
+        {"video_id": 7431000000000000001, "max_count": 100, "cursor": 0},
+        {"video_id": 7431000000000000001, "max_count": 100, "cursor": 100},
+        {"video_id": 7431000000000000003, "max_count": 100, "cursor": 0},
+    ]  # the last video says 0 comments: not asked
+    assert collector.rate_limit_state["research_requests"] == 2 + 3
