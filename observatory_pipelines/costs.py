@@ -69,8 +69,10 @@ PLATFORM_COSTS: dict[str, PlatformCost] = {
     "x_twitter": PlatformCost(
         free_tiers=frozenset(), units_per_credit=100, tier_units_per_credit=(("premium", 3),)
     ),
-    "facebook": PlatformCost(free_tiers=frozenset(), units_per_credit=100),
-    "instagram": PlatformCost(free_tiers=frozenset(), units_per_credit=100),
+    # facebook / instagram, Bright Data's Web Scraper API: 1 unit = one billed snapshot row
+    # (error rows included), ~$1.50 per 1,000 (spec): 10 rows a credit (a credit ~$0.015).
+    "facebook": PlatformCost(free_tiers=frozenset(), units_per_credit=10),
+    "instagram": PlatformCost(free_tiers=frozenset(), units_per_credit=10),
     # TikTok's Research API is free for approved research institutions: 0 credits at every
     # tier; requests (token and query calls) are still counted as units.
     "tiktok": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),

@@ -339,6 +339,21 @@ def tiktok_api_url() -> str | None:
     return env("TIKTOK_API_URL")
 
 
+def bright_data_api_url() -> str | None:
+    """Root of Bright Data's API, ``/datasets/v3/...`` below it (facebook, instagram; default
+    ``https://api.brightdata.com``)."""
+    return env("BRIGHT_DATA_API_URL")
+
+
+def bright_data_poll_seconds() -> float:
+    """Seconds between two polls of a Bright Data snapshot's progress (default 30)."""
+    raw = env("BRIGHT_DATA_POLL_SECONDS")
+    try:
+        return max(0.0, float(raw)) if raw is not None else 30.0
+    except ValueError:
+        return 30.0
+
+
 def event_registry_api_url() -> str | None:
     """Root of Event Registry / NewsAPI.ai, ``/api/v1/article/getArticles`` below it (default
     ``https://newsapi.ai``)."""

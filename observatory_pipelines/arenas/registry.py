@@ -34,6 +34,8 @@ BUILTIN_MODULES = (
     "observatory_pipelines.arenas.event_registry",
     "observatory_pipelines.arenas.url_scraper",
     "observatory_pipelines.arenas.domain_crawler",
+    "observatory_pipelines.arenas.facebook",
+    "observatory_pipelines.arenas.instagram",
     "observatory_pipelines.arenas.threads",
     "observatory_pipelines.arenas.tiktok",
 )

@@ -22,11 +22,13 @@ PLATFORMS = [
     "discord",
     "domain_crawler",
     "event_registry",
+    "facebook",
     "file_import",
     "folketinget",
     "gdelt",
     "google_autocomplete",
     "google_search",
+    "instagram",
     "mastodon",
     "reddit",
     "ritzau_via",
@@ -43,7 +45,7 @@ PLATFORMS = [
 ]
 
 
-PAID_ONLY = {"event_registry", "google_search", "x_twitter"}
+PAID_ONLY = {"event_registry", "facebook", "google_search", "instagram", "x_twitter"}
 
 
 def test_registry_lists_builds_and_refuses_unknown_platforms(monkeypatch):
