@@ -87,6 +87,8 @@ PLATFORM_COSTS: dict[str, PlatformCost] = {
     "openrouter": PlatformCost(free_tiers=frozenset(), units_per_credit=1),
     # Threads' official API is free: 0 credits; every request is one unit, counted.
     "threads": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
+    # Majestic (spec): credits = max(1, (metric items + backlink rows) / 1000), premium only.
+    "majestic": PlatformCost(free_tiers=frozenset(), units_per_credit=1000),
 }
 
 

@@ -354,6 +354,11 @@ def bright_data_poll_seconds() -> float:
         return 30.0
 
 
+def majestic_api_url() -> str | None:
+    """Root of the Majestic API, ``/api/json`` below it (default ``https://api.majestic.com``)."""
+    return env("MAJESTIC_API_URL")
+
+
 def event_registry_api_url() -> str | None:
     """Root of Event Registry / NewsAPI.ai, ``/api/v1/article/getArticles`` below it (default
     ``https://newsapi.ai``)."""

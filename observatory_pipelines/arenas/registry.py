@@ -37,6 +37,7 @@ BUILTIN_MODULES = (
     "observatory_pipelines.arenas.facebook",
     "observatory_pipelines.arenas.instagram",
     "observatory_pipelines.arenas.threads",
+    "observatory_pipelines.arenas.majestic",
     "observatory_pipelines.arenas.tiktok",
 )
 

@@ -29,6 +29,7 @@ PLATFORMS = [
     "google_autocomplete",
     "google_search",
     "instagram",
+    "majestic",
     "mastodon",
     "reddit",
     "ritzau_via",
@@ -45,7 +46,7 @@ PLATFORMS = [
 ]
 
 
-PAID_ONLY = {"event_registry", "facebook", "google_search", "instagram", "x_twitter"}
+PAID_ONLY = {"event_registry", "facebook", "google_search", "instagram", "majestic", "x_twitter"}
 
 
 def test_registry_lists_builds_and_refuses_unknown_platforms(monkeypatch):
