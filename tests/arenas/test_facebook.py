@@ -18,7 +18,7 @@ from observatory_pipelines.arenas.facebook import FacebookCollector, page_url
 from observatory_pipelines.collection.credential_pool import add_credential
 from observatory_pipelines.collection.runs import start_run
 from observatory_pipelines.credits.ledger import CreditLedger
-from tests.arenas.conftest import file_reply
+from tests.arenas.conftest import Reply, file_reply, json_reply
 from tests.collection.conftest import make_design, make_user
 
 TRIGGER = "/datasets/v3/trigger"
@@ -258,3 +258,40 @@ def test_premium_is_meta_content_library_and_not_built():
     with pytest.raises(Exception, match="Meta Content Library"):
         list(collector.collect(request))
     assert collector.estimate_units(request) == 0
+
+
+def test_rate_limit_and_5xx_are_retried_and_a_broken_snapshot_is_named(db, api, monkeypatch):
+    monkeypatch.setenv("ARENA_HTTP_MAX_RESPONSE_MB", "1")
+    api.add(
+        TRIGGER,
+        json_reply({"error": "Too many requests"}, 429, **{"Retry-After": "0"}),
+        _reply("trigger.json"),
+        method="POST",
+    )
+    api.add(
+        PROGRESS,
+        _reply("html_error.html", 503, content_type="text/html"),
+        _reply("progress_ready.json"),
+    )
+    api.add(
+        SNAPSHOT,
+        Reply(200, b'[{"post_id": "1", "content": "halv', {"Content-Type": "application/json"}),
+    )
+    user = make_user(db, credits=100)
+    design = _design(db, user, ["drnyheder"])
+    add_credential(db, "facebook", "bd", {"api_token": "t"}, tier="medium")
+    [arena] = start_run(db, design, FROM, TO).arenas
+    assert arena.status == "failed"
+    assert f"response from 127.0.0.1:{api.httpd.server_address[1]}{SNAPSHOT} is not valid JSON" in (
+        arena.error
+    )
+    assert len(api.requests(TRIGGER)) == 2 and len(api.requests(PROGRESS)) == 2
+
+    # a snapshot over the size cap is refused, not read
+    api.routes.clear()
+    api.add(TRIGGER, _reply("trigger.json"), method="POST")
+    api.add(PROGRESS, _reply("progress_ready.json"))
+    api.add(SNAPSHOT, json_reply([{"post_id": "x", "content": "æ" * (1024 * 1024)}]))
+    [arena] = start_run(db, design, FROM, TO).arenas
+    assert arena.status == "failed" and "response larger than 1 MB refused" in arena.error
+    assert rows(db, "SELECT count(*) AS n FROM content_records")[0]["n"] == 0
