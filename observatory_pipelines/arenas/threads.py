@@ -234,9 +234,13 @@ class ThreadsCollector(Collector):
         remaining = record_cap(self, request)
         seen: set[str] = set()
         tally = SourceTally(self.platform)
+        # Sources finished before the pool rotated to another token are not asked again.
+        done: list[str] = self.rate_limit_state.setdefault("sources_done", [])
         for label, path, params, group in self._sources(request):
             if remaining <= 0:
                 break
+            if label in done:
+                continue
             tally.tried += 1
             mapper = functools.partial(self._map, request=request, group=group)
             try:
@@ -246,6 +250,7 @@ class ThreadsCollector(Collector):
                     yield tally.ok(page)
                     if remaining <= 0:
                         break
+                done.append(label)
             except (ArenaAuthError, ArenaQuotaExceeded):
                 raise
             except ArenaError as exc:

@@ -205,7 +205,8 @@ def test_a_run_stores_pseudonymized_posts_for_0_credits_and_a_rerun_inserts_noth
 
 
 def test_a_usage_limit_rotates_and_a_refused_token_is_flagged_while_others_go_on(db, api):
-    api.add(SEARCH, _reply("usage_limit.json", 400), _reply("search_page2.json"))
+    api.add("/v1.0/42/threads", _reply("usage_limit.json", 400), _reply("account_posts.json"))
+    api.add(SEARCH, _reply("search_page2.json"))
     user = make_user(db)
     limited = add_credential(db, "threads", "limited", {"access_token": "limited"}, tier="free")
     good = add_credential(db, "threads", "good", {"access_token": "good"}, tier="free")
@@ -216,14 +217,20 @@ def test_a_usage_limit_rotates_and_a_refused_token_is_flagged_while_others_go_on
         conn.execute(
             text("UPDATE api_credentials SET last_used_at = now() WHERE id = :i"), {"i": good}
         )
-    design = make_design(db, user, {"arenas": {"threads": {}}}, terms=[("Grønland", "keyword")])
+    config = {"arenas": {"threads": {"custom_accounts": ["42"]}}}
+    design = make_design(db, user, config, terms=[("Grønland", "keyword")])
 
     report = start_run(db, design, FROM, TO)
 
     [arena] = report.arenas
-    assert arena.status == "completed" and arena.records_collected == 1
-    tokens = [s.headers["Authorization"] for s in api.requests(SEARCH)]
-    assert tokens == ["Bearer limited", "Bearer good"]
+    assert arena.status == "completed" and arena.records_collected == 2
+    sent = [(s.path, s.headers["Authorization"]) for s in api.seen]
+    # the search, finished before the limit hit, is not asked again with the next token
+    assert sent == [
+        (SEARCH, "Bearer limited"),
+        ("/v1.0/42/threads", "Bearer limited"),
+        ("/v1.0/42/threads", "Bearer good"),
+    ]
     creds = {str(r["id"]): r for r in rows(db, "SELECT * FROM api_credentials")}
     assert creds[limited]["quota_reset_at"] is not None and creds[limited]["error_count"] == 0
 
