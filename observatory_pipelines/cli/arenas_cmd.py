@@ -15,6 +15,7 @@ from typing import Any
 from observatory_pipelines.arenas.base import COMMON_OPTION_SPECS, ArenaOption, Collector
 from observatory_pipelines.arenas.registry import available_platforms, get_collector_class
 from observatory_pipelines.cli.output import print_json, print_lines, table
+from observatory_pipelines.commands import Subcommands
 from observatory_pipelines.costs import PLATFORM_COSTS, TIER_DEFAULTS
 
 OPTION_COLUMNS = (
@@ -25,7 +26,7 @@ OPTION_COLUMNS = (
 )
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: Subcommands) -> None:
     parser = commands.add_parser(
         "arenas", help="the arenas a design can collect from", description=__doc__.splitlines()[0]
     )

@@ -12,6 +12,7 @@ import argparse
 from observatory_pipelines.cli import database
 from observatory_pipelines.cli.errors import CliError
 from observatory_pipelines.cli.output import print_json, print_lines, table
+from observatory_pipelines.commands import Subcommands
 from observatory_pipelines.credits.common import HISTORY_MAX_PAGE
 from observatory_pipelines.credits.history import InvalidCursor
 from observatory_pipelines.credits.ledger import CreditLedger
@@ -35,7 +36,7 @@ HISTORY_COLUMNS = (
 )
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: Subcommands) -> None:
     parser = commands.add_parser(
         "credits",
         help="credit balances and transaction history",

@@ -26,6 +26,7 @@ from observatory_pipelines.analysis.scope import AnalysisInputError, AnalysisSco
 from observatory_pipelines.cli import database
 from observatory_pipelines.cli.errors import CliError, NotFound
 from observatory_pipelines.cli.output import print_json, print_lines
+from observatory_pipelines.commands import Subcommands
 from observatory_pipelines.db.engine import connect
 from observatory_pipelines.storage.object_store import ObjectInfo, iter_chunks
 
@@ -70,7 +71,7 @@ class LocalFile:
         )
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: Subcommands) -> None:
     parser = commands.add_parser(
         "export",
         help="a design's records or network to a local file",

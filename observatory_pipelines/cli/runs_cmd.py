@@ -15,6 +15,7 @@ from typing import Any
 from observatory_pipelines.cli import database
 from observatory_pipelines.cli.errors import CliError, NotFound
 from observatory_pipelines.cli.output import cell, print_json, print_lines, table
+from observatory_pipelines.commands import Subcommands
 
 MAX_LIMIT = 1000
 RUN_COLUMNS = (
@@ -43,7 +44,7 @@ TASK_COLUMNS = (
 )
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: Subcommands) -> None:
     parser = commands.add_parser(
         "run", help="collection runs", description="Collection runs and their arenas."
     )

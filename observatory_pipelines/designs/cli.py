@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
 
+from observatory_pipelines.commands import Subcommands
 from observatory_pipelines.db.engine import (
     DatabaseUnreachable,
     check_reachable,
@@ -66,7 +67,7 @@ def _engine() -> Engine:
     return get_engine(url)
 
 
-def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def register(subparsers: Subcommands) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "design",
         help="query designs written as files: validate, apply, list, show, deactivate",

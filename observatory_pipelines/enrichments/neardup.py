@@ -40,8 +40,7 @@ from uuid import UUID
 
 import numpy as np
 import psycopg
-from datasketch import MinHash
-from datasketch.lsh import _optimal_param
+from datasketch import MinHash, MinHashLSH
 
 from observatory_pipelines.enrichments.links import URL_PATTERN
 
@@ -51,7 +50,10 @@ SHINGLE = 5
 THRESHOLD = 0.7  # spec §2.7: 0.7-0.8; an edited wire copy scores ~0.76
 MIN_CHARS = 40
 MAX_TEXT_CHARS = 20_000  # a long article is judged on its first 20,000 characters
-BANDS, ROWS = _optimal_param(THRESHOLD, NUM_PERM, 0.5, 0.5)
+# datasketch's own choice of bands x rows for the threshold (weights 0.5/0.5), read from a
+# public MinHashLSH rather than its private helper: 14 x 9 for 0.7 and 128 permutations.
+_LSH_SHAPE = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM, weights=(0.5, 0.5))
+BANDS, ROWS = _LSH_SHAPE.b, _LSH_SHAPE.r
 MAX_TRIES_PER_GROUP = 3
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 

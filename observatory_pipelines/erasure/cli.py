@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import OperationalError
 
 from observatory_pipelines import logs
+from observatory_pipelines.commands import Subcommands
 from observatory_pipelines.db.engine import DatabaseUnreachable, get_engine
 from observatory_pipelines.erasure import database
 from observatory_pipelines.erasure.person import ErasureRefused, UnknownPerson, check_request
@@ -196,7 +197,7 @@ def run_log(args: argparse.Namespace) -> int:
     return EXIT_ERASED
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subcommands) -> None:
     """Add ``erase`` and ``erasure-log`` to a top-level command's subparsers."""
     erase_parser = subparsers.add_parser(
         "erase",
