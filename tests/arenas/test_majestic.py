@@ -279,3 +279,21 @@ def test_an_oversized_reply_is_refused(api, monkeypatch):
     collector = build_collector("majestic", credentials={"app_api_key": KEY})
     with pytest.raises(ArenaError, match="larger than 1 MB refused"):
         list(collector.collect(_request(domains=[], backlinks_per_domain=0)))
+
+
+def test_the_last_key_out_of_units_keeps_what_it_had_and_pays_only_that(db, api):
+    api.add(PATH, _reply("metrics.json"), cmd="GetIndexItemInfo")
+    api.add(PATH, _reply("insufficient.json"), cmd="GetBackLinkData")
+    user = make_user(db, credits=10)
+    add_credential(db, "majestic", "key", {"app_api_key": KEY}, tier="premium")
+
+    report = start_run(db, _design(db, user), FROM, TO)
+
+    [arena] = report.arenas
+    assert arena.status == "failed" and "no active majestic credential" in arena.error
+    assert (arena.records_collected, arena.units_spent, arena.credits_spent) == (2, 2, 1)
+    assert rows(db, "SELECT count(*) AS n FROM content_records")[0]["n"] == 2
+    [task] = rows(db, "SELECT rate_limit_state FROM collection_tasks")
+    assert task["rate_limit_state"]["metrics_done"] == ["politiken.dk", "dr.dk"]
+    balance = CreditLedger(db).get_balance(user)
+    assert (balance.reserved, balance.settled, balance.refunded, balance.available) == (3, 1, 3, 9)
