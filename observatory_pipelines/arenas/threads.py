@@ -159,6 +159,10 @@ class ThreadsCollector(Collector):
         url = f"{self.base_url}{path}"
         response = self.http.get(url, params=params, headers={"Authorization": f"Bearer {token}"})
         self.units_spent += 1
+        # Meta reports how much of the app's call budget is used (percentages, JSON).
+        usage = response.headers.get("x-app-usage")
+        if usage:
+            self.rate_limit_state["app_usage"] = usage[:200]
         if response.status_code >= 400:
             self._raise(response)
         body = json_body(response, "threads")

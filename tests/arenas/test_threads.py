@@ -52,7 +52,8 @@ def api(replay, monkeypatch):
 def _search_pages(api) -> None:
     api.routes.clear()
     api.add(SEARCH, _reply("search_page2.json"), after="QVFIUlBBR0UyX2FmdGVy")
-    api.add(SEARCH, _reply("search_page1.json"))
+    usage = '{"call_count":12,"total_cputime":3,"total_time":4}'
+    api.add(SEARCH, _reply("search_page1.json", **{"X-App-Usage": usage}))
 
 
 def _request(**kw) -> CollectionRequest:
@@ -96,6 +97,10 @@ def test_keyword_search_pages_to_the_end_and_maps_posts(api):
     assert sent[0].headers["Authorization"] == f"Bearer {TOKEN}"
     assert "access_token" not in query  # the token never travels in a URL
     assert collector.units_spent == 2 and collector.estimate_credits(_request()) == 0
+    assert (
+        collector.rate_limit_state["app_usage"]
+        == '{"call_count":12,"total_cputime":3,"total_time":4}'
+    )
 
 
 def test_empty_page_429_and_5xx_are_survived(api):
