@@ -31,7 +31,6 @@ the first listed); author = the host; hash over the URL.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -46,7 +45,6 @@ from observatory_pipelines.arenas.base import (
     HealthStatus,
     NormalizedRecord,
     Page,
-    SkippedSource,
     SourceFailed,
 )
 from observatory_pipelines.arenas.common_crawl_warc import WarcUnreadable, read_response
@@ -63,21 +61,23 @@ from observatory_pipelines.arenas.support import (
 )
 from observatory_pipelines.arenas.text import clamp_record, parse_datetime, sha256_hex
 from observatory_pipelines.arenas.wayback_support import (
+    TEXT_FETCH_CAP,
+    StopCollecting,
+    TextFetches,
     WebSource,
     capture_time,
     check_source_options,
     design_sources,
     host_of,
+    stopped_page,
     window_timestamps,
 )
 from observatory_pipelines.arenas.wayback_text import EXTRACTOR, extract_text
 
 DEFAULT_INDEX_URL = "https://index.commoncrawl.org"
 DEFAULT_DATA_URL = "https://data.commoncrawl.org"
-TEXT_FETCH_CAP = 50
 WARC_MAX_BYTES = 2 * 1024 * 1024  # one compressed record
 WARC_MAX_INFLATED = 10 * 1024 * 1024
-TEXT_FETCH_BUDGET_S = 600.0
 DEFAULT_MAX_CRAWLS = 2
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 RAW_FIELDS = {
@@ -116,10 +116,6 @@ ISO639_3 = {
     "tur": "tr",
     "por": "pt",
 }
-
-
-class StopCollecting(ArenaError):
-    """The index keeps refusing (429 through the retries): stop with what we have."""
 
 
 def language_of(languages: Any) -> str | None:
@@ -222,7 +218,7 @@ class CommonCrawlCollector(Collector):
         options = request.options or {}
         sources, _ = design_sources(options, request.actors, self.platform)
         crawls = len(options.get("crawls") or []) or options.get("max_crawls", DEFAULT_MAX_CRAWLS)
-        fetches = self._fetch_cap(options) if options.get("fetch_text", True) else 0
+        fetches = TextFetches(options).left
         # collinfo, then per crawl and source the page count and at least one page
         return (1 + 2 * crawls * len(sources) + fetches) if sources else 0
 
@@ -233,11 +229,6 @@ class CommonCrawlCollector(Collector):
             return HealthStatus(ok=False, detail=str(exc))
         newest = crawls[0]["id"] if crawls else "none"
         return HealthStatus(ok=True, detail=f"{len(crawls)} crawls listed, newest {newest}")
-
-    @staticmethod
-    def _fetch_cap(options: dict[str, Any]) -> int:
-        cap = options.get("max_text_fetches")
-        return TEXT_FETCH_CAP if cap is None else max(0, min(int(cap), TEXT_FETCH_CAP))
 
     # -- the index ------------------------------------------------------------------------
 
@@ -469,9 +460,7 @@ class CommonCrawlCollector(Collector):
                 tally.finish()
             return
         self.rate_limit_state["crawls"] = crawls
-        fetch_text = options.get("fetch_text", True)
-        fetches_left = self._fetch_cap(options) if fetch_text else 0
-        budget_ends = time.monotonic() + TEXT_FETCH_BUDGET_S
+        texts = TextFetches(options)
         remaining = record_cap(self, request)
         seen: set[str] = set()
         jobs = [(crawl, source) for crawl in crawls for source in sources]
@@ -487,15 +476,7 @@ class CommonCrawlCollector(Collector):
                 for lines in self._pages(what, crawl, source, request):
                     mapper = self._mapper(crawl, source, request)
                     page = map_page(lines, mapper, seen=seen, limit=remaining)
-                    for record in page.records:
-                        if fetches_left <= 0 or time.monotonic() > budget_ends:
-                            if fetch_text:
-                                record.raw_metadata["content_fetch_error"] = (
-                                    "not fetched: the run's text fetch cap or time was spent"
-                                )
-                            continue
-                        fetches_left -= 1
-                        self._fetch_text(record)
+                    texts.fetch(page.records, self._fetch_text)
                     page.records = [clamp_record(r) for r in page.records]
                     remaining -= len(page.records)
                     yield tally.ok(page)
@@ -505,16 +486,8 @@ class CommonCrawlCollector(Collector):
                 message = str(exc)
                 self.rate_limit_state["stopped"] = message
                 tally.failed.append(message)
-                page = failed_source(message, "rate_limited")
-                page.skipped += [
-                    SkippedSource(
-                        f"common_crawl {c} {s.label}",
-                        "stopped",
-                        f"common_crawl {c} {s.label}: not asked, the collection stopped",
-                    )
-                    for c, s in jobs[index + 1 :]
-                ]
-                yield page
+                not_asked = [f"common_crawl {c} {s.label}" for c, s in jobs[index + 1 :]]
+                yield stopped_page(message, not_asked)
                 break
             except ArenaError as exc:
                 tally.failed.append(str(exc))

@@ -30,7 +30,6 @@ capture time (when the archive saw it, not when it was published); language ``da
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -46,7 +45,6 @@ from observatory_pipelines.arenas.base import (
     HealthStatus,
     NormalizedRecord,
     Page,
-    SkippedSource,
     SourceFailed,
 )
 from observatory_pipelines.arenas.http import ArenaHttpClient, describe
@@ -61,11 +59,15 @@ from observatory_pipelines.arenas.support import (
 )
 from observatory_pipelines.arenas.text import clamp_record, sha256_hex
 from observatory_pipelines.arenas.wayback_support import (
+    TEXT_FETCH_CAP,
+    StopCollecting,
+    TextFetches,
     WebSource,
     capture_time,
     check_source_options,
     design_sources,
     host_of,
+    stopped_page,
     window_timestamps,
 )
 from observatory_pipelines.arenas.wayback_text import EXTRACTOR, extract_text
@@ -74,16 +76,10 @@ DEFAULT_BASE_URL = "https://web.archive.org"
 CDX_PATH = "/cdx/search/cdx"
 FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
 CDX_PAGE_ROWS = 500
-TEXT_FETCH_CAP = 50  # spec: 50 a run on the free tier
 TEXT_MAX_BYTES = 500 * 1024
 TEXT_FETCH_INTERVAL = 4.0  # 15 archived pages a minute
 TEXT_FETCH_TIMEOUT = 30.0
-TEXT_FETCH_BUDGET_S = 600.0  # all text fetches of one run together
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-
-
-class StopCollecting(ArenaError):
-    """The archive keeps refusing (429 through the retries): stop with what we have."""
 
 
 @register
@@ -150,7 +146,7 @@ class WaybackCollector(Collector):
     def estimate_units(self, request: CollectionRequest) -> int:
         sources, _ = design_sources(request.options or {}, request.actors, self.platform)
         options = request.options or {}
-        fetches = self._fetch_cap(options) if options.get("fetch_text", True) else 0
+        fetches = TextFetches(options).left
         return len(sources) + (fetches if sources else 0)
 
     def health_check(self) -> HealthStatus:
@@ -159,11 +155,6 @@ class WaybackCollector(Collector):
         except ArenaError as exc:
             return HealthStatus(ok=False, detail=str(exc))
         return HealthStatus(ok=True, detail=f"CDX index answered ({len(rows)} rows)")
-
-    @staticmethod
-    def _fetch_cap(options: dict[str, Any]) -> int:
-        cap = options.get("max_text_fetches")
-        return TEXT_FETCH_CAP if cap is None else max(0, min(int(cap), TEXT_FETCH_CAP))
 
     # -- the CDX index -------------------------------------------------------------------
 
@@ -320,9 +311,7 @@ class WaybackCollector(Collector):
         for name, why in refused:
             page = failed_source(f"wayback {name}: {why}", "error")
             yield page
-        fetch_text = options.get("fetch_text", True)
-        fetches_left = self._fetch_cap(options) if fetch_text else 0
-        budget_ends = time.monotonic() + TEXT_FETCH_BUDGET_S
+        texts = TextFetches(options)
         remaining = record_cap(self, request)
         tally = SourceTally(self.platform)
         tally.tried += len(refused)
@@ -338,15 +327,7 @@ class WaybackCollector(Collector):
             try:
                 for rows in self._captures(source, request):
                     page = map_page(rows, self._map(source, request), seen=seen, limit=remaining)
-                    for record in page.records:
-                        if fetches_left <= 0 or time.monotonic() > budget_ends:
-                            if fetch_text:
-                                record.raw_metadata["content_fetch_error"] = (
-                                    "not fetched: the run's text fetch cap or time was spent"
-                                )
-                            continue
-                        fetches_left -= 1
-                        self._fetch_text(record)
+                    texts.fetch(page.records, self._fetch_text)
                     page.records = [clamp_record(r) for r in page.records]
                     remaining -= len(page.records)
                     yield tally.ok(page)
@@ -356,16 +337,7 @@ class WaybackCollector(Collector):
                 message = str(exc)
                 self.rate_limit_state["stopped"] = message
                 tally.failed.append(message)
-                page = failed_source(message, "rate_limited")
-                page.skipped += [
-                    SkippedSource(
-                        f"wayback {s.label}",
-                        "stopped",
-                        f"wayback {s.label}: not asked, the collection stopped",
-                    )
-                    for s in sources[index + 1 :]
-                ]
-                yield page
+                yield stopped_page(message, [f"wayback {s.label}" for s in sources[index + 1 :]])
                 break
             except ArenaError as exc:
                 tally.failed.append(str(exc))

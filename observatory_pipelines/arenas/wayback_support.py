@@ -1,4 +1,5 @@
-"""Sources of the web-archive arenas (wayback, common_crawl): domains and URL prefixes.
+"""What the web-archive arenas (wayback, common_crawl) share: their sources (domains and
+URL prefixes), the run's text-fetch budget, and stopping when the archive keeps refusing.
 
 A design names the sites whose captures it wants, as plain public host names
 (``dr.dk``) or https URL prefixes (``https://www.altinget.dk/artikel/``). They are
@@ -10,16 +11,66 @@ be public web sites are accepted, so a design cannot ask the archive about
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from observatory_pipelines.arenas.base import ActorRef, ArenaOptionError
+from observatory_pipelines.arenas.base import (
+    ActorRef,
+    ArenaError,
+    ArenaOptionError,
+    NormalizedRecord,
+    Page,
+    SkippedSource,
+)
 from observatory_pipelines.arenas.mastodon_support import InstanceRefused, instance_host
+from observatory_pipelines.arenas.support import failed_source
 
 TIMESTAMP_FORMAT = "%Y%m%d%H%M%S"
+TEXT_FETCH_CAP = 50  # spec: 50 pages (or WARC records) fetched for text a run
+TEXT_FETCH_BUDGET_S = 600.0  # all text fetches of one run together
+
+
+class StopCollecting(ArenaError):
+    """The archive keeps refusing (429 through the retries): stop with what we have."""
+
+
+class TextFetches:
+    """The run's budget of text fetches: at most ``max_text_fetches`` (capped at
+    TEXT_FETCH_CAP) and TEXT_FETCH_BUDGET_S seconds in all; records past it keep their
+    capture and say why they have no text."""
+
+    def __init__(self, options: dict[str, Any]):
+        self.enabled = options.get("fetch_text", True)
+        cap = options.get("max_text_fetches")
+        cap = TEXT_FETCH_CAP if cap is None else max(0, min(int(cap), TEXT_FETCH_CAP))
+        self.left = cap if self.enabled else 0
+        self.ends = time.monotonic() + TEXT_FETCH_BUDGET_S
+
+    def fetch(self, records: Iterable[NormalizedRecord], fetch: Callable[..., Any]) -> None:
+        for record in records:
+            if self.left <= 0 or time.monotonic() > self.ends:
+                if self.enabled:
+                    record.raw_metadata["content_fetch_error"] = (
+                        "not fetched: the run's text fetch cap or time was spent"
+                    )
+                continue
+            self.left -= 1
+            fetch(record)
+
+
+def stopped_page(message: str, not_asked: Sequence[str]) -> Page:
+    """The page that ends a collection the archive stopped: the stop, and each source
+    (by its label) that was not asked."""
+    page = failed_source(message, "rate_limited")
+    page.skipped += [
+        SkippedSource(label, "stopped", f"{label}: not asked, the collection stopped")
+        for label in not_asked
+    ]
+    return page
 
 
 @dataclass(frozen=True)
