@@ -269,6 +269,20 @@ class Collector(ABC):
             f"arenas.{cls.platform}: unknown option(s) {', '.join(unknown)} (accepted: {accepted})"
         )
 
+    @classmethod
+    def check_counts(cls, options: Mapping[str, Any], *names: str) -> None:
+        """Refuse any of the options ``names`` (page or request budgets) that is set to
+        something other than a whole number of at least 1."""
+        for name in names:
+            value = options.get(name)
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value < 1
+            ):
+                raise ArenaOptionError(
+                    f"arenas.{cls.platform}.{name} must be a whole number of at least 1, "
+                    f"got {value!r}"
+                )
+
     @abstractmethod
     def collect(self, request: CollectionRequest) -> Iterator[Page]:
         """Yield pages of normalized records for the request's window, terms and actors."""

@@ -187,13 +187,7 @@ class DiscordCollector(Collector):
                 raise ArenaOptionError("arenas.discord.custom_channel_ids must be a list of ids")
             for value in channels:
                 channel_id(value)
-        pages = options.get("max_pages")
-        if pages is not None and (
-            not isinstance(pages, int) or isinstance(pages, bool) or pages < 1
-        ):
-            raise ArenaOptionError(
-                f"arenas.discord.max_pages must be a whole number of at least 1, got {pages!r}"
-            )
+        cls.check_counts(options, "max_pages")
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)

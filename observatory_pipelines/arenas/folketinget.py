@@ -168,11 +168,7 @@ class FolketingetCollector(Collector):
             and all(isinstance(t, int) and not isinstance(t, bool) and t > 0 for t in types)
         ):
             refuse("case_types", "a list of Sagstype ids (positive ints)")
-        budget = options.get("max_requests")
-        if budget is not None and (
-            not isinstance(budget, int) or isinstance(budget, bool) or budget < 1
-        ):
-            refuse("max_requests", "a positive int")
+        cls.check_counts(options, "max_requests")
 
     # -- estimate and health -------------------------------------------------------------
 

@@ -150,13 +150,7 @@ class RitzauViaCollector(Collector):
                 raise ArenaOptionError("arenas.ritzau_via.publisher_ids must be a list of ids")
             for value in ids:
                 publisher_id(value)
-        pages = options.get("max_pages")
-        if pages is not None and (
-            not isinstance(pages, int) or isinstance(pages, bool) or pages < 1
-        ):
-            raise ArenaOptionError(
-                f"arenas.ritzau_via.max_pages must be a whole number of at least 1, got {pages!r}"
-            )
+        cls.check_counts(options, "max_pages")
         languages = options.get("languages")
         if languages is not None and (
             not isinstance(languages, list) or not all(isinstance(x, str) for x in languages)

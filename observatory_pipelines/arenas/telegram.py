@@ -146,14 +146,7 @@ class TelegramCollector(Collector):
                 )
             for channel in channels:
                 channel_username(channel)
-        for name in ("max_pages", "max_requests"):
-            value = options.get(name)
-            if value is not None and (
-                not isinstance(value, int) or isinstance(value, bool) or value < 1
-            ):
-                raise ArenaOptionError(
-                    f"arenas.telegram.{name} must be a whole number of at least 1, got {value!r}"
-                )
+        cls.check_counts(options, "max_pages", "max_requests")
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)

@@ -125,11 +125,7 @@ class ThreadsCollector(Collector):
         accounts = options.get("custom_accounts", [])
         if not isinstance(accounts, list):
             raise ArenaOptionError("arenas.threads.custom_accounts must be a list of user ids")
-        pages = options.get("max_pages", 10)
-        if not isinstance(pages, int) or isinstance(pages, bool) or pages < 1:
-            raise ArenaOptionError(
-                f"arenas.threads.max_pages must be a positive int, got {pages!r}"
-            )
+        cls.check_counts(options, "max_pages")
 
     @staticmethod
     def _accounts(request: CollectionRequest) -> list[str]:

@@ -183,13 +183,7 @@ class TwitchCollector(Collector):
                     f"arenas.twitch.include: unknown kind(s) {', '.join(map(str, unknown))} "
                     f"(accepted: {', '.join(KINDS)})"
                 )
-        pages = options.get("max_pages")
-        if pages is not None and (
-            not isinstance(pages, int) or isinstance(pages, bool) or pages < 1
-        ):
-            raise ArenaOptionError(
-                f"arenas.twitch.max_pages must be a whole number of at least 1, got {pages!r}"
-            )
+        cls.check_counts(options, "max_pages")
         languages = options.get("languages")
         if languages is not None and (
             not isinstance(languages, list) or not all(isinstance(x, str) for x in languages)
