@@ -12,6 +12,7 @@ from observatory_pipelines.enrichments import assets as enrichments
 from observatory_pipelines.erasure import assets as erasure
 from observatory_pipelines.logs import configure_logging
 from observatory_pipelines.partitions import assets as partitions
+from observatory_pipelines.research import assets as research
 from observatory_pipelines.resources.env import optional_env
 from observatory_pipelines.resources.io_manager import ObjectStoreIOManager
 from observatory_pipelines.resources.object_store import dagster_object_store
@@ -52,5 +53,6 @@ defs = dg.Definitions.merge(
     backups.defs,
     analysis.defs,
     enrichments.defs,
+    research.defs,
     demo.defs,
 )

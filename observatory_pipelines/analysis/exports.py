@@ -276,6 +276,17 @@ def parquet_chunks(
     yield sink.drain()
 
 
+# The first characters that make a spreadsheet read a text cell as a formula (OWASP CSV
+# injection). The record exports apply the rule in SQL (sql/_csv_text.sql); this is the
+# same rule for tables built in Python (research analyses).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(text: str) -> str:
+    """``text`` as a spreadsheet shows it, never as a live formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def fit_cell(text: str) -> str | None:
     """``text`` cut to Excel's cell limit and ending in TRUNCATED_MARK; None when it fits.
 

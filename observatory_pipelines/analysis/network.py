@@ -114,7 +114,7 @@ BUILDERS = {
 
 
 def to_networkx(graph: dict) -> nx.Graph:
-    g = nx.Graph()
+    g = nx.DiGraph() if graph.get("directed") else nx.Graph()
     for node in graph["nodes"]:
         g.add_node(node["id"], **{k: v for k, v in node.items() if k != "id"})
     for edge in graph["edges"]:
@@ -138,16 +138,24 @@ def add_metrics(graph: dict, seed: int = 0) -> dict:
         for index, members in enumerate(ordered):
             for member in members:
                 community[member] = index
+    directed = g.is_directed()
     for node in graph["nodes"]:
         node["degree"] = degree.get(node["id"], 0)
         node["weighted_degree"] = weighted.get(node["id"], 0)
+        if directed:  # who is addressed vs who addresses: in and out apart
+            node["in_degree"] = g.in_degree(node["id"]) if node["id"] in g else 0
+            node["out_degree"] = g.out_degree(node["id"]) if node["id"] in g else 0
         node["community"] = community.get(node["id"], -1)
+    components = (
+        nx.number_weakly_connected_components if directed else nx.number_connected_components
+    )
     graph["metrics"] = {
         "nodes": g.number_of_nodes(),
         "edges": g.number_of_edges(),
+        "directed": directed,
         "density": round(nx.density(g), 6) if g.number_of_nodes() > 1 else 0.0,
         "communities": len(set(community.values())),
-        "components": nx.number_connected_components(g) if g.number_of_nodes() else 0,
+        "components": components(g) if g.number_of_nodes() else 0,
     }
     return graph
 
@@ -171,8 +179,13 @@ def _gexf_value(value: Any) -> Any:
 
 
 def gexf_bytes(graph: dict, description: str, creator: str = "The Issue Observatory") -> bytes:
-    """GEXF 1.3, UTF-8, undirected, weighted edges; list attributes joined with ' | '."""
-    g = nx.Graph(name=description[:200])
+    """GEXF 1.3, UTF-8, weighted edges (directed when ``graph["directed"]``: mention, reply
+    and quote networks); list attributes joined with ' | '."""
+    g = (
+        nx.DiGraph(name=description[:200])
+        if graph.get("directed")
+        else nx.Graph(name=description[:200])
+    )
     for node in graph["nodes"]:
         attrs = {k: _gexf_value(v) for k, v in node.items() if k != "id" and v is not None}
         g.add_node(node["id"], **attrs)

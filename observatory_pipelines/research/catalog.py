@@ -1,0 +1,7 @@
+"""Every research analysis, in the order the UI lists them (one asset each)."""
+
+from __future__ import annotations
+
+from observatory_pipelines.research.framework import ResearchAnalysis
+
+ANALYSES: tuple[ResearchAnalysis, ...] = ()

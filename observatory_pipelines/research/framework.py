@@ -1,0 +1,131 @@
+"""What a research analysis is, how it reads the database, and what it hands back.
+
+A research analysis (link mining, propagation, coordination, emergent terms, spikes,
+interaction networks, …) is a plain function ``compute(conn, params) -> ResearchOutput``
+over ONE query design's records in the analysis scope (``params`` come from
+``analysis.scope.check_scope``: the same filters the SQL models take). It reads SQL files
+from ``research/sql/`` that may include the shared scope fragments
+(``{{ scope_records }}``, ``{{ scope_where }}`` from ``dbt_like_sql/``), so every analysis
+sees exactly the records the descriptive statistics count. It returns tables, networks,
+charts and a summary; ``publish.py`` stores them, the Dagster edge makes one asset each.
+
+``version`` is the asset's ``code_version``: the analysis' revision and a hash of its
+parameters, so the UI shows when a stored result was computed by other code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from observatory_pipelines.analysis.sql_models import (
+    expand_includes,
+    jsonable,
+    split_header,
+    to_psycopg,
+    used_params,
+)
+
+SQL_DIR = Path(__file__).with_name("sql")
+STREAM_ROWS = 10_000  # rows fetched per round trip by ``stream``
+
+
+class ResearchInputError(ValueError):
+    """A parameter of a research analysis that cannot be used; the message names it."""
+
+
+@dataclass
+class Table:
+    """Rows with a fixed column order: an empty table still has its header."""
+
+    columns: tuple[str, ...]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for row in self.rows[:1]:
+            if tuple(row) != self.columns:
+                raise ValueError(f"row keys {tuple(row)} differ from the columns {self.columns}")
+
+
+@dataclass
+class ResearchOutput:
+    """What one analysis of one design produced.
+
+    tables:   name → Table; each is stored as CSV (spreadsheet-safe: UTF-8 with BOM, no
+              live formulas) and all together as one JSON document.
+    networks: name → graph dict ``{"nodes": [...], "edges": [...], "directed": bool}``
+              (``analysis.network`` conventions); stored as graph JSON and static GEXF 1.3.
+    gexf:     name → finished GEXF bytes (dynamic, time-sliced networks).
+    charts:   name → PNG bytes; shown in the asset's metadata and stored beside the tables.
+    summary:  small numbers for the asset's metadata (counts, the window used, …).
+    parameters: every parameter the result depends on (defaults included), stored with it.
+    """
+
+    tables: dict[str, Table] = field(default_factory=dict)
+    networks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    gexf: dict[str, bytes] = field(default_factory=dict)
+    charts: dict[str, bytes] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ResearchAnalysis:
+    name: str  # the asset's name: lower_snake_case
+    description: str
+    compute: Callable[[psycopg.Connection, dict[str, Any]], ResearchOutput]
+    revision: int = 1
+    parameters: dict[str, Any] = field(default_factory=dict)  # the defaults, for the version
+    reads: tuple[str, ...] = ()  # enrichment assets whose tables it reads (lineage)
+
+    @property
+    def version(self) -> str:
+        canonical = json.dumps(jsonable(self.parameters), sort_keys=True, separators=(",", ":"))
+        digest = hashlib.sha256(canonical.encode()).hexdigest()[:12]
+        return f"r{self.revision}+{digest}"
+
+
+@cache
+def research_sql(name: str) -> str:
+    """``research/sql/<name>.sql`` with its header dropped and includes expanded (``:param``
+    placeholders; ``query``/``stream`` bind them)."""
+    path = SQL_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise ValueError(f"no research SQL file {path.name}")
+    _, body = split_header(path.read_text(encoding="utf-8"))
+    return expand_includes(body, SQL_DIR, path.name)
+
+
+def _bound(body: str, params: dict[str, Any]) -> dict[str, Any]:
+    needed = used_params(body)
+    missing = needed - set(params)
+    if missing:
+        raise ValueError(f"SQL needs parameters {sorted(missing)} that were not given")
+    return {name: params[name] for name in needed}
+
+
+def query(conn: psycopg.Connection, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """All rows of ``research/sql/<name>.sql`` (for results that are small by construction:
+    top lists, aggregates, edges after a cut)."""
+    body = research_sql(name)
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(to_psycopg(body), _bound(body, params))
+        return [{k: jsonable(v) for k, v in row.items()} for row in cur.fetchall()]
+
+
+def stream(conn: psycopg.Connection, name: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The rows of ``research/sql/<name>.sql`` through a server-side cursor, so memory stays
+    bounded whatever the design's size. Needs an open transaction (psycopg opens one)."""
+    body = research_sql(name)
+    with conn.cursor(name=f"research_{name}", row_factory=dict_row) as cur:
+        cur.itersize = STREAM_ROWS
+        cur.execute(to_psycopg(body), _bound(body, params))
+        yield from cur

@@ -1,0 +1,124 @@
+"""The research framework: SQL over the analysis scope, publishing, and the asset factory."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import networkx as nx
+import pytest
+
+from observatory_pipelines.analysis.network import add_metrics
+from observatory_pipelines.analysis.scope import AnalysisScope, check_scope
+from observatory_pipelines.research import assets, publish
+from observatory_pipelines.research.framework import (
+    ResearchAnalysis,
+    ResearchOutput,
+    Table,
+    query,
+    stream,
+)
+from tests.research.conftest import metadata
+
+
+def _platform_counts(conn, params) -> ResearchOutput:
+    rows = query(conn, "scope_platform_counts", params)
+    graph = add_metrics(
+        {
+            "directed": True,
+            "nodes": [{"id": r["platform"], "label": r["platform"]} for r in rows] + [
+                {"id": "all", "label": "all"}
+            ],
+            "edges": [{"source": r["platform"], "target": "all", "weight": r["records"]}
+                      for r in rows],
+        }
+    )  # fmt: skip
+    return ResearchOutput(
+        tables={
+            "platforms": Table(("platform", "records"), rows),
+            "formulas": Table(("text", "list"), [{"text": "=1+1", "list": ["a", "b"]}]),
+            "nothing": Table(("a", "b")),
+        },
+        networks={"platforms": graph},
+        summary={"platforms": len(rows), "records": sum(r["records"] for r in rows)},
+        parameters={"kind": "test"},
+    )
+
+
+TOY = ResearchAnalysis(
+    name="toy_platform_counts",
+    description="records per platform (test)",
+    compute=_platform_counts,
+    parameters={"kind": "test"},
+)
+
+
+def test_query_and_stream_read_the_scope_only(corpus, conn):
+    corpus.add(0, platform="bluesky")
+    corpus.add(1, platform="bluesky")
+    corpus.add(2, platform="reddit", raw_metadata={"duplicate_of": "x"})  # excluded
+    other = corpus.new_design()
+    corpus.add(3, platform="reddit", design=other)  # another design's record
+    params = check_scope(conn, AnalysisScope(query_design_id=corpus.design))
+    assert query(conn, "scope_platform_counts", params) == [{"platform": "bluesky", "records": 2}]
+    with conn.transaction():
+        assert [r["records"] for r in stream(conn, "scope_platform_counts", params)] == [2]
+
+
+def test_csv_is_spreadsheet_safe_and_an_empty_table_keeps_its_header():
+    text = publish.table_csv(
+        Table(
+            ("text", "n", "list", "obj"),
+            [{"text": "=cmd|' /C calc'!A0", "n": 3, "list": ["x", "æø"], "obj": {"b": 1}}],
+        )  # fmt: skip
+    ).decode("utf-8")
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows == [
+        ["text", "n", "list", "obj"],
+        ["'=cmd|' /C calc'!A0", "3", "x | æø", '{"b": 1}'],
+    ]
+    assert publish.table_csv(Table(("a", "b"))) == "\ufeffa,b\r\n".encode()
+    with pytest.raises(ValueError, match="differ from the columns"):
+        Table(("a",), [{"b": 1}])
+
+
+def test_the_asset_stores_tables_networks_and_metadata(corpus, postgres, s3_object_store_resource):
+    corpus.add(0, platform="bluesky")
+    corpus.add(1, platform="reddit")
+    corpus.add(2, platform="reddit")
+    asset = assets._asset(TOY)
+    original = assets.research_assets
+    assets.research_assets = [asset]
+    try:
+        from tests.research.conftest import materialize_research
+
+        result = materialize_research([TOY.name], corpus.design, postgres, s3_object_store_resource)
+        filtered = materialize_research(
+            [TOY.name], corpus.design, postgres, s3_object_store_resource, platforms=["reddit"]
+        )
+    finally:
+        assets.research_assets = original
+    assert result.success and filtered.success
+    meta = metadata(result, TOY.name)
+    assert meta["records"] == 3 and meta["platforms"] == 2 and meta["platforms_rows"] == 2
+    assert meta["version"] == TOY.version == asset.code_versions_by_key[asset.key]
+    store = s3_object_store_resource.outputs()
+    base = f"analysis/{corpus.design}/standard/research/{TOY.name}"
+    document = json.loads(store.get_bytes(f"{base}/result.json"))
+    assert document["tables"]["platforms"]["rows"] == [
+        {"platform": "bluesky", "records": 1},
+        {"platform": "reddit", "records": 2},
+    ]
+    assert document["tables"]["nothing"] == {"columns": ["a", "b"], "rows": []}
+    assert store.get_bytes(f"{base}/formulas.csv").decode().splitlines()[1] == "'=1+1,a | b"
+    gexf = store.get_bytes(
+        f"exports/{corpus.owner}/{corpus.design}/standard/{TOY.name}-platforms.gexf"
+    )
+    graph = nx.read_gexf(io.BytesIO(gexf))
+    assert graph.is_directed() and graph["reddit"]["all"]["weight"] == 2
+    # a filtered run is stored under its own scope and never replaces the standard one
+    fmeta = metadata(filtered, TOY.name)
+    assert fmeta["analysis_scope"].startswith("filtered-") and fmeta["records"] == 2
+    assert json.loads(store.get_bytes(f"{base}/result.json"))["summary"]["records"] == 3
