@@ -217,6 +217,16 @@ class Collector(ABC):
     # True: collection fills ``http_cache`` (URL -> {etag, last_modified}) from the validators
     # earlier runs saw before ``collect``, so a rerun sends conditional requests.
     uses_http_cache: bool = False
+    # Keys of ``rate_limit_state`` that hold paid work still to be fetched (Bright Data's
+    # snapshots): a new task of the same design and platform starts from what the newest
+    # earlier task left under them (``carry_over``), so a new run does not pay again.
+    resumable_state: tuple[str, ...] = ()
+
+    @classmethod
+    def carry_over(cls, previous: dict[str, Any], completed: bool) -> dict[str, Any]:
+        """The part of an earlier task's saved state a new task of the same design starts
+        from; nothing unless the arena declares ``resumable_state``."""
+        return {}
 
     def __init__(
         self,

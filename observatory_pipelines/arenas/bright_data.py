@@ -10,7 +10,9 @@ snapshot id is written into the task's ``rate_limit_state`` (``bright_data_snaps
 right after the trigger, and the collector yields an empty page so the task saves it before
 polling starts: a worker that dies (or a run that gives up on a failing progress endpoint)
 leaves the id behind, and the next run of the same task polls that snapshot instead of
-triggering (and paying for) a new one.
+triggering (and paying for) a new one. A new run of the design starts its task from the
+newest earlier task's snapshots (``carried_snapshots``: the run a worker restart failed is
+healed as failed, and the next run resumes polling its snapshots).
 
 The host comes from the operator's ``BRIGHT_DATA_API_URL`` only.
 """
@@ -172,6 +174,24 @@ class BrightDataClient:
             f"{self.platform}: snapshot {snapshot_id} not ready after {MAX_POLLS} polls; "
             "its id is kept on the task, the next run polls it again"
         )
+
+
+def carried_snapshots(previous: dict[str, Any], completed: bool) -> dict[str, Any]:
+    """The snapshots of an earlier task of the same design and platform a new task reuses
+    instead of triggering them again (each entry is keyed by dataset, inputs and window, so
+    only the very same request is reused): every one not reported failed, except that a
+    completed task's downloaded snapshots are not fetched again — its records are stored,
+    and a new run of the same window then asks Bright Data for a fresh collection."""
+    entries = previous.get(STATE_KEY) or {}
+    keep = {
+        key: dict(entry)
+        for key, entry in entries.items()
+        if isinstance(entry, dict)
+        and entry.get("snapshot_id")
+        and entry.get("status") != "failed"
+        and not (completed and entry.get("status") == "downloaded")
+    }
+    return {STATE_KEY: keep} if keep else {}
 
 
 def iter_batches(items: list[Any], size: int) -> Iterator[list[Any]]:

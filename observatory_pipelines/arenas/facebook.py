@@ -41,7 +41,12 @@ from observatory_pipelines.arenas.base import (
     Page,
     SourceFailed,
 )
-from observatory_pipelines.arenas.bright_data import BrightDataClient, SnapshotPending
+from observatory_pipelines.arenas.bright_data import (
+    STATE_KEY,
+    BrightDataClient,
+    SnapshotPending,
+    carried_snapshots,
+)
 from observatory_pipelines.arenas.registry import register
 from observatory_pipelines.arenas.support import (
     Reject,
@@ -114,6 +119,11 @@ class FacebookCollector(Collector):
     )
     hosts = FACEBOOK_HOSTS
     root = "https://www.facebook.com"
+    resumable_state = (STATE_KEY,)
+
+    @classmethod
+    def carry_over(cls, previous: dict[str, Any], completed: bool) -> dict[str, Any]:
+        return carried_snapshots(previous, completed)
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)

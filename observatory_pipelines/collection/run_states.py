@@ -48,6 +48,7 @@ _SQL = {
         "task_charged",
         "task_fail",
         "task_progress",
+        "task_previous_state",
     )
 }
 
@@ -185,6 +186,20 @@ def record_progress(
             return False
         conn.execute(text(_SQL["run_totals"]), {"run_id": str(row.collection_run_id)})
     return row.status == "running"
+
+
+def previous_task_state(
+    engine: Engine, task_id: Any, query_design_id: Any, platform: str, keys: tuple[str, ...]
+) -> tuple[dict[str, Any], bool] | None:
+    """The saved state of the newest other task of this design and platform holding one of
+    ``keys``, and whether it completed; None when there is none."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(_SQL["task_previous_state"]),
+            {"task_id": str(task_id), "query_design_id": str(query_design_id),
+             "platform": platform, "keys": list(keys)},
+        ).first()  # fmt: skip
+    return None if row is None else (dict(row.rate_limit_state or {}), bool(row.completed))
 
 
 def fail_task(engine: Engine, task_id: Any, message: str) -> bool:

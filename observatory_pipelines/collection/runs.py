@@ -282,13 +282,14 @@ class RunExecutor:
             if cls is None:
                 raise TaskFailed(f"no collector registered for platform {t['platform']!r}")
             options = with_sources(t["platform"], options, self.object_store)
+            state = self._starting_state(run, design, t, cls)
             spec = TaskSpec(
                 task_id=task_id, run_id=str(run["id"]), query_design_id=design.id or None,
                 platform=t["platform"], arena=t["arena"], tier=arena.tier,
                 date_from=run["date_from"], date_to=run["date_to"], terms=design.terms,
                 actors=design_actors(self.engine, design.id, t["platform"]) if design.id else [],
                 options=options, language=design.language, locale_country=design.locale_country,
-                rate_limit_state=dict(t["rate_limit_state"] or {}),
+                rate_limit_state=state,
             )  # fmt: skip
             self.tasks.run(
                 spec, arena, needs_credentials=cls.needs_credentials,
@@ -321,6 +322,27 @@ class RunExecutor:
             duplicates=arena.duplicates_skipped,
             rejected=arena.records_rejected, credits=arena.credits_spent,
         )  # fmt: skip
+
+    def _starting_state(self, run, design: DesignSpec, t, cls) -> dict[str, Any]:
+        """The task's saved state; for an arena with paid asynchronous work
+        (``Collector.resumable_state``) that saved nothing yet, what the newest earlier task
+        of the same design and platform left unfetched, so a new run resumes it instead of
+        paying for it again."""
+        state = dict(t["rate_limit_state"] or {})
+        keys = cls.resumable_state
+        if not keys or not design.id or any(key in state for key in keys):
+            return state
+        found = run_states.previous_task_state(
+            self.engine, t["task_id"], design.id, t["platform"], keys
+        )
+        carried = cls.carry_over(*found) if found else {}
+        if carried:
+            state.update(carried)
+            log.info(
+                "task.state_carried_over", collection_run_id=str(run["id"]),
+                platform=t["platform"], keys=sorted(carried),
+            )  # fmt: skip
+        return state
 
     def _fail_task(self, run, t, arena: ArenaReport, message: str) -> bool:
         """Charge what the task really spent, release the rest, and mark it failed with

@@ -219,6 +219,45 @@ def test_an_interrupted_task_keeps_its_snapshot_and_the_next_run_polls_it(db, ap
     assert api.requests(SNAPSHOT)[-1].path == SNAPSHOT
 
 
+def test_a_new_run_resumes_the_snapshot_a_failed_run_paid_for_instead_of_triggering(db, api):
+    api.add(TRIGGER, _reply("trigger.json"), method="POST")
+    api.add(PROGRESS, _reply("html_error.html", 503, content_type="text/html"))
+    user = make_user(db, credits=100)
+    design = _design(db, user, ["drnyheder"])
+    other = _design(db, user, ["drnyheder"])
+    add_credential(db, "facebook", "bd", {"api_token": "t"}, tier="medium")
+    [first] = start_run(db, design, FROM, TO).arenas
+    assert first.status == "failed"
+
+    api.routes.clear()
+    api.add(TRIGGER, _reply("trigger.json"), method="POST")
+    api.add(PROGRESS, _reply("progress_ready.json"))
+    api.add(SNAPSHOT, _reply("snapshot_posts.json"))
+    [second] = start_run(db, design, FROM, TO).arenas  # a new run, a new task
+
+    assert second.status == "completed" and second.records_collected == 4
+    assert len(api.requests(TRIGGER)) == 1  # the first run's: the second polled the paid one
+    assert (second.units_spent, second.credits_spent) == (6, 1)
+    assert CreditLedger(db).get_balance(user).available == 99
+    states = rows(
+        db,
+        "SELECT t.status, t.rate_limit_state -> 'bright_data_snapshots' AS snaps "
+        "FROM collection_tasks t JOIN collection_runs r ON r.id = t.collection_run_id "
+        "WHERE r.query_design_id = :d ORDER BY t.started_at",
+        d=design,
+    )
+    assert [s["status"] for s in states] == ["failed", "completed"]
+    [snap] = states[1]["snaps"].values()
+    assert (snap["snapshot_id"], snap["status"], snap["rows"]) == (SNAPSHOT_ID, "downloaded", 6)
+
+    # Another design never takes this design's snapshots; a completed run's downloaded
+    # snapshot is not fetched again: a new run of the same window asks for a fresh one.
+    [elsewhere] = start_run(db, other, FROM, TO).arenas
+    [again] = start_run(db, design, FROM, TO).arenas
+    assert (elsewhere.status, again.status) == ("completed", "completed")
+    assert len(api.requests(TRIGGER)) == 3
+
+
 def test_a_failed_snapshot_is_named_and_a_refused_token_is_flagged(db, api):
     api.add(TRIGGER, _reply("trigger.json"), method="POST")
     api.add(PROGRESS, _reply("progress_failed.json"))
