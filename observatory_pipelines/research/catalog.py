@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from observatory_pipelines.research.emergent_terms import EMERGENT_TERMS
 from observatory_pipelines.research.framework import ResearchAnalysis
 
-ANALYSES: tuple[ResearchAnalysis, ...] = ()
+ANALYSES: tuple[ResearchAnalysis, ...] = (EMERGENT_TERMS,)
