@@ -126,13 +126,17 @@ def to_networkx(graph: dict) -> nx.Graph:
     return g
 
 
-def add_metrics(graph: dict, seed: int = 0) -> dict:
-    """Degree, weighted degree and a Louvain community on every node; a summary beside."""
+def add_metrics(graph: dict, seed: int = 0, community_edge_limit: int | None = None) -> dict:
+    """Degree, weighted degree and a Louvain community on every node; a summary beside.
+
+    Above ``community_edge_limit`` edges Louvain is skipped (every community -1) and the
+    metrics say so: on very large graphs it costs minutes and means little (4CAT: 50,000)."""
     g = to_networkx(graph)
     degree = dict(g.degree())
     weighted = dict(g.degree(weight="weight"))
     community: dict[str, int] = {}
-    if g.number_of_edges():
+    skip = community_edge_limit is not None and g.number_of_edges() > community_edge_limit
+    if g.number_of_edges() and not skip:
         found = nx.community.louvain_communities(g, weight="weight", seed=seed)
         ordered = sorted(found, key=lambda c: (-len(c), min(c)))
         for index, members in enumerate(ordered):
@@ -157,6 +161,10 @@ def add_metrics(graph: dict, seed: int = 0) -> dict:
         "communities": len(set(community.values())),
         "components": components(g) if g.number_of_nodes() else 0,
     }
+    if skip:
+        graph["metrics"]["communities_skipped"] = (
+            f"{g.number_of_edges()} edges, over the limit of {community_edge_limit}"
+        )
     return graph
 
 

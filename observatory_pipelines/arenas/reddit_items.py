@@ -34,6 +34,8 @@ def map_child(child: dict[str, Any], request: CollectionRequest) -> NormalizedRe
         "permalink": data.get("permalink"),
         "over_18": data.get("over_18"),
         "link_id": data.get("link_id"),
+        # What a comment answers: t1_<comment> or t3_<post> (the reply network reads it).
+        "parent_id": data.get("parent_id"),
     }
     published = plausible_date(data.get("created_utc"), meta)
     if not in_window(published, request):

@@ -118,6 +118,7 @@ def test_actor_listings_and_unknown_user_skipped(replay):
                                 "score": 4,
                                 "permalink": "/r/dkpolitik/comments/1h2a9z9/x/k9c1/",
                                 "link_id": "t3_1h2a9z9",
+                                "parent_id": "t1_k9b0",
                             },
                         },
                     ],
@@ -135,6 +136,7 @@ def test_actor_listings_and_unknown_user_skipped(replay):
     assert set(records) == {"1h1z0z0", "k9c1"}
     comment = records["k9c1"]
     assert comment.content_type == "comment" and comment.text_content == "Enig, <i>godt</i> kort"
+    assert comment.raw_metadata["parent_id"] == "t1_k9b0"  # what it answers: the reply network
     assert sum(len(p.errors) for p in pages) == 2
 
 

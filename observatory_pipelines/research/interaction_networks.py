@@ -1,0 +1,138 @@
+"""4CAT-style interaction networks of one design (issue 19, analysis 6; spec enrichments.md §3.8).
+
+Seven networks, each as graph JSON + GEXF and an edge-list table ``<network>_edges``:
+
+- ``cohashtag``: two hashtags in one record (undirected);
+- ``author_hashtag``: an author and a hashtag they used (bipartite, undirected);
+- ``mention``: author → mentioned account (directed; Bluesky DIDs preferred to handles);
+- ``reply``: author → the author of the record replied to (directed);
+- ``quote``: author → the author of the record quoted (directed);
+- ``url_cooccurrence``: two links in one record (undirected, counted);
+- ``actor_domain``: an author and a domain they linked (bipartite, undirected).
+
+Node frequency = records containing the node, edge weight = records containing the pair,
+each counted once per record (4CAT's definition). Pairs are built in SQL (one unnest and a
+self-join per record, ``research/sql/interaction_*.sql``); Python shapes the heaviest
+``EDGE_LIMIT`` edges into graphs and measures them (Louvain, seed 0, skipped above
+``COMMUNITY_EDGE_LIMIT`` edges as 4CAT does).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from observatory_pipelines.analysis.network import add_metrics
+from observatory_pipelines.research.framework import (
+    ResearchAnalysis,
+    ResearchInputError,
+    ResearchOutput,
+    Table,
+    query,
+)
+from observatory_pipelines.research.interaction_plots import most_addressed_chart
+
+EDGE_LIMIT = 100_000  # heaviest edges kept per network (edges_total says how many there were)
+COMMUNITY_EDGE_LIMIT = 50_000  # Louvain skipped above this many edges (4CAT's limit)
+LOUVAIN_SEED = 0
+
+# network → (SQL file, extra parameters, directed)
+NETWORKS: dict[str, tuple[str, dict[str, Any], bool]] = {
+    "cohashtag": ("interaction_cohashtag", {}, False),
+    "author_hashtag": ("interaction_author_hashtag", {}, False),
+    "mention": ("interaction_mentions", {}, True),
+    "reply": ("interaction_references", {"reference_kind": "reply"}, True),
+    "quote": ("interaction_references", {"reference_kind": "quote"}, True),
+    "url_cooccurrence": ("interaction_url_cooccurrence", {}, False),
+    "actor_domain": ("interaction_actor_domain", {}, False),
+}
+
+EDGE_COLUMNS = (
+    "source",
+    "source_label",
+    "source_type",
+    "target",
+    "target_label",
+    "target_type",
+    "weight",
+)
+
+
+def _node(row: dict[str, Any], side: str) -> dict[str, Any]:
+    node_id = row[side]
+    return {
+        "id": node_id,
+        "label": row[f"{side}_label"] or node_id,
+        "type": row[f"{side}_type"],
+        "platform": row[f"{side}_platforms"],
+        "frequency": row[f"{side}_frequency"],
+    }
+
+
+def network_graph(
+    rows: list[dict[str, Any]], *, directed: bool, community_edge_limit: int
+) -> dict[str, Any]:
+    """Graph dict of one network's edge rows (``_interaction_edges.sql``), with metrics."""
+    nodes: dict[str, dict[str, Any]] = {}
+    edges = []
+    for row in rows:
+        for side in ("source", "target"):
+            nodes.setdefault(row[side], _node(row, side))
+        edges.append({"source": row["source"], "target": row["target"], "weight": row["weight"]})
+    graph = {"directed": directed, "nodes": list(nodes.values()), "edges": edges}
+    return add_metrics(graph, seed=LOUVAIN_SEED, community_edge_limit=community_edge_limit)
+
+
+def compute_networks(
+    conn: psycopg.Connection,
+    params: dict[str, Any],
+    *,
+    edge_limit: int = EDGE_LIMIT,
+    community_edge_limit: int = COMMUNITY_EDGE_LIMIT,
+) -> ResearchOutput:
+    for name, value in (("edge_limit", edge_limit), ("community_edge_limit", community_edge_limit)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ResearchInputError(f"{name} must be a positive integer, got {value!r}")
+    output = ResearchOutput(parameters=PARAMETERS | {"edge_limit": edge_limit,
+                                                     "community_edge_limit": community_edge_limit})  # fmt: skip
+    for name, (sql, extra, directed) in NETWORKS.items():
+        rows = query(conn, sql, {**params, **extra, "edge_limit": edge_limit})
+        graph = network_graph(rows, directed=directed, community_edge_limit=community_edge_limit)
+        output.networks[name] = graph
+        output.tables[f"{name}_edges"] = Table(
+            EDGE_COLUMNS, [{column: row[column] for column in EDGE_COLUMNS} for row in rows]
+        )
+        metrics = graph["metrics"]
+        output.summary[f"{name}_nodes"] = metrics["nodes"]
+        output.summary[f"{name}_edges"] = metrics["edges"]
+        output.summary[f"{name}_edges_total"] = rows[0]["edges_total"] if rows else 0
+        if "communities_skipped" in metrics:
+            output.summary[f"{name}_communities_skipped"] = metrics["communities_skipped"]
+    output.charts["most_addressed"] = most_addressed_chart(
+        output.networks, ("mention", "reply", "quote")
+    )
+    return output
+
+
+def _compute(conn: psycopg.Connection, params: dict[str, Any]) -> ResearchOutput:
+    return compute_networks(conn, params)
+
+
+PARAMETERS: dict[str, Any] = {
+    "edge_limit": EDGE_LIMIT,
+    "community_edge_limit": COMMUNITY_EDGE_LIMIT,
+    "louvain_seed": LOUVAIN_SEED,
+    "networks": {name: {"directed": directed, **extra} for name, (_, extra, directed) in
+                 NETWORKS.items()},
+}  # fmt: skip
+
+INTERACTION_NETWORKS = ResearchAnalysis(
+    name="interaction_networks",
+    description="4CAT-style interaction networks: co-hashtag, author–hashtag, mention, reply, "
+    "quote, URL co-occurrence and actor–domain (graph JSON + GEXF and an edge list each).",
+    compute=_compute,
+    revision=1,
+    parameters=PARAMETERS,
+    reads=("record_tags", "record_urls"),
+)

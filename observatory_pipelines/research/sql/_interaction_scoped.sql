@@ -1,0 +1,15 @@
+-- Fragment (not a query): the scope's records and their author identity, as the CTE "scoped"
+-- (author_key as in stg_content: the pseudonym, else the platform-qualified display name).
+scoped AS (
+    SELECT c.id AS record_id,
+           c.published_at,
+           c.platform,
+           coalesce(
+               c.pseudonymized_author_id,
+               CASE WHEN c.author_display_name IS NOT NULL
+                    THEN 'name:' || c.platform || ':' || c.author_display_name END
+           ) AS author_key,
+           c.author_display_name
+    FROM {{ scope_records }}
+    WHERE {{ scope_where }}
+)
