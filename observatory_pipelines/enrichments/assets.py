@@ -8,8 +8,11 @@ version a materialization computed and when code or parameters changed since.
 
 from __future__ import annotations
 
+from typing import Any
+
 import dagster as dg
 
+from observatory_pipelines.analysis.plots import markdown_image
 from observatory_pipelines.enrichments.catalog import ENRICHMENTS
 from observatory_pipelines.enrichments.framework import Enrichment
 from observatory_pipelines.enrichments.service import check_coverage, enrich
@@ -24,6 +27,13 @@ GROUP = "enrichments"
 AFTER_ANY_COLLECTION = (
     dg.AutomationCondition.newly_missing() | dg.AutomationCondition.any_deps_updated()
 ).since_last_handled() & ~dg.AutomationCondition.in_progress()
+
+
+def _shown(name: str, value: Any) -> dg.MetadataValue:
+    """A report entry as metadata: PNG bytes as an inline picture, anything else as JSON."""
+    if isinstance(value, bytes):
+        return dg.MetadataValue.md(markdown_image(value, name.replace("_", " ")))
+    return dg.MetadataValue.json(value)
 
 
 def _asset(enrichment: Enrichment) -> dg.AssetsDefinition:
@@ -49,6 +59,7 @@ def _asset(enrichment: Enrichment) -> dg.AssetsDefinition:
                 "rows_written": dg.MetadataValue.json(result["rows_written"]),
                 "rows_pruned": dg.MetadataValue.int(result["rows_pruned"]),
                 "seconds": dg.MetadataValue.float(result["seconds"]),
+                **{name: _shown(name, value) for name, value in result["report"].items()},
             }
         )
 

@@ -7,7 +7,14 @@ import hashlib
 import psycopg
 
 from observatory_pipelines.collection.url_normalize import TRACKING_PARAMETERS
-from observatory_pipelines.enrichments import engagement, entities, links, neardup, tags
+from observatory_pipelines.enrichments import (
+    engagement,
+    entities,
+    links,
+    neardup,
+    sentiment,
+    tags,
+)
 from observatory_pipelines.enrichments.framework import (
     Enrichment,
     Page,
@@ -276,4 +283,66 @@ ENTITIES = Enrichment(
 )
 
 
-ENRICHMENTS: tuple[Enrichment, ...] = (URLS, TAGS, ENGAGEMENT, NEAR_DUPLICATES, ENTITIES)
+# --- Danish sentiment (asent's rules over the AFINN Danish list) ---
+
+SENTIMENT_COLUMNS = ("platform", "language", "scored", "skip_reason", "sentiment_score",
+                     "sentiment_label", "title_score", "body_score", "afinn_raw",
+                     "sentiment_method")  # fmt: skip
+
+
+def _process_sentiment(conn: psycopg.Connection, page: Page) -> dict[str, int]:
+    found = sentiment.score_rows(page.rows)
+    rows = (
+        (row["id"], row["published_at"], row["platform"], s.language, s.skip_reason is None,
+         s.skip_reason, s.score, s.label, s.title_score, s.body_score, s.afinn_raw, s.method,
+         page.method, page.method_version, page.computed_at)
+        for row, s in zip(page.rows, found, strict=True)
+    )  # fmt: skip
+    columns = ("record_id", "published_at", *SENTIMENT_COLUMNS, *MARKER_COLUMNS)
+    return {"enrichment_sentiment": copy_rows(conn, "enrichment_sentiment", columns, rows)}
+
+
+SENTIMENT = Enrichment(
+    name="record_sentiment",
+    description="Danish sentiment of Danish records (declared or detected language da): "
+    "asent's VADER-style rules (negation, men/dog contrast, intensifiers, !, capitals) over "
+    "the AFINN Danish word list and emoji, on spaCy's blank Danish tokenizer; compound "
+    "score in [-1, 1], label at +-0.1, title and body apart, and the original's AFINN raw "
+    "sum. Other records are marked not scored. An indicator, not stance.",
+    method_version=method_version(
+        ("asent", "spacy"),
+        revision=1,
+        parameters={
+            "afinn": _file_hash(sentiment.AFINN_FILE),
+            "emoji": _file_hash(sentiment.EMOJI_FILE),
+            "intensifiers": sentiment.INTENSIFIERS,
+            "negations": sentiment.NEGATIONS,
+            "contrastive": sentiment.CONTRASTIVE,
+            "language": sentiment.LANGUAGE,
+            "label_threshold": sentiment.LABEL_THRESHOLD,
+            "max_chars": sentiment.MAX_CHARS,
+        },
+    ),
+    columns=(
+        *KEY_COLUMNS,
+        "c.platform",
+        "split_part(lower(coalesce(c.language, c.raw_metadata ->> 'detected_language')), "
+        "'-', 1) AS language",
+        "c.title",
+        "c.text_content",
+    ),
+    marker_table="enrichment_sentiment",
+    tables=("enrichment_sentiment",),
+    process=_process_sentiment,
+    report=sentiment.report,
+)
+
+
+ENRICHMENTS: tuple[Enrichment, ...] = (
+    URLS,
+    TAGS,
+    ENGAGEMENT,
+    NEAR_DUPLICATES,
+    ENTITIES,
+    SENTIMENT,
+)

@@ -85,6 +85,9 @@ class Enrichment:
     # what the result depends on in the database (e.g. the actor gazetteer): its digest is
     # part of the version, so editing the actors recomputes every record
     data_version: Callable[[psycopg.Connection], str] | None = None
+    # what the asset's metadata shows besides the counts, read after the run: name → a
+    # JSON-able value, or PNG bytes (shown as a picture)
+    report: Callable[[psycopg.Connection], dict[str, Any]] | None = None
 
 
 def current_version(conn: psycopg.Connection, enrichment: Enrichment) -> str:

@@ -27,6 +27,7 @@ def enrich(
         pruned = prune_orphans(conn, enrichment)
         summary = run_enrichment(conn, enrichment, on_page=on_page)
         counts = coverage(conn, enrichment)
+        report = enrichment.report(conn) if enrichment.report else {}
     return {
         "method_version": summary.method_version,
         "recomputed_all": summary.recomputed_all,
@@ -36,6 +37,7 @@ def enrich(
         "rows_pruned": pruned,
         "seconds": summary.seconds,
         **counts,
+        "report": report,
     }
 
 
