@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from observatory_pipelines.analysis.sql_models import (
@@ -129,3 +130,19 @@ def stream(conn: psycopg.Connection, name: str, params: dict[str, Any]) -> Itera
         cur.itersize = STREAM_ROWS
         cur.execute(to_psycopg(body), _bound(body, params))
         yield from cur
+
+
+def temp_table(conn: psycopg.Connection, table: str, name: str, params: dict[str, Any]) -> int:
+    """``research/sql/<name>.sql`` stored as the temp table ``table`` of this transaction
+    (dropped at its end) and analysed; its row count. For an input several queries of one
+    analysis read, so the scope's records are scanned once. Needs an open transaction."""
+    body = research_sql(name)
+    identifier = sql.Identifier(table)
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(identifier))
+        create = sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS ").format(identifier)
+        cur.execute(create.as_string(conn) + to_psycopg(body), _bound(body, params))
+        rows = cur.rowcount
+        # Autovacuum never analyses temp tables: without statistics the joins over it plan badly.
+        cur.execute(sql.SQL("ANALYZE {}").format(identifier))
+    return rows

@@ -1,0 +1,39 @@
+-- top_domains: per registered domain, the records linking to it, their distinct authors
+-- (platform-scoped pseudonyms) and platforms, its share of the records with any counted
+-- link, first and last publication (undated records left out of those) and records per
+-- platform.
+WITH {{ mined_links }},
+linking AS (
+    SELECT count(DISTINCT record_id) AS records FROM mined
+),
+domains AS (
+    SELECT registered_domain,
+           count(DISTINCT record_id) AS n_records,
+           count(DISTINCT platform || ':' || author) AS n_actors,
+           count(DISTINCT platform) AS n_platforms,
+           min(published_at) FILTER (WHERE NOT undated) AS first_published_at,
+           max(published_at) FILTER (WHERE NOT undated) AS last_published_at
+    FROM mined
+    WHERE registered_domain IS NOT NULL
+    GROUP BY registered_domain
+    ORDER BY n_records DESC, registered_domain
+    LIMIT :top_domains
+),
+per_platform AS (
+    SELECT m.registered_domain, m.platform, count(DISTINCT m.record_id) AS records
+    FROM mined AS m
+    JOIN domains AS d USING (registered_domain)
+    GROUP BY m.registered_domain, m.platform
+)
+SELECT d.registered_domain,
+       d.n_records,
+       d.n_actors,
+       d.n_platforms,
+       round(d.n_records::numeric / linking.records, 4) AS share_of_records,
+       d.first_published_at,
+       d.last_published_at,
+       (SELECT jsonb_object_agg(p.platform, p.records) FROM per_platform AS p
+        WHERE p.registered_domain = d.registered_domain) AS platforms
+FROM domains AS d
+CROSS JOIN linking
+ORDER BY d.n_records DESC, d.registered_domain

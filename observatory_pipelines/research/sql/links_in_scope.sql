@@ -1,0 +1,24 @@
+-- The links (enrichment_urls, record_urls) of the scope's records with what every link
+-- analysis needs of the record: platform, arena, author, time. Stored as a temp table
+-- (framework.temp_table), so link mining, propagation and coordination scan the scope once.
+-- undated: published_at is the collection time (collection stored no publication date).
+-- is_news: the news arenas (RSS, GDELT, web news), whose own URL is the outlet's page.
+SELECT c.id AS record_id,
+       c.published_at,
+       c.platform,
+       c.arena,
+       c.pseudonymized_author_id AS author,
+       c.author_display_name AS author_name,
+       c.author_id,
+       coalesce(c.raw_metadata ->> 'published_at_source' = 'collected_at', false) AS undated,
+       c.arena IN ('news_media', 'news') AS is_news,
+       u.url_type,
+       u.url_key,
+       u.url_clean,
+       u.host,
+       u.registered_domain,
+       u.outlet,
+       CASE WHEN u.url_type = 'self_reference' THEN c.title END AS title
+FROM {{ scope_records }}
+JOIN enrichment_urls AS u ON u.record_id = c.id AND u.published_at = c.published_at
+WHERE {{ scope_where }}
