@@ -6,7 +6,7 @@
   with the reason (``no_text``, ``not_danish``), so it counts as looked at.
 - **Score**: asent 0.8.3 (MIT), a VADER-style rule engine, on spaCy's blank Danish tokenizer
   and its rule-based sentencizer (no trained model, nothing downloaded). Word valences are
-  the AFINN Danish list shipped inside asent's wheel (``da_lexicon_afinn_v1.txt``, 3,551
+  the AFINN Danish list shipped inside asent's wheel (``da_lexicon_afinn_v1.txt``, 3,552
   entries, -5…+5; ODbL data) plus asent's emoji list; negations (ikke, ik, ikk, aldrig,
   ingen) flip and dampen the next words, "men"/"dog" weight what follows 1.5× and what
   precedes 0.5×, intensifiers strengthen, "!" and upper case add emphasis. The compound of a
@@ -46,6 +46,7 @@ from asent.constants import B_INCR
 from matplotlib.figure import Figure
 from psycopg.rows import dict_row
 from spacy.language import Language
+from spacy.tokens import Doc
 
 LEXICONS = files("asent") / "lexicons"
 AFINN_FILE = LEXICONS / "da_lexicon_afinn_v1.txt"
@@ -136,6 +137,10 @@ def pipeline() -> Language:
                     "force": True,
                 },
             )
+            # Adding the component sets asent's token and span getters; its own pass over
+            # each document (every token's result turned into objects and back) is not
+            # needed: the document score is read from the sentences (``_compound``).
+            nlp.disable_pipe("asent_v1")
             _nlp = nlp
         return _nlp
 
@@ -174,6 +179,12 @@ def skip_reason(row: dict[str, Any]) -> str | None:
     return None
 
 
+def _compound(doc: Doc) -> tuple[float, int]:
+    """asent's document score (the mean of its sentences' compounds) and the sentences."""
+    compounds = [sentence._.polarity.compound for sentence in doc.sents]
+    return (sum(compounds) / len(compounds) if compounds else 0.0), len(compounds)
+
+
 def score_rows(rows: Sequence[dict[str, Any]]) -> list[Sentiment]:
     """Sentiment of each record (in order), every text of the rows in one ``nlp.pipe``."""
     reasons = [skip_reason(row) for row in rows]
@@ -184,11 +195,8 @@ def score_rows(rows: Sequence[dict[str, Any]]) -> list[Sentiment]:
         for part in _parts(row)
         if part
     ]
-    # (compound, sentences) per text; docs are dropped as soon as they are read
-    judged = iter(
-        (doc._.polarity.compound, len(doc._.polarity.polarities))
-        for doc in pipeline().pipe(texts, batch_size=PIPE_BATCH)
-    )
+    # docs are dropped as soon as they are read: memory holds one batch
+    judged = iter(_compound(doc) for doc in pipeline().pipe(texts, batch_size=PIPE_BATCH))
     results = []
     for row, reason in zip(rows, reasons, strict=True):
         if reason is not None:
