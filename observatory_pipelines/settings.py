@@ -513,3 +513,13 @@ def demo_replay_host() -> str:
 def demo_replay_port() -> int:
     """Port of the demo's feed replay; the offline demo design's feed URLs are built from it."""
     return env_int("DEMO_REPLAY_PORT", 8791)
+
+
+# --- research analyses (issue 19) ---
+
+
+def spike_alert_webhook_url() -> str | None:
+    """``SPIKE_ALERT_WEBHOOK_URL``: where ``volume_spike_sensor`` POSTs a new volume spike
+    (JSON); unset, spikes are only logged. The operator's endpoint, never one from a design;
+    it may carry a token, so it is never logged."""
+    return env("SPIKE_ALERT_WEBHOOK_URL")

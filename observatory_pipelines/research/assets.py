@@ -7,12 +7,16 @@ descriptive analyses: a finished collection of a design, or a new enrichment run
 the design's research outputs up to date once nothing they read is still running.
 """
 
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
 
+from observatory_pipelines import settings
 from observatory_pipelines.analysis.plots import markdown_image
 from observatory_pipelines.analysis.scope import (
+    STANDARD_SCOPE,
     check_scope,
     design_owner,
     non_default_parameters,
@@ -21,6 +25,7 @@ from observatory_pipelines.analysis.scope import (
 from observatory_pipelines.analysis.sql_models import jsonable
 from observatory_pipelines.db.engine import connect
 from observatory_pipelines.logs import get_logger
+from observatory_pipelines.research import periods, spikes
 from observatory_pipelines.research.catalog import ANALYSES
 from observatory_pipelines.research.framework import ResearchAnalysis, Table
 from observatory_pipelines.research.publish import publish
@@ -125,4 +130,89 @@ research_query_design_job = dg.define_asset_job(
     tags={"dagster/max_runtime": str(2 * 3600), "dagster/max_retries": "1"},
 )
 
-defs = dg.Definitions(assets=research_assets, jobs=[research_query_design_job])
+
+# --- volume spikes: the check that warns and the sensor that notifies (research/spikes.py) ---
+
+VOLUME_SPIKES = dg.AssetKey("volume_spikes")
+
+
+def _latest_spike_alerts(instance: dg.DagsterInstance, design: str) -> tuple[str, list] | None:
+    """The analysis scope and spike alerts of the latest volume_spikes materialization of
+    ``design`` (None before the first)."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=VOLUME_SPIKES, asset_partitions=[design]), limit=1
+    ).records
+    if not records:
+        return None
+    meta = records[0].asset_materialization.metadata
+    return meta["analysis_scope"].value, meta["spike_alerts"].value
+
+
+@dg.asset_check(
+    asset=VOLUME_SPIKES,
+    name="volume_spikes_recent",
+    partitions_def=query_designs_partitions,
+    # after each materialization of the design's volume_spikes (a run of the job runs it too)
+    automation_condition=dg.AutomationCondition.any_deps_updated(),
+    description="Warns (never fails) when the design's latest volume_spikes lists a spike "
+    f"within the last {spikes.DEFAULTS['recent_days']} days (Copenhagen), naming them.",
+)
+def volume_spikes_recent(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    design = context.partition_key
+    latest = _latest_spike_alerts(context.instance, design)
+    today = periods.local_day(datetime.now(UTC))
+    recent = spikes.recent_alerts(latest[1], today) if latest else []
+    return dg.AssetCheckResult(
+        passed=not recent,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=(
+            f"{len(recent)} spike(s) since {today - timedelta(days=spikes.DEFAULTS['recent_days'])}"
+            if recent else "no recent spike"
+        ),
+        metadata={
+            "recent_spikes": dg.MetadataValue.json(recent),
+            "analysis_scope": dg.MetadataValue.text(latest[0] if latest else "none"),
+        },
+    )  # fmt: skip
+
+
+@dg.sensor(
+    name="volume_spike_sensor",
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Sends each new recent volume spike of a design's standard analysis once: a "
+    "structured volume_spike log line, and a JSON POST to SPIKE_ALERT_WEBHOOK_URL when the "
+    "operator set one. Starts no run.",
+)
+def volume_spike_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    state = json.loads(context.cursor) if context.cursor else {}
+    result = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=VOLUME_SPIKES, after_storage_id=state.get("after")),
+        limit=500,
+        ascending=True,
+    )
+    batches = []
+    for record in result.records:
+        meta = record.asset_materialization.metadata
+        # a filtered launchpad run has other counts: only the standard analysis alerts
+        if meta.get("analysis_scope") and meta["analysis_scope"].value == STANDARD_SCOPE:
+            batches.append((record.partition_key, meta["spike_alerts"].value))
+    today = periods.local_day(datetime.now(UTC))
+    state, counts = spikes.process_alerts(state, batches, today, settings.spike_alert_webhook_url())
+    if result.records:
+        state["after"] = result.records[-1].storage_id
+    else:
+        state["after"] = state.get("after")
+    context.update_cursor(json.dumps(state, sort_keys=True))
+    return dg.SkipReason(
+        f"{len(result.records)} new volume_spikes materialization(s); alerts sent "
+        f"{counts['sent']}, failed {counts['failed']}, given up {counts['given_up']}"
+    )
+
+
+defs = dg.Definitions(
+    assets=research_assets,
+    asset_checks=[volume_spikes_recent],
+    jobs=[research_query_design_job],
+    sensors=[volume_spike_sensor],
+)
