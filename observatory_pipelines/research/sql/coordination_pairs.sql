@@ -1,0 +1,43 @@
+-- Co-shares: two accounts sharing the same object within the window (inclusive), each pair
+-- of shares once (seq orders an object's shares). Pairwise like CooRTweet, not CooRnet's
+-- fixed bins: shares 1 s apart are a pair wherever a bin edge falls. Not a join of all of an
+-- object's shares with each other: shares are bucketed by time (bucket width = the widest
+-- window), and a share meets only its own and the next bucket — an equi-join, so the work
+-- grows with the pairs within reach, not with the square of an object's shares.
+-- :windows = {"<object_type>": seconds}; a pair with a news share (only when
+-- :include_news_arenas) uses at least :news_window_s.
+WITH windows AS (
+    SELECT key AS object_type, value::numeric AS window_s
+    FROM jsonb_each_text(CAST(:windows AS jsonb))
+),
+numbered AS (
+    SELECT s.*,
+           w.window_s,
+           row_number() OVER (PARTITION BY s.object_type, s.object
+                              ORDER BY s.shared_at, s.account, s.record_id) AS seq,
+           floor(extract(epoch FROM s.shared_at)
+                 / CASE WHEN CAST(:include_news_arenas AS boolean)
+                        THEN greatest(w.window_s, CAST(:news_window_s AS numeric))
+                        ELSE w.window_s END)::bigint AS bucket
+    FROM research_coord_shares AS s
+    JOIN windows AS w USING (object_type)
+    WHERE s.excluded IS NULL
+)
+SELECT a.object_type,
+       a.object,
+       a.account AS account_a,
+       b.account AS account_b,
+       a.record_id AS record_a,
+       b.record_id AS record_b,
+       b.shared_at AS coshared_at,
+       extract(epoch FROM b.shared_at - a.shared_at)::float8 AS delta_s
+FROM numbered AS a
+CROSS JOIN LATERAL (VALUES (a.bucket), (a.bucket + 1)) AS reach (bucket)
+JOIN numbered AS b
+  ON b.object_type = a.object_type AND b.object = a.object AND b.bucket = reach.bucket
+WHERE b.seq > a.seq
+  AND b.account <> a.account
+  AND extract(epoch FROM b.shared_at - a.shared_at)
+      <= CASE WHEN a.is_news OR b.is_news
+              THEN greatest(a.window_s, CAST(:news_window_s AS numeric))
+              ELSE a.window_s END

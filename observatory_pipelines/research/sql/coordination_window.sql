@@ -1,0 +1,45 @@
+-- CooRnet's coordination interval (estimate_coord_interval), per object type, over the
+-- shares that are paired: rank each object's shares by time; the delay of each object's
+-- second share; keep the objects whose delay is at most the :q quantile of those delays;
+-- for each, the time from its first share to its first share ranked above :p of its total;
+-- the interval is the :p quantile of those times. Quantiles interpolate linearly (R's
+-- default, which CooRnet used). 0 s becomes 1 s in Python; no object shared twice: no estimate.
+WITH ranked AS (
+    SELECT object_type,
+           object,
+           row_number() OVER w AS rank,
+           count(*) OVER (PARTITION BY object_type, object) AS n,
+           extract(epoch FROM shared_at - min(shared_at) OVER (PARTITION BY object_type, object))
+               AS sec_from_first
+    FROM research_coord_shares
+    WHERE excluded IS NULL
+    WINDOW w AS (PARTITION BY object_type, object ORDER BY shared_at, record_id)
+),
+second AS (
+    SELECT object_type, object, sec_from_first FROM ranked WHERE rank = 2
+),
+quickest AS (
+    SELECT object_type,
+           percentile_cont(CAST(:q AS float8)) WITHIN GROUP (ORDER BY sec_from_first::float8)
+               AS cut,
+           count(*) AS objects
+    FROM second
+    GROUP BY object_type
+),
+reach AS (
+    SELECT r.object_type, r.object, min(r.sec_from_first) AS seconds
+    FROM ranked AS r
+    JOIN second AS s USING (object_type, object)
+    JOIN quickest AS q USING (object_type)
+    WHERE s.sec_from_first <= q.cut AND r.rank::float8 / r.n > CAST(:p AS float8)
+    GROUP BY r.object_type, r.object
+)
+SELECT q.object_type,
+       q.objects AS objects_shared_twice,
+       count(r.object) AS quickest_objects,
+       percentile_cont(CAST(:p AS float8)) WITHIN GROUP (ORDER BY r.seconds::float8)
+           AS estimated_s
+FROM quickest AS q
+LEFT JOIN reach AS r USING (object_type)
+GROUP BY q.object_type, q.objects
+ORDER BY q.object_type
