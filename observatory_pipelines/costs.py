@@ -42,7 +42,12 @@ PLATFORM_COSTS: dict[str, PlatformCost] = {
     "file_import": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
     # Wikipedia and Google's suggest endpoint are free and keyless: 0 credits, calls counted.
     "wikipedia": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
-    "google_autocomplete": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
+    # google_autocomplete's free tier is Google's keyless suggest endpoint (0 credits, calls
+    # counted); medium (Serper) and premium (SerpAPI) bill per request, priced as
+    # google_search's requests: Serper 50 a credit, SerpAPI 1 a credit.
+    "google_autocomplete": PlatformCost(
+        free_tiers=frozenset({"free"}), units_per_credit=50, tier_units_per_credit=(("premium", 1),)
+    ),
     # Mastodon: free at every tier; requests are still counted as units.
     "mastodon": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
     # ODA is free and keyless: 0 credits on every tier; requests still counted as units.
@@ -84,7 +89,10 @@ PLATFORM_COSTS: dict[str, PlatformCost] = {
     ),
     # Event Registry bills tokens (1 a recent search, 5 a searched archive year): 1 token = 1 credit.
     "event_registry": PlatformCost(free_tiers=frozenset(), units_per_credit=1),
-    "openrouter": PlatformCost(free_tiers=frozenset(), units_per_credit=1),
+    # ai_chat_search (OpenRouter): 1 unit = one millionth of a US dollar of what OpenRouter
+    # billed (``usage.cost`` of every chat completion: tokens and web search together), so
+    # any model is charged what it cost; 15,000 a credit (a credit ~$0.015, as above).
+    "ai_chat_search": PlatformCost(free_tiers=frozenset(), units_per_credit=15_000),
     # Threads' official API is free: 0 credits; every request is one unit, counted.
     "threads": PlatformCost(free_tiers=_ALL_TIERS, units_per_credit=1),
     # Majestic (spec): credits = max(1, (metric items + backlink rows) / 1000), premium only.

@@ -327,6 +327,38 @@ def serpapi_api_url() -> str | None:
     return env("SERPAPI_API_URL")
 
 
+def openrouter_api_url() -> str | None:
+    """Root of OpenRouter's API, ``/chat/completions`` and ``/key`` below it (ai_chat_search;
+    default ``https://openrouter.ai/api/v1``)."""
+    return env("OPENROUTER_API_URL")
+
+
+AI_CHAT_SEARCH_DEFAULT_MODELS = ("openai/gpt-5-nano",)
+
+
+def ai_chat_search_models() -> tuple[str, ...]:
+    """OpenRouter model ids a design may choose for ai_chat_search (comma-separated; the
+    first is the default). The operator's list: a design cannot pick a model that costs
+    more than the per-call ceiling below was set for."""
+    raw = env("AI_CHAT_SEARCH_MODELS") or ""
+    models = tuple(m.strip() for m in raw.split(",") if m.strip())
+    return models or AI_CHAT_SEARCH_DEFAULT_MODELS
+
+
+def ai_chat_search_max_usd_per_call() -> float:
+    """The most one ai_chat_search call (a chat completion with its web search) is expected
+    to cost in US dollars (default 0.02): the estimate reserves this per call and a run
+    stops before a call that could overrun its reservation."""
+    raw = env("AI_CHAT_SEARCH_MAX_USD_PER_CALL")
+    try:
+        value = float(raw) if raw is not None else 0.02
+    except ValueError as exc:
+        raise ValueError(f"AI_CHAT_SEARCH_MAX_USD_PER_CALL must be a number, got {raw!r}") from exc
+    if not value > 0:
+        raise ValueError(f"AI_CHAT_SEARCH_MAX_USD_PER_CALL must be above 0, got {raw!r}")
+    return value
+
+
 def threads_api_url() -> str | None:
     """Root of the Threads API, ``/keyword_search`` and ``/{user-id}/threads`` below it
     (default ``https://graph.threads.net/v1.0``)."""

@@ -205,6 +205,15 @@ class Collector(ABC):
     design_options: frozenset[str] = frozenset()
     # Credential fields the pooled credential must carry ("a|b": either name).
     credential_fields: tuple[str, ...] = ()
+    # The pool platform whose credentials this arena leases, when it shares another arena's
+    # (google_autocomplete's paid tiers use google_search's Serper/SerpAPI keys); None: its own.
+    credential_platform: str | None = None
+    # True: only credentials stored for the run's tier are leased (one provider per tier:
+    # a Serper key cannot answer a premium SerpAPI run).
+    credentials_by_tier: bool = False
+    # Tiers that take no credential although the arena needs one on its others
+    # (google_autocomplete's free endpoint is keyless, its Serper/SerpAPI tiers are not).
+    keyless_tiers: tuple[str, ...] = ()
     # Seconds between two requests to one host (before ARENA_RATE_LIMIT_SCALE).
     min_request_interval: float = 0.0
     # The source's own quota, in a sentence, when it has one (shown by ``arenas list``).

@@ -22,21 +22,34 @@ per suggestion stamped to the minute, so every run added rows): ``platform_id``
 order as ``text_content`` (one a line) and in ``raw_metadata.suggestions``. A second run
 the same day finds the same key and inserts nothing. The date window cannot be applied:
 suggestions exist only now (forward-only), whatever window the run was asked for.
+
+Paid tiers (spec §8), the same record per term and day: medium asks Serper.dev
+(``POST /autocomplete`` ``{q, gl, hl}`` → ``{"suggestions": [{"value": ...}]}``), premium
+SerpAPI (``GET /search.json?engine=google_autocomplete`` → ``{"suggestions": [{"value",
+"relevance", "type"}]}``), through google_search's client (``serp_providers``) and with its
+pooled keys (pool platform ``google_search``, the key stored for the run's tier). One
+answered request is one unit, priced per request in costs.py like a Google search; the
+estimate is one request per term, which is all a run sends whatever its window (there is no
+paging and no history to ask for; the issue's "terms x days" holds for the daily live runs,
+one day each). A spent key rotates (terms already asked are not asked again), a refused
+one is flagged.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from observatory_pipelines import settings
 from observatory_pipelines.arenas.base import (
+    ArenaAuthError,
     ArenaError,
     ArenaOption,
     ArenaOptionError,
+    ArenaQuotaExceeded,
     CollectionRequest,
     Collector,
     HealthStatus,
@@ -47,6 +60,11 @@ from observatory_pipelines.arenas.base import (
 )
 from observatory_pipelines.arenas.http import ArenaHttpClient, describe
 from observatory_pipelines.arenas.registry import register
+from observatory_pipelines.arenas.serp_providers import (
+    CREDENTIAL_FIELDS,
+    SerpProviders,
+    provider_for,
+)
 from observatory_pipelines.arenas.support import SourceTally, failed_source, record_cap
 from observatory_pipelines.arenas.text import clamp_record, clean_str
 
@@ -91,18 +109,29 @@ class StopCollecting(ArenaError):
 class GoogleAutocompleteCollector(Collector):
     platform = "google_autocomplete"
     arena = "search"
-    supported_tiers = ("free",)
-    needs_credentials = False
+    supported_tiers = ("free", "medium", "premium")
+    # The paid tiers lease google_search's Serper/SerpAPI keys (one account, one quota);
+    # the free endpoint takes none.
+    needs_credentials = True
+    keyless_tiers = ("free",)
+    credential_platform = "google_search"
+    credentials_by_tier = True
+    credential_fields = CREDENTIAL_FIELDS
     max_records_per_run = 5_000
     min_request_interval = 0.1  # 10 calls a second, the spec's courtesy limit
-    host_setting = "GOOGLE_AUTOCOMPLETE_API_URL"
-    quota = "no published quota (unofficial endpoint); 10 calls/s; Google may block an IP"
+    host_setting = "GOOGLE_AUTOCOMPLETE_API_URL (free) / SERPER_API_URL / SERPAPI_API_URL"
+    quota = (
+        "free: no published quota (unofficial endpoint), Google may block an IP; medium "
+        "Serper.dev and premium SerpAPI per request (one a term), priced as google_search's; "
+        "10 calls/s"
+    )
     option_specs = (
         ArenaOption(
             "client",
             "string",
             "chrome",
-            "chrome (suggestions with relevance and type) or firefox (suggestions only)",
+            "free tier: chrome (suggestions with relevance and type) or firefox "
+            "(suggestions only); the paid tiers' providers choose their own",
         ),
     )
 
@@ -121,6 +150,11 @@ class GoogleAutocompleteCollector(Collector):
         base = settings.google_autocomplete_api_url() or DEFAULT_BASE_URL
         self.url = f"{base.rstrip('/')}{SUGGEST_PATH}"
         self.http = ArenaHttpClient(self.rate_limit_state, min_interval=self.min_request_interval)
+        self.providers = SerpProviders(self)
+
+    def close(self) -> None:
+        self.http.close()
+        self.providers.close()
 
     @staticmethod
     def _locale(request: CollectionRequest) -> tuple[str, str]:
@@ -142,12 +176,52 @@ class GoogleAutocompleteCollector(Collector):
 
     def health_check(self) -> HealthStatus:
         try:
-            _, suggestions, _ = self._ask("danmark", "chrome", "da", "dk")
+            _, suggestions, _ = self._ask_free("danmark", "chrome", "da", "dk")
         except ArenaError as exc:
             return HealthStatus(ok=False, detail=str(exc))
         return HealthStatus(ok=True, detail=f"{len(suggestions)} suggestions for 'danmark'")
 
-    def _ask(self, query: str, client: str, hl: str, gl: str) -> tuple[str, list, dict]:
+    def _ask(
+        self, tier: str, query: str, client: str, hl: str, gl: str
+    ) -> tuple[list[dict[str, Any]], int, dict[str, Any]]:
+        """(suggestion entries in order, entries that were no suggestion, snapshot metadata)."""
+        if tier == "free":
+            charset, suggestions, extra = self._ask_free(query, client, hl, gl)
+            entries, bad = _free_entries(suggestions, extra)
+            meta: dict[str, Any] = {"client": client, "charset": charset}
+            if isinstance(extra.get("google:verbatimrelevance"), int):
+                meta["verbatim_relevance"] = extra["google:verbatimrelevance"]
+            return entries, bad, meta
+        provider = provider_for(self.platform, tier)
+        try:
+            if provider == "serper":
+                body = self.providers.serper("autocomplete", {"q": query, "gl": gl, "hl": hl})
+            else:
+                params = {"engine": "google_autocomplete", "q": query, "gl": gl, "hl": hl}
+                body = self.providers.serpapi(params)
+        except SourceFailed as exc:
+            if exc.reason == "rate_limited":
+                raise StopCollecting(f"google_autocomplete {query!r}: {exc}") from None
+            raise SourceFailed(f"google_autocomplete {query!r}: {exc}", exc.reason) from None
+        except (ArenaAuthError, ArenaQuotaExceeded):
+            raise
+        except ArenaError as exc:
+            raise ArenaError(f"google_autocomplete {query!r}: {exc}") from None
+        items = body.get("suggestions")
+        if items is None:  # SerpAPI's "hasn't returned any results", Serper's empty answer
+            items = []
+        if not isinstance(items, list):
+            raise SourceFailed(
+                f"google_autocomplete {query!r}: {provider}'s suggestions are not a list",
+                "unparseable",
+            )
+        entries, bad = _provider_entries(items)
+        meta = {"provider": provider}
+        if isinstance(body.get("verbatim_relevance"), int):
+            meta["verbatim_relevance"] = body["verbatim_relevance"]
+        return entries, bad, meta
+
+    def _ask_free(self, query: str, client: str, hl: str, gl: str) -> tuple[str, list, dict]:
         what = f"google_autocomplete {query!r}"
         params = {"q": query, "client": client, "hl": hl, "gl": gl, "ie": "utf-8", "oe": "utf-8"}
         try:
@@ -181,7 +255,14 @@ class GoogleAutocompleteCollector(Collector):
         remaining = record_cap(self, request)
         tally = SourceTally(self.platform)
         queries = self._queries(request)
+        tier = request.tier or "free"
+        if tier not in self.supported_tiers:
+            raise ArenaError(f"google_autocomplete has no {tier} tier (free, medium, premium)")
+        # Terms asked with an earlier key of this task (a spent key rotated): not paid twice.
+        done: list[str] = self.rate_limit_state.setdefault("terms_done", [])
         for index, query in enumerate(queries):
+            if query in done:
+                continue
             if remaining <= 0:
                 self.rate_limit_state["stopped"] = (
                     f"record cap reached; {len(queries) - index} terms not asked"
@@ -190,7 +271,9 @@ class GoogleAutocompleteCollector(Collector):
             tally.tried += 1
             fetched_at = datetime.now(UTC)
             try:
-                charset, suggestions, extra = self._ask(query, client, hl, gl)
+                entries, bad, meta = self._ask(tier, query, client, hl, gl)
+            except (ArenaAuthError, ArenaQuotaExceeded):
+                raise  # the pool flags or rotates the key; the terms done are kept
             except StopCollecting as exc:
                 # Asking on would only be refused too: keep the snapshots taken, say why.
                 message = str(exc)
@@ -212,8 +295,8 @@ class GoogleAutocompleteCollector(Collector):
                 tally.failed.append(message)
                 yield failed_source(message, getattr(exc, "reason", "error"))
                 continue
-            page = self._snapshot(query, suggestions, extra, client, hl, gl, fetched_at)
-            page.records[0].raw_metadata["charset"] = charset
+            page = self._snapshot(query, entries, bad, {**meta, "tier": tier}, hl, gl, fetched_at)
+            done.append(query)
             remaining -= len(page.records)
             yield tally.ok(page)
         tally.finish()
@@ -221,42 +304,24 @@ class GoogleAutocompleteCollector(Collector):
     def _snapshot(
         self,
         query: str,
-        suggestions: list[Any],
-        extra: dict[str, Any],
-        client: str,
+        kept: list[dict[str, Any]],
+        bad: int,
+        extra_meta: dict[str, Any],
         hl: str,
         gl: str,
         fetched_at: datetime,
     ) -> Page:
-        relevance = extra.get("google:suggestrelevance")
-        types = extra.get("google:suggesttype")
-        kept: list[dict[str, Any]] = []
-        bad = 0
-        for position, value in enumerate(suggestions):
-            text = clean_str(value) if isinstance(value, str) else None
-            if text is None:
-                bad += 1  # a null or non-string entry: nothing a user was shown
-                continue
-            entry: dict[str, Any] = {"rank": len(kept), "suggestion": text}
-            if isinstance(relevance, list) and position < len(relevance):
-                entry["relevance"] = relevance[position]
-            if isinstance(types, list) and position < len(types):
-                entry["type"] = types[position]
-            kept.append(entry)
         day = fetched_at.replace(hour=0, minute=0, second=0, microsecond=0)
         platform_id = f"{hl}-{gl}:{query}:{day:%Y-%m-%d}"
         meta: dict[str, Any] = {
             "query": query,
             "suggestions": kept,
             "suggestion_count": len(kept),
-            "client": client,
+            **extra_meta,
             "hl": hl,
             "gl": gl,
-            "tier": "free",
             "fetched_at": fetched_at.isoformat(),
         }
-        if isinstance(extra.get("google:verbatimrelevance"), int):
-            meta["verbatim_relevance"] = extra["google:verbatimrelevance"]
         record = NormalizedRecord(
             platform=self.platform,
             arena=self.arena,
@@ -276,3 +341,46 @@ class GoogleAutocompleteCollector(Collector):
         if bad:
             page.rejection_reasons.append(f"{bad} suggestions for {query!r} were not strings")
         return page
+
+
+def _free_entries(suggestions: list[Any], extra: dict[str, Any]) -> tuple[list[dict], int]:
+    """The suggest endpoint's suggestions with the chrome client's relevance and type."""
+    relevance = extra.get("google:suggestrelevance")
+    types = extra.get("google:suggesttype")
+
+    def nth(values: Any, position: int) -> Any:
+        return values[position] if isinstance(values, list) and position < len(values) else None
+
+    return _entries(
+        (value, nth(relevance, position), nth(types, position))
+        for position, value in enumerate(suggestions)
+    )
+
+
+def _provider_entries(items: list[Any]) -> tuple[list[dict], int]:
+    """Serper's ``{value}`` / SerpAPI's ``{value, relevance, type}`` items, in order."""
+    return _entries(
+        (item.get("value"), item.get("relevance"), item.get("type"))
+        if isinstance(item, dict)
+        else (None, None, None)
+        for item in items
+    )
+
+
+def _entries(rows: Iterable[tuple[Any, Any, Any]]) -> tuple[list[dict], int]:
+    """(suggestion, relevance, type) rows as ranked entries, and how many were no string (a
+    null entry is nothing a user was shown)."""
+    kept: list[dict[str, Any]] = []
+    bad = 0
+    for value, relevance, kind in rows:
+        text = clean_str(value) if isinstance(value, str) else None
+        if text is None:
+            bad += 1
+            continue
+        entry: dict[str, Any] = {"rank": len(kept), "suggestion": text}
+        if relevance is not None:
+            entry["relevance"] = relevance
+        if kind is not None:
+            entry["type"] = kind
+        kept.append(entry)
+    return kept, bad

@@ -26,9 +26,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
-from observatory_pipelines import settings
 from observatory_pipelines.arenas.base import (
     ArenaAuthError,
     ArenaError,
@@ -42,18 +39,19 @@ from observatory_pipelines.arenas.base import (
     SkippedSource,
     SourceFailed,
 )
-from observatory_pipelines.arenas.http import ArenaHttpClient, describe, error_detail, json_body
 from observatory_pipelines.arenas.matching import quoted_term, term_groups
 from observatory_pipelines.arenas.registry import register
-from observatory_pipelines.arenas.support import Reject, SourceTally, map_page, record_cap, require
+from observatory_pipelines.arenas.serp_providers import (
+    CREDENTIAL_FIELDS,
+    HOST_SETTINGS,
+    PROVIDERS,
+    SerpProviders,
+    provider_for,
+)
+from observatory_pipelines.arenas.support import Reject, SourceTally, map_page, record_cap
 
-SERPER_URL = "https://google.serper.dev"
-SERPAPI_URL = "https://serpapi.com"
 RESULTS_PER_PAGE = 10
 DEFAULT_MAX_PAGES = 10  # Google rarely serves more than ~100 organic results for a query
-PROVIDERS = {"medium": "serper", "premium": "serpapi"}
-# The pooled credential's field per provider; ``api_key`` serves a credential kept for one.
-KEY_FIELDS = {"serper": "serper_api_key|api_key", "serpapi": "serpapi_api_key|api_key"}
 
 _MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "maj": 5, "may": 5, "jun": 6, "jul": 7,
@@ -118,8 +116,9 @@ class GoogleSearchCollector(Collector):
     needs_credentials = True
     max_records_per_run = 10_000
     tier_caps = {"medium": 10_000, "premium": 100_000}
-    host_setting = "SERPER_API_URL / SERPAPI_API_URL"
-    credential_fields = ("serper_api_key|serpapi_api_key|api_key",)
+    host_setting = HOST_SETTINGS
+    credential_fields = CREDENTIAL_FIELDS
+    credentials_by_tier = True  # a Serper key serves medium runs, a SerpAPI key premium ones
     min_request_interval = 0.1  # the original's 10 calls/s courtesy toward both providers
     quota = (
         "per search request: medium Serper.dev (~$0.30 per 1,000; 50 requests a credit), "
@@ -141,13 +140,7 @@ class GoogleSearchCollector(Collector):
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        self.serper_url = (settings.serper_api_url() or SERPER_URL).rstrip("/")
-        self.serpapi_url = (settings.serpapi_api_url() or SERPAPI_URL).rstrip("/")
-        self.http = ArenaHttpClient(
-            self.rate_limit_state,
-            min_interval=self.min_request_interval,
-            rate_reset_wait=_serpapi_out_of_searches,
-        )
+        self.providers = SerpProviders(self)
 
     # -- cost ---------------------------------------------------------------------------
 
@@ -173,10 +166,7 @@ class GoogleSearchCollector(Collector):
     def _search(
         self, tier: str, query: str, page: int, request: CollectionRequest | None = None
     ) -> dict[str, Any]:
-        provider = PROVIDERS.get(tier)
-        if provider is None:
-            raise ArenaError(f"google_search has no {tier} tier (medium: Serper, premium: SerpAPI)")
-        (key,) = require(self.credentials, KEY_FIELDS[provider], platform=self.platform)
+        provider = provider_for(self.platform, tier)
         country = (request.locale_country if request else "dk") or "dk"
         language = (request.language if request else "da") or "da"
         tbs = (
@@ -185,82 +175,31 @@ class GoogleSearchCollector(Collector):
             else None
         )
         if provider == "serper":
-            url = f"{self.serper_url}/search"
             payload = {"q": query, "gl": country, "hl": language, "num": RESULTS_PER_PAGE}
             payload["page"] = page
             if tbs:
                 payload["tbs"] = tbs
-            send = lambda: self.http.post(url, json=payload, headers={"X-API-KEY": key})  # noqa: E731
-        else:
-            url = f"{self.serpapi_url}/search.json"
-            params = {
-                "engine": "google",
-                "q": query,
-                "google_domain": f"google.{country}",
-                "gl": country,
-                "hl": language,
-                "num": RESULTS_PER_PAGE,
-                "start": (page - 1) * RESULTS_PER_PAGE,
-                "output": "json",
-                "api_key": key,
-            }
-            if tbs:
-                params["tbs"] = tbs
-            send = lambda: self.http.get(url, params=params)  # noqa: E731
-        # Counted before the answer: a request the provider received is billed (a 429 or an
-        # error page aside, which neither provider charges, but the ledger must not undercount).
-        try:
-            response = send()
-        except SourceFailed as exc:
-            if exc.reason == "rate_limited" and provider == "serpapi":
-                # SerpAPI's 429 means either the hourly throughput or no searches left;
-                # after the waits it is the account: the next key may have some.
-                raise ArenaQuotaExceeded(f"google_search serpapi: {exc}") from None
-            raise
-        self._count(provider, response)
-        if response.status_code >= 400:
-            self._raise(provider, response)
-        body = json_body(response, f"google_search {provider}")
-        if not isinstance(body, dict):
-            raise ArenaError(
-                f"google_search {provider}: reply from {describe(url)} is not an object"
-            )
-        if body.get("error"):  # SerpAPI reports some failures inside a 200
-            message = str(body["error"])[:200]
-            if "returned any results" in message:  # an empty result, not a failure
-                return {**body, "organic_results": []}
-            if "run out of searches" in message.lower():
-                raise ArenaQuotaExceeded(f"google_search serpapi: {message}")
-            raise ArenaError(f"google_search {provider}: {message}")
-        return body
-
-    def _count(self, provider: str, response: httpx.Response) -> None:
-        if response.status_code < 400:
-            self.units_spent += 1
-            billed = self.rate_limit_state.setdefault("requests_billed", {})
-            billed[provider] = int(billed.get(provider, 0)) + 1
-
-    def _raise(self, provider: str, response: httpx.Response) -> None:
-        status = response.status_code
-        detail = error_detail(response)
-        text = response.text.lower()
-        message = f"google_search {provider}: HTTP {status} from {describe(str(response.request.url))}{detail}"
-        if "html" in response.headers.get("content-type", "") and not detail:
-            message += " (an HTML page where JSON was expected)"
-        if "not enough credits" in text or "run out of searches" in text:
-            raise ArenaQuotaExceeded(message)
-        if status in (401, 403):
-            raise ArenaAuthError(message)
-        raise ArenaError(message)
+            return self.providers.serper("search", payload)
+        params = {
+            "engine": "google",
+            "q": query,
+            "google_domain": f"google.{country}",
+            "gl": country,
+            "hl": language,
+            "num": RESULTS_PER_PAGE,
+            "start": (page - 1) * RESULTS_PER_PAGE,
+            "output": "json",
+        }
+        if tbs:
+            params["tbs"] = tbs
+        return self.providers.serpapi(params)
 
     # -- collection ---------------------------------------------------------------------
 
     def collect(self, request: CollectionRequest) -> Iterator[Page]:
         tier = request.tier if request.tier in PROVIDERS else None
         if tier is None:
-            raise ArenaError(
-                f"google_search has no {request.tier} tier (medium: Serper, premium: SerpAPI)"
-            )
+            provider_for(self.platform, request.tier)  # raises: no free tier
         provider = PROVIDERS[tier]
         remaining = record_cap(self, request)
         budget = self.estimate_units(request)
@@ -371,14 +310,4 @@ class GoogleSearchCollector(Collector):
         )
 
     def close(self) -> None:
-        self.http.close()
-
-
-def _serpapi_out_of_searches(response: httpx.Response) -> float | None:
-    """SerpAPI answers 429 both for hourly throughput and for a spent account; the body says
-    which. A spent account is not waited for: the pool rotates to the next key."""
-    if "run out of searches" in response.text.lower():
-        raise ArenaQuotaExceeded(
-            "google_search serpapi: HTTP 429 (account has run out of searches)"
-        )
-    return None
+        self.providers.close()

@@ -39,6 +39,7 @@ BUILTIN_MODULES = (
     "observatory_pipelines.arenas.threads",
     "observatory_pipelines.arenas.majestic",
     "observatory_pipelines.arenas.tiktok",
+    "observatory_pipelines.arenas.ai_chat_search",
 )
 
 _collectors: dict[str, type[Collector]] = {}

@@ -290,10 +290,13 @@ class RunExecutor:
                 actors=design_actors(self.engine, design.id, t["platform"]) if design.id else [],
                 options=options, language=design.language, locale_country=design.locale_country,
                 rate_limit_state=state,
+                credential_platform=cls.credential_platform,
+                credential_tier=arena.tier if cls.credentials_by_tier else None,
             )  # fmt: skip
+            keyless = arena.tier in cls.keyless_tiers
             self.tasks.run(
-                spec, arena, needs_credentials=cls.needs_credentials,
-                optional_credentials=cls.credentials_optional,
+                spec, arena, needs_credentials=cls.needs_credentials and not keyless,
+                optional_credentials=cls.credentials_optional and not keyless,
             )  # fmt: skip
         except TaskFailed as exc:
             if not self._fail_task(run, t, arena, str(exc)):

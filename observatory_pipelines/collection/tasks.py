@@ -61,6 +61,10 @@ class TaskSpec:
     language: str = "da"
     locale_country: str = "dk"
     rate_limit_state: dict[str, Any] = field(default_factory=dict)
+    # Where the lease comes from: the pool platform (default: ``platform``) and, for arenas
+    # with one provider per tier, the tier its credentials are stored for (None: any).
+    credential_platform: str | None = None
+    credential_tier: str | None = None
 
 
 @dataclass
@@ -186,7 +190,7 @@ class TaskRunner:
             try:
                 for _attempt in range(MAX_QUOTA_ROTATIONS):
                     if needs_credentials or optional_credentials:
-                        lease = self._lease(spec.platform, tried, needs_credentials)
+                        lease = self._lease(spec, tried, needs_credentials)
                     if lease is not None:
                         tried.add(lease.id)
                         used.append(lease)
@@ -236,10 +240,11 @@ class TaskRunner:
             _quietly(lambda: self._save(spec, out, state), "task.progress_not_saved", spec)
             raise TaskFailed(str(exc) if isinstance(exc, TaskFailed) else message) from None
 
-    def _lease(self, platform: str, tried: set[str], required: bool) -> Lease | None:
+    def _lease(self, spec: TaskSpec, tried: set[str], required: bool) -> Lease | None:
         """The next credential; None when it is optional and the pool has none (left)."""
+        platform = spec.credential_platform or spec.platform
         try:
-            return self.pool.acquire(platform, exclude=tried)
+            return self.pool.acquire(platform, spec.credential_tier, exclude=tried)
         except NoCredentialAvailable:
             if required:
                 raise

@@ -56,6 +56,10 @@ def arena_options_markdown() -> str:
             if cls.credentials_optional
             else "no credential"
         )
+        if cls.keyless_tiers:
+            credential += f" (none on {', '.join(cls.keyless_tiers)})"
+        if cls.credential_platform:
+            credential += f", shared with {cls.credential_platform}"
         lines += [
             "",
             f"**{platform}** ({cls.arena}) — tiers: {', '.join(cls.supported_tiers)}; "

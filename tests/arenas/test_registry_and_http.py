@@ -17,6 +17,7 @@ from observatory_pipelines.arenas.registry import (
 from tests.arenas.conftest import Reply, file_reply, json_reply
 
 PLATFORMS = [
+    "ai_chat_search",
     "bluesky",
     "common_crawl",
     "discord",
@@ -46,7 +47,15 @@ PLATFORMS = [
 ]
 
 
-PAID_ONLY = {"event_registry", "facebook", "google_search", "instagram", "majestic", "x_twitter"}
+PAID_ONLY = {
+    "ai_chat_search",
+    "event_registry",
+    "facebook",
+    "google_search",
+    "instagram",
+    "majestic",
+    "x_twitter",
+}
 
 
 def test_registry_lists_builds_and_refuses_unknown_platforms(monkeypatch):

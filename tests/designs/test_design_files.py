@@ -106,6 +106,7 @@ SAMPLE_VALUES = {
     "languages": "[da]",  # language codes
     "seed_articles": "['Folketingsvalget 2026']",
     "urls": "['https://www.dr.dk/nyheder/indland/x']",  # url_scraper: public page URLs
+    "model": "openai/gpt-5-nano",  # ai_chat_search: one of the operator's AI_CHAT_SEARCH_MODELS
 }
 
 
