@@ -5,5 +5,6 @@ from __future__ import annotations
 from observatory_pipelines.research.emergent_terms import EMERGENT_TERMS
 from observatory_pipelines.research.framework import ResearchAnalysis
 from observatory_pipelines.research.spikes import VOLUME_SPIKES
+from observatory_pipelines.research.temporal import TEMPORAL_COMPARISON
 
-ANALYSES: tuple[ResearchAnalysis, ...] = (EMERGENT_TERMS, VOLUME_SPIKES)
+ANALYSES: tuple[ResearchAnalysis, ...] = (EMERGENT_TERMS, VOLUME_SPIKES, TEMPORAL_COMPARISON)
