@@ -46,7 +46,7 @@ from asent.constants import B_INCR
 from matplotlib.figure import Figure
 from psycopg.rows import dict_row
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 LEXICONS = files("asent") / "lexicons"
 AFINN_FILE = LEXICONS / "da_lexicon_afinn_v1.txt"
@@ -113,6 +113,23 @@ def afinn_raw(text: str) -> int:
     return total + sum(AFINN.get(word, 0) for word in _WORD.findall(rest))
 
 
+EMOJI: dict[str, float] = json.loads(EMOJI_FILE.read_text(encoding="utf-8"))
+VALENCES = {**{word: float(valence) for word, valence in AFINN.items()}, **EMOJI}
+
+
+def asent_config() -> dict[str, Any]:
+    """asent's generic component set up as its Danish one, plus ``EXTRA_INTENSIFIERS``."""
+    return {
+        "lexicon": VALENCES,
+        "intensifiers": INTENSIFIERS,
+        "negations": NEGATIONS,
+        "contrastive_conj": CONTRASTIVE,
+        "lowercase": True,
+        "lemmatize": False,
+        "force": True,
+    }
+
+
 _lock = threading.Lock()
 _nlp: Language | None = None
 
@@ -122,24 +139,12 @@ def pipeline() -> Language:
     global _nlp
     with _lock:
         if _nlp is None:
-            emoji = json.loads(EMOJI_FILE.read_text(encoding="utf-8"))
             nlp = spacy.blank(LANGUAGE)
             nlp.add_pipe("sentencizer")
-            nlp.add_pipe(
-                "asent_v1",
-                config={
-                    "lexicon": {**{w: float(v) for w, v in AFINN.items()}, **emoji},
-                    "intensifiers": INTENSIFIERS,
-                    "negations": NEGATIONS,
-                    "contrastive_conj": CONTRASTIVE,
-                    "lowercase": True,
-                    "lemmatize": False,
-                    "force": True,
-                },
-            )
+            nlp.add_pipe("asent_v1", config=asent_config())
             # Adding the component sets asent's token and span getters; its own pass over
             # each document (every token's result turned into objects and back) is not
-            # needed: the document score is read from the sentences (``_compound``).
+            # needed: the document score is read from the sentences (``document_compound``).
             nlp.disable_pipe("asent_v1")
             _nlp = nlp
         return _nlp
@@ -179,9 +184,17 @@ def skip_reason(row: dict[str, Any]) -> str | None:
     return None
 
 
-def _compound(doc: Doc) -> tuple[float, int]:
+def _sentence_compound(sentence: Span) -> float:
+    """asent's compound of one sentence. Without a word of the lexicon it is exactly 0 (no
+    valence, so nothing for the rules to change), and asent's per-token work is skipped."""
+    if not any(token.lower_ in VALENCES for token in sentence):
+        return 0.0
+    return sentence._.polarity.compound
+
+
+def document_compound(doc: Doc) -> tuple[float, int]:
     """asent's document score (the mean of its sentences' compounds) and the sentences."""
-    compounds = [sentence._.polarity.compound for sentence in doc.sents]
+    compounds = [_sentence_compound(sentence) for sentence in doc.sents]
     return (sum(compounds) / len(compounds) if compounds else 0.0), len(compounds)
 
 
@@ -196,7 +209,7 @@ def score_rows(rows: Sequence[dict[str, Any]]) -> list[Sentiment]:
         if part
     ]
     # docs are dropped as soon as they are read: memory holds one batch
-    judged = iter(_compound(doc) for doc in pipeline().pipe(texts, batch_size=PIPE_BATCH))
+    judged = iter(document_compound(doc) for doc in pipeline().pipe(texts, batch_size=PIPE_BATCH))
     results = []
     for row, reason in zip(rows, reasons, strict=True):
         if reason is not None:

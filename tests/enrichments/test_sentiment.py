@@ -13,9 +13,12 @@ import math
 import re
 import subprocess
 import sys
+from itertools import islice
 
 import dagster as dg
+import spacy
 
+from observatory_pipelines.demo.corpus import Corpus, CorpusConfig
 from observatory_pipelines.enrichments import assets as edge
 from observatory_pipelines.enrichments import sentiment
 from observatory_pipelines.enrichments.catalog import SENTIMENT
@@ -225,3 +228,26 @@ def test_the_pipeline_builds_and_scores_with_the_network_cut_off():
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [str(compound(3)), "positive"]
+
+
+def test_the_score_is_exactly_asents_own_document_score():
+    """Skipping sentences without a lexicon word changes nothing: asent's full pass agrees."""
+    reference = spacy.blank("da")
+    reference.add_pipe("sentencizer")
+    reference.add_pipe("asent_v1", config=sentiment.asent_config())
+    texts = [
+        "Det er godt. Regeringen mødes i dag. Det er IKKE godt, men det er dog en glæde!!",
+        "Ingen ved det. Hvorfor?? Jeg er ked af det 😢 men glad 😊",
+        "Mødet sluttede kl. 12. Ministeren kom ikke. Det var yderst skuffende og lidt trist.",
+        "DET ER GODT. Det er meget GODT. Helt fint, ikke dårligt, aldrig værre.",
+        "Regeringen fremlagde i dag et lovforslag om skat.",
+    ]
+    texts += [item.text for item in islice(Corpus(CorpusConfig(seed=7)).iter_items(), 200)]
+
+    ours = [sentiment.document_compound(doc) for doc in sentiment.pipeline().pipe(texts)]
+    theirs = [(doc._.polarity.compound, len(doc._.polarity.polarities))
+              for doc in reference.pipe(texts)]  # fmt: skip
+
+    assert ours == theirs
+    toned = sum(1 for score, _ in ours if score != 0)
+    assert 50 < toned < len(texts) - 50  # both kinds, the skipped and the scored, were met
