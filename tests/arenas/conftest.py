@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from sqlalchemy import text
 
 RESPONSES = Path(__file__).with_name("responses")
 
@@ -106,6 +107,16 @@ class ReplayServer:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def used_just_now(engine, credential_id: str) -> None:
+    """Mark a pooled credential as used a moment ago: the pool tries the others first (tests
+    of key rotation put the spent key in front this way)."""
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE api_credentials SET last_used_at = now() WHERE id = :i"),
+            {"i": credential_id},
+        )
 
 
 API_HOST_SETTINGS = ("BLUESKY_API_URL", "REDDIT_API_URL", "GDELT_API_URL", "YOUTUBE_API_URL")

@@ -17,7 +17,8 @@ from observatory_pipelines.collection.credential_pool import add_credential
 from observatory_pipelines.collection.runs import start_run
 from observatory_pipelines.costs import credits_for
 from observatory_pipelines.credits.ledger import CreditLedger
-from tests.arenas.conftest import file_reply
+from observatory_pipelines.enrichments.links import record_links
+from tests.arenas.conftest import file_reply, used_just_now
 from tests.collection.conftest import make_design, make_user
 
 FROM, TO = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 26, tzinfo=UTC)
@@ -110,6 +111,19 @@ def test_a_run_charges_what_openrouter_billed_and_a_rerun_inserts_nothing(db, ho
     assert sorted(c["raw_metadata"]["source_domain"] for c in cited) == [
         "dr.dk", "information.dk", "mst.dk", "regeringen.dk", "skm.dk",
     ]  # fmt: skip
+    # record_urls finds every cited page as its citation's own URL (and the answer's links)
+    found = {
+        (r["content_type"], link.url_type, link.registered_domain)
+        for r in stored
+        for link in record_links({**r, "platform": "ai_chat_search"})
+    }
+    assert {(t, kind) for t, kind, _ in found} == {
+        ("ai_chat_citation", "self_reference"),
+        ("ai_chat_response", "text_extracted"),
+    }
+    assert {d for t, _, d in found if t == "ai_chat_citation"} == {
+        "dr.dk", "information.dk", "mst.dk", "regeringen.dk", "skm.dk",
+    }  # fmt: skip
     [task] = rows(db, "SELECT rate_limit_state, credits_spent FROM collection_tasks")
     assert task["credits_spent"] == 1 and task["rate_limit_state"]["calls"] == 4
     assert len(hosts.requests(CHAT)) == 4
@@ -151,10 +165,7 @@ def test_a_key_out_of_credits_rotates_and_nothing_is_asked_twice(db, hosts):
     design = _design(db, user)
     spent = add_credential(db, "ai_chat_search", "spent", {"api_key": "key-spent"}, tier="medium")
     good = add_credential(db, "ai_chat_search", "good", {"api_key": "key-good"}, tier="medium")
-    with db.begin() as conn:  # the spent key looks fresher, so the pool tries it first
-        conn.execute(
-            text("UPDATE api_credentials SET last_used_at = now() WHERE id = :i"), {"i": good}
-        )
+    used_just_now(db, good)  # the spent key looks fresher, so the pool tries it first
 
     report = start_run(db, design, FROM, TO)
 

@@ -23,7 +23,7 @@ from observatory_pipelines.arenas.registry import build_collector
 from observatory_pipelines.collection.credential_pool import add_credential
 from observatory_pipelines.collection.runs import start_run
 from observatory_pipelines.credits.ledger import CreditLedger
-from tests.arenas.conftest import Reply, file_reply
+from tests.arenas.conftest import Reply, file_reply, used_just_now
 from tests.collection.conftest import make_design, make_user
 
 FROM, TO = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 26, tzinfo=UTC)
@@ -199,10 +199,7 @@ def test_a_medium_run_leases_google_searchs_serper_key_and_a_rerun_inserts_nothi
         db, "google_search", "serpapi", {"serpapi_api_key": "p"}, tier="premium"
     )
     serper = add_credential(db, "google_search", "serper", {"serper_api_key": "m"}, tier="medium")
-    with db.begin() as conn:
-        conn.execute(
-            text("UPDATE api_credentials SET last_used_at = now() WHERE id = :i"), {"i": serper}
-        )
+    used_just_now(db, serper)
     config = {"arenas": {"google_autocomplete": {"tier": "medium"}}}
     design = make_design(db, user, config, terms=[("klima", "keyword"), ("grønland", "keyword")])
 
@@ -273,10 +270,7 @@ def test_a_spent_serpapi_key_rotates_and_a_refused_one_is_flagged(db, hosts):
         db, "google_search", "spent", {"serpapi_api_key": "spent"}, tier="premium"
     )
     good = add_credential(db, "google_search", "good", {"serpapi_api_key": "good"}, tier="premium")
-    with db.begin() as conn:  # the spent key looks fresher, so the pool tries it first
-        conn.execute(
-            text("UPDATE api_credentials SET last_used_at = now() WHERE id = :i"), {"i": good}
-        )
+    used_just_now(db, good)  # the spent key looks fresher, so the pool tries it first
     config = {
         "arenas": {
             "google_autocomplete": {"tier": "premium"},

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from observatory_pipelines.collection.credential_pool import add_credential
 from observatory_pipelines.collection.runs import start_run
 from observatory_pipelines.credits.ledger import CreditLedger
-from tests.arenas.conftest import file_reply
+from tests.arenas.conftest import file_reply, used_just_now
 from tests.collection.conftest import make_design, make_user
 
 FROM, TO = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 26, tzinfo=UTC)
@@ -113,13 +113,7 @@ def test_spent_serpapi_key_rotates_to_the_next_and_is_not_charged(db, hosts):
         db, "google_search", "spent", {"serpapi_api_key": "spent"}, tier="premium"
     )
     good = add_credential(db, "google_search", "good", {"serpapi_api_key": "good"}, tier="premium")
-    with db.begin() as conn:  # the spent key looks fresher, so the pool tries it first
-        conn.execute(
-            text("UPDATE api_credentials SET last_used_at = NULL WHERE id = :i"), {"i": spent}
-        )
-        conn.execute(
-            text("UPDATE api_credentials SET last_used_at = now() WHERE id = :i"), {"i": good}
-        )
+    used_just_now(db, good)  # the spent key looks fresher, so the pool tries it first
     design = make_design(
         db,
         user,
