@@ -1,6 +1,7 @@
 """Benchmark: every per-record enrichment, first run vs incremental run over 1 % new records.
 
     .venv/bin/python bench/enrichments.py [--rows 100000] [--new-share 0.01] [--repeat 3]
+                                          [--only record_sentiment ...]
 
 A fresh database on the embedded server is migrated and filled (COPY) with ``--rows``
 records drawn from the demo's corpus generator (``demo/corpus.py``: Danish news articles
@@ -18,8 +19,9 @@ Each run is what the asset runs (``service.enrich``: prune, enrich, count).
 
 Reported per enrichment and in total: the medians of the first and incremental runs, their
 ratio (the target is about the share of new records: 1 % of the work), the ratio of each
-repetition, the load average before and after, and the peak RSS. Writes
-bench/results/enrichments.json and prints one JSON line.
+repetition, the per-record cost of the first run, the load average before and after, and
+the peak RSS. Writes bench/results/enrichments.json (with ``--only``:
+enrichments.<names>.json) and prints one JSON line.
 """
 
 from __future__ import annotations
@@ -91,16 +93,16 @@ def copy_items(conn, items: Iterable[Item]) -> list[uuid.UUID]:
     return ids
 
 
-def clear_results(conn) -> None:
-    tables = [t for e in ENRICHMENTS for t in e.tables]
+def clear_results(conn, enrichments) -> None:
+    tables = [t for e in enrichments for t in e.tables]
     conn.execute(f"TRUNCATE {', '.join(tables)}, enrichment_versions")
     conn.execute("VACUUM ANALYZE")
 
 
-def run_all(url: str) -> dict[str, dict]:
+def run_all(url: str, enrichments) -> dict[str, dict]:
     """Every enrichment as its asset runs it (prune, enrich, coverage counts)."""
     measured = {}
-    for enrichment in ENRICHMENTS:
+    for enrichment in enrichments:
         started = time.perf_counter()
         result = enrich(url, enrichment)
         measured[enrichment.name] = {
@@ -117,7 +119,10 @@ def main() -> None:
     parser.add_argument("--new-share", type=float, default=0.01)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    names = [e.name for e in ENRICHMENTS]
+    parser.add_argument("--only", nargs="+", choices=names, help="these enrichments only")
     args = parser.parse_args()
+    enrichments = [e for e in ENRICHMENTS if not args.only or e.name in args.only]
     new_rows = max(1, round(args.rows * args.new_share))
 
     server = server_url()
@@ -138,12 +143,12 @@ def main() -> None:
             firsts, incrementals = [], []
             noops = []
             for _ in range(args.repeat):
-                clear_results(conn)
-                firsts.append(run_all(url))
-                noops.append(run_all(url))  # nothing new: the fixed cost of a run
+                clear_results(conn, enrichments)
+                firsts.append(run_all(url, enrichments))
+                noops.append(run_all(url, enrichments))  # nothing new: the fixed cost of a run
                 added = copy_items(conn, new_items)
                 conn.execute("ANALYZE content_records")
-                incrementals.append(run_all(url))
+                incrementals.append(run_all(url, enrichments))
                 conn.execute("DELETE FROM content_records WHERE id = ANY(%s)", [added])
             load_after = os.getloadavg()
     finally:
@@ -154,11 +159,12 @@ def main() -> None:
         return statistics.median(r[enrichment]["seconds"] for r in runs)
 
     per_enrichment = {}
-    for enrichment in ENRICHMENTS:
+    for enrichment in enrichments:
         first, incremental = median(firsts, enrichment.name), median(incrementals, enrichment.name)
         per_enrichment[enrichment.name] = {
             "method_version": enrichment.method_version,
             "first_seconds": round(first, 3),
+            "first_ms_per_record": round(1000 * first / args.rows, 4),
             "incremental_seconds": round(incremental, 3),
             "ratio": round(incremental / first, 4),
             "nothing_new_seconds": round(median(noops, enrichment.name), 3),
@@ -176,6 +182,7 @@ def main() -> None:
     result = {
         "benchmark": "enrichments",
         "rows": args.rows,
+        "only": args.only,
         "new_rows": new_rows,
         "repeat": args.repeat,
         "fill_seconds": round(fill_seconds, 2),
@@ -199,7 +206,8 @@ def main() -> None:
         "python": platform.python_version(),
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    out = ROOT / "bench" / "results" / "enrichments.json"
+    suffix = "".join(f".{e.name}" for e in enrichments) if args.only else ""
+    out = ROOT / "bench" / "results" / f"enrichments{suffix}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
     print(json.dumps(result, ensure_ascii=False))
