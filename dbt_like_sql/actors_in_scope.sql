@@ -2,6 +2,7 @@
 -- views excluded). Records without any author identity are left out.
 -- depends_on: stg_content
 -- analyze: author_key, actor_id
+-- order_by: author_key, platform
 SELECT s.author_key,
        s.platform,
        max(s.pseudonymized_author_id COLLATE "C") AS pseudonymized_author_id,

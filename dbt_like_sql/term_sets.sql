@@ -5,6 +5,7 @@
 -- record); actor models drop NULL authors.
 -- depends_on: stg_content
 -- analyze: author_key
+-- order_by: author_key, terms
 SELECT s.author_key, d.terms, sum(s.records)::bigint AS records
 FROM stg_content AS s
 CROSS JOIN LATERAL (

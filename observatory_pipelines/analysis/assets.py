@@ -31,7 +31,12 @@ from observatory_pipelines.analysis.scope import (
     non_default_parameters,
     scope_id,
 )
-from observatory_pipelines.analysis.sql_models import jsonable, load_models, run_models
+from observatory_pipelines.analysis.sql_models import (
+    code_versions,
+    jsonable,
+    load_models,
+    run_models,
+)
 from observatory_pipelines.db.engine import connect
 from observatory_pipelines.resources.object_store import ObjectStoreResource
 from observatory_pipelines.resources.partitions import query_designs_partitions
@@ -142,6 +147,9 @@ def _md_table(rows: list[dict], limit: int = 10) -> str:
 # --- one asset per SQL model, all in one step so stg_content is built once ---
 
 MODELS = load_models()
+# Editing a model's SQL (or a model it reads) changes its code version: Dagster shows it as
+# changed and the eager automation rebuilds it; the persisted facets follow facets.code_version.
+MODEL_VERSIONS = code_versions(MODELS)
 MODEL_SPECS = [
     dg.AssetSpec(
         key=name,
@@ -151,6 +159,7 @@ MODEL_SPECS = [
         kinds={"postgres", "sql"},
         automation_condition=EAGER,
         skippable=True,
+        code_version=MODEL_VERSIONS[name],
     )
     for name, model in MODELS.items()
 ]
@@ -172,9 +181,10 @@ def analysis_sql_models(
 ):
     design = context.partition_key
     selected = [name for name in MODELS if dg.AssetKey(name) in context.selected_asset_keys]
+    refreshes: list = []
     with _connect(postgres) as conn:
         params = check_scope(conn, analysis_scope.scope(design))
-        results = run_models(conn, params, selected)
+        results = run_models(conn, params, selected, facet_refreshes=refreshes)
     store = object_store.outputs()
     scope = scope_id(params)
     for name in selected:
@@ -187,6 +197,12 @@ def analysis_sql_models(
             "params": dg.MetadataValue.json(jsonable(used)),
             **_scope_metadata(scope, params),
         }
+        if name == "stg_content" and refreshes:  # the standard scope's stored facets
+            for key, value in refreshes[0].metadata().items():
+                if isinstance(value, int):
+                    metadata[key] = dg.MetadataValue.int(value)
+                elif value is not None:
+                    metadata[key] = dg.MetadataValue.text(value)
         if MODELS[name].returns == "count":
             metadata["dagster/row_count"] = dg.MetadataValue.int(rows[0]["rows"])
         else:

@@ -21,7 +21,7 @@ once instead of re-scanning ``content_records``.
 
 from __future__ import annotations
 
-import importlib.resources
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -37,34 +37,24 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from observatory_pipelines import settings
+from observatory_pipelines.analysis import facets
+from observatory_pipelines.analysis.sql_text import (
+    _IDENT,
+    MODEL_DIR,
+    SqlModelError,
+    _list,
+    expand_includes,
+    split_header,
+    to_psycopg,
+    used_params,
+)
 from observatory_pipelines.logs import get_logger
 
-
-def _model_dir() -> Path:
-    """At the project root beside migrations/, where analysts find and edit them (a checkout or
-    an editable install); a wheel ships them as ``observatory_pipelines/dbt_like_sql/``. Found
-    from this file, never from the working directory."""
-    checkout = Path(__file__).resolve().parents[2] / "dbt_like_sql"
-    if checkout.is_dir() and (checkout.parent / "pyproject.toml").is_file():
-        return checkout
-    return Path(str(importlib.resources.files("observatory_pipelines") / "dbt_like_sql"))
-
-
-MODEL_DIR = _model_dir()
-_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 _ORDER = re.compile(r"^[a-z_][a-z0-9_]*( (ASC|DESC))?( NULLS (FIRST|LAST))?$", re.IGNORECASE)
-_INCLUDE = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*(?:\(([^)]*)\))?\s*\}\}")
-# The same rule SQLAlchemy uses: ':name' not preceded by ':' or a word char ('::casts' pass).
-_PARAM = re.compile(r"(?<![:\w\\]):([a-z_][a-z0-9_]*)(?![:\w])")
-_STRING = re.compile(r"'(?:[^']|'')*'")
 
 _PLAIN = frozenset((str, int, float, bool))
 
 log = get_logger(__name__)
-
-
-class SqlModelError(ValueError):
-    """A model file that cannot be used: names the file and the problem."""
 
 
 @dataclass(frozen=True)
@@ -83,62 +73,6 @@ class SqlModel:
     def psycopg_sql(self) -> str:
         """The body with psycopg's ``%(name)s`` placeholders (literal ``%`` escaped)."""
         return to_psycopg(self.body)
-
-
-def to_psycopg(body: str) -> str:
-    return _PARAM.sub(lambda m: f"%({m.group(1)})s", body.replace("%", "%%"))
-
-
-def used_params(body: str) -> set[str]:
-    without_strings = _STRING.sub("''", body)
-    return set(_PARAM.findall(without_strings))
-
-
-def split_header(text: str) -> tuple[list[str], str]:
-    lines = text.splitlines()
-    header: list[str] = []
-    while lines and (lines[0].startswith("--") or not lines[0].strip()):
-        line = lines.pop(0)
-        if line.startswith("--"):
-            header.append(line[2:].strip())
-    return header, "\n".join(lines).strip()
-
-
-def _list(value: str) -> tuple[str, ...]:
-    return tuple(v.strip() for v in value.split(",") if v.strip())
-
-
-def expand_includes(
-    body: str,
-    folder: Path,
-    origin: str,
-    depth: int = 0,
-    snippets: dict[str, str] | None = None,
-) -> str:
-    """Replace ``{{ name }}`` with ``snippets[name]`` or ``_name.sql`` (this folder, then MODEL_DIR)."""
-    if depth > 5:
-        raise SqlModelError(f"{origin}: includes nested too deeply")
-    snippets = snippets or {}
-
-    def replace(match: re.Match[str]) -> str:
-        name, raw_args = match.group(1), match.group(2)
-        if name in snippets:
-            return snippets[name]
-        path = next(
-            (f / f"_{name}.sql" for f in (folder, MODEL_DIR) if (f / f"_{name}.sql").exists()),
-            None,
-        )
-        if path is None:
-            raise SqlModelError(f"{origin}: no fragment _{name}.sql for {match.group(0)}")
-        _, fragment = split_header(path.read_text(encoding="utf-8"))
-        args = [a.strip().strip("'\"") for a in raw_args.split(",")] if raw_args else []
-        for index, arg in enumerate(args, start=1):
-            if not _IDENT.match(arg):
-                raise SqlModelError(f"{origin}: fragment argument {arg!r} is not an identifier")
-            fragment = fragment.replace(f"${index}", arg)
-        return expand_includes(fragment, folder, origin, depth + 1, snippets)
-
-    return _INCLUDE.sub(replace, body)
 
 
 def parse_model(path: Path) -> SqlModel:
@@ -300,33 +234,65 @@ def _tune_session(cur) -> None:
         log.debug("temp_buffers_unchanged", reason=str(exc).splitlines()[0])
 
 
+def _create_model_table(cur, model: SqlModel, params: dict[str, Any]) -> int:
+    """``model`` as a temp table of this transaction; its row count."""
+    table = sql.Identifier(model.name)
+    cur.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(table))
+    cur.execute(
+        sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS ").format(table).as_string(cur.connection)
+        + model.psycopg_sql(),
+        {p: params[p] for p in model.params},
+    )
+    return cur.rowcount
+
+
 def run_models(
-    conn, params: dict[str, Any], names: Iterable[str], models: dict[str, SqlModel] | None = None
+    conn,
+    params: dict[str, Any],
+    names: Iterable[str],
+    models: dict[str, SqlModel] | None = None,
+    *,
+    full_recompute: bool = False,
+    facet_refreshes: list | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Build the temp tables ``names`` need and return the rows of each of ``names``
     (``[{"rows": n}]`` for ``returns: count`` models).
 
     ``params`` must come from ``check_scope`` (validated). Runs in one transaction on
     ``conn`` (a psycopg connection); the temp tables vanish at its end.
+
+    For the standard scope (no filter) ``stg_content`` comes from the design's persisted
+    facets, brought up to date incrementally (``facets.py``); ``full_recompute`` folds
+    every record again instead. What the refresh did is appended to ``facet_refreshes``.
     """
+    persistable = models is None
     models = models or load_models()
     wanted = list(dict.fromkeys(names))
     results: dict[str, list[dict[str, Any]]] = {}
     needed = required_models(wanted, models)
     read_by_sql = {dep for name in needed for dep in models[name].depends_on}
+    persisted = (
+        persistable
+        and facets.FACET_MODEL in needed
+        and facets.is_standard(params, models[facets.FACET_MODEL].params)
+    )
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         _tune_session(cur)
         for name in needed:
             model = models[name]
             table = sql.Identifier(name)
-            bound = {p: params[p] for p in model.params}
-            cur.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(table))
-            cur.execute(
-                sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS ").format(table).as_string(conn)
-                + model.psycopg_sql(),
-                bound,
-            )
-            built = cur.rowcount
+            if persisted and name == facets.FACET_MODEL:
+                refreshed = facets.refresh(
+                    cur,
+                    params["query_design_id"],
+                    lambda model=model: _create_model_table(cur, model, params),
+                    force_full=full_recompute,
+                )
+                if facet_refreshes is not None:
+                    facet_refreshes.append(refreshed)
+                built = -1  # stg_content is read back by its count_column
+            else:
+                built = _create_model_table(cur, model, params)
             # Autovacuum never analyses temp tables; without statistics the joins of the
             # models reading this one plan badly (a table no model reads needs none).
             if name in read_by_sql:
@@ -353,3 +319,13 @@ def run_models(
                 cur.execute(query)
                 results[name] = _jsonable_rows(cur)
     return results
+
+
+def code_versions(models: dict[str, SqlModel]) -> dict[str, str]:
+    """Each model's code version: a hash of its SQL (includes expanded) and of the versions of
+    the models it reads, so editing a model changes it and every model downstream of it."""
+    versions: dict[str, str] = {}
+    for name, model in models.items():  # dependency order: a model's inputs come first
+        text = "\x00".join([model.body, *(versions[dep] for dep in model.depends_on)])
+        versions[name] = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return versions

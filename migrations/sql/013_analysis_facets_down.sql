@@ -1,0 +1,13 @@
+DROP TRIGGER IF EXISTS analysis_facets_records_deleted ON content_records;
+DROP TRIGGER IF EXISTS analysis_facets_records_updated ON content_records;
+DROP TRIGGER IF EXISTS analysis_facets_links_deleted ON content_record_collections;
+DROP TRIGGER IF EXISTS analysis_facets_links_updated ON content_record_collections;
+DROP TRIGGER IF EXISTS analysis_facets_links_inserted ON content_record_collections;
+DROP FUNCTION IF EXISTS analysis_facets_records_deleted();
+DROP FUNCTION IF EXISTS analysis_facets_records_updated();
+DROP FUNCTION IF EXISTS analysis_facets_links_deleted();
+DROP FUNCTION IF EXISTS analysis_facets_links_updated();
+DROP FUNCTION IF EXISTS analysis_facets_links_inserted();
+DROP TABLE IF EXISTS analysis_facet_changes;
+DROP TABLE IF EXISTS analysis_facets;
+DROP TABLE IF EXISTS analysis_facet_state;
