@@ -274,6 +274,17 @@ def telegram_api_url() -> str | None:
     return env("TELEGRAM_API_URL")
 
 
+def telegram_mtproto_server() -> str | None:
+    """``host:port`` of the Telegram data centre the MTProto path connects to, overriding
+    the address the pooled session carries (unset: the session's own DC; tests: a local DC)."""
+    return env("TELEGRAM_MTPROTO_SERVER")
+
+
+def telegram_flood_wait_max_seconds() -> int:
+    """Longest FLOOD_WAIT the MTProto path waits out; a longer one stops the run cleanly."""
+    return env_int("TELEGRAM_FLOOD_WAIT_MAX_SECONDS", 60)
+
+
 def discord_api_url() -> str | None:
     """Root of Discord's REST API, version included (default ``https://discord.com/api/v10``)."""
     return env("DISCORD_API_URL")

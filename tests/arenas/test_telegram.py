@@ -240,7 +240,10 @@ def test_a_design_naming_a_url_or_a_bad_username_is_refused(value, message):
 def test_registered_free_and_declared():
     cls = get_collector_class("telegram")
     assert cls is TelegramCollector and cls.host_setting == "TELEGRAM_API_URL"
-    assert {o.name for o in cls.option_specs} == {"custom_channels", "max_pages", "max_requests"}
+    assert {o.name for o in cls.option_specs} == {
+        "custom_channels", "path", "max_pages", "max_requests",
+    }  # fmt: skip
+    assert cls.credentials_optional and not cls.needs_credentials
     assert credits_for("telegram", "free", 100) == 0
     req = request(["eksempel_kanal", "tom_kanal"])
     assert TelegramCollector().estimate_units(req) == 20
