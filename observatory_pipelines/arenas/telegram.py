@@ -21,21 +21,24 @@ by its collection time, so the MTProto path, which knows the date, stores it ane
 
 Channels: ``custom_channels`` (Telegram usernames, with or without ``@``; URLs and host
 names are refused when the design is checked) and the design's actors' usernames. A
-channel that does not exist, is private, or has its preview turned off makes t.me
-redirect away from ``/s/``: that channel is skipped with its name in the task's errors
-and the others go on.
+channel that does not exist, is private, or has its preview turned off (t.me redirects
+away from ``/s/``; MTProto answers USERNAME_NOT_OCCUPIED or CHANNEL_PRIVATE) is skipped
+with its name in the task's errors and the others go on.
 
-Terms: the preview has no search we can rely on, so every message of each channel is read
-back to the window's start and the design's terms are matched on the client (the shared
-rules of ``matching.py``); an actor's channel is taken whole. Messages without text are
+Terms: on both paths every message of each channel is read back to the window's start and
+the design's terms are matched on the client with the shared rules of ``matching.py``
+(the preview has no search we can rely on; MTProto's per-channel search would cost
+requests per term and channel and match by Telegram's rules, not ours); an actor's
+channel is taken whole. Messages without text are
 skipped (spec). No language filter: the spec keeps ``language`` NULL (the channels are the
 researcher's choice); ingest detects the language of each text.
 
-Limits: Telegram publishes none for the preview; requests are spaced 3 s (the spec's
-baseline of 20 a minute) and a run sends at most ``max_requests``. A spent budget, or a
-429 that outlasts the shared client's retries (an IP block), stops the collection cleanly
-with what it has: ``rate_limit_state.stopped`` says why, the channels not read are skipped
-sources with reason ``stopped`` / ``rate_limited``.
+Limits: Telegram publishes none; requests are spaced 3 s (the spec's baseline of 20 a
+minute; MTProto adds 1–3 s of jitter) and a run sends at most ``max_requests``. A spent
+budget, a 429 that outlasts the shared client's retries (an IP block), or a FLOOD_WAIT
+longer than TELEGRAM_FLOOD_WAIT_MAX_SECONDS stops the collection cleanly with what it
+has: ``rate_limit_state.stopped`` says why, the channels not read are skipped sources
+with reason ``stopped`` / ``rate_limited``.
 """
 
 from __future__ import annotations
@@ -154,8 +157,9 @@ class TelegramCollector(Collector):
     )
     min_request_interval = 3.0  # spec: a baseline of 20 requests a minute
     quota = (
-        "no published limit for the public preview; 20 requests a minute and max_requests "
-        "(default 500) per run; a persistent 429 stops the run with what it has"
+        "no published limit; 20 requests a minute and max_requests (default 500) per run; "
+        "a persistent 429 (preview) or a FLOOD_WAIT over TELEGRAM_FLOOD_WAIT_MAX_SECONDS "
+        "(MTProto) stops the run with what it has"
     )
     host_setting = "TELEGRAM_API_URL"
 
