@@ -326,6 +326,13 @@ def test_the_operators_server_setting_must_be_host_and_port(dc, monkeypatch):
         collect(dc, request(["debat_kanal"]))
 
 
+def test_a_data_centre_that_does_not_answer_fails_the_task_naming_it(dc, monkeypatch):
+    dc.close()  # nothing listens on its port any more
+    monkeypatch.setenv("TELEGRAM_MTPROTO_SERVER", f"127.0.0.1:{dc.port}")
+    with pytest.raises(ArenaError, match=f"cannot reach the MTProto server 127.0.0.1:{dc.port}"):
+        collect(dc, request(["debat_kanal"]))
+
+
 def test_health_check_with_a_credential_checks_the_login_over_mtproto(dc):
     status = TelegramCollector(credentials=credentials(dc)).health_check()
     assert status.ok and f"127.0.0.1:{dc.port}" in status.detail
