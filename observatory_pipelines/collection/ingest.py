@@ -1,5 +1,7 @@
-"""Bulk ingest: COPY a batch into a temp staging table, one deduplicating INSERT … SELECT, then
-one INSERT … SELECT that attributes every staged row to the design and run.
+"""Bulk ingest: COPY a batch into a temp staging table, then one deduplicating INSERT … SELECT
+that also links every record it inserts to the design and run; only a batch with rows it did
+not insert (stored before, or repeated content) needs a second INSERT … SELECT that attributes
+those to the design.
 
 Dedup is global (one stored copy per record); attribution is per design: a record that another
 design stored earlier is still linked to this design (content_record_collections), so the
@@ -82,10 +84,12 @@ class BulkIngester:
                     # The DISTINCT ON sort of a batch spills to disk at the 4 MB default.
                     cur.execute("SET LOCAL work_mem = '64MB'")
                     cur.execute(INSERT_FROM_STAGING, self.params)
-                    batch.inserted = cur.fetchone()[0]
-                    if self.params["query_design_id"] is not None:
+                    batch.inserted, batch.attributed = cur.fetchone()
+                    if batch.inserted < batch.staged and self.params["query_design_id"]:
+                        # Rows stored before (by any design, or by a task that committed while
+                        # this insert waited on it: a new statement sees them) need their link.
                         cur.execute(ATTRIBUTE_STAGING, self.params)
-                        batch.attributed = cur.fetchone()[0]
+                        batch.attributed += cur.fetchone()[0]
             self.conn.commit()
         except BaseException:
             self.conn.rollback()

@@ -1,6 +1,7 @@
--- One statement per batch, right after staging_insert.sql in the same transaction: attribute
--- every staged row to the stored record it names — the row just inserted or the copy stored
--- earlier (by any design) — so the design sees it whether it was new or a duplicate.
+-- Right after staging_insert.sql in the same transaction, when that did not insert every staged
+-- row: attribute every staged row to the stored record it names — the copy stored earlier (by
+-- any design) or the row just inserted (already linked there; its link is left as it is) — so
+-- the design sees it whether it was new or a duplicate.
 -- A separate statement (not a CTE of the insert) so it sees rows that a concurrent task
 -- committed while the insert waited on them (READ COMMITTED: a new snapshot per statement).
 --   * dated rows name their record by the unique key (platform, platform_id, published_at);

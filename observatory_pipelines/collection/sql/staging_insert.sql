@@ -1,10 +1,14 @@
 -- One statement per batch. Dedup, in order:
 --   * the same content twice in this batch: DISTINCT ON (platform, content_hash);
---   * the same content staged earlier by this task: anti-join on collection_seen_hashes;
+--   * the same content staged earlier by this task: an index probe into collection_seen_content;
 --   * an undated record stored before (its published_at is a collected_at, so it differs per
 --     run): NOT EXISTS on (platform, platform_id) among undated rows;
 --   * everything else: the unique key (platform, platform_id, published_at) via ON CONFLICT.
+-- Every row inserted here is linked to the design and run in the same statement (its id comes
+-- back from RETURNING, so no probe finds it again; a new record has no link yet). Rows not
+-- inserted are linked by staging_attribute.sql, which the ingester runs only then.
 -- The batch's hashes are then remembered for the next batches.
+-- Returns (records inserted, links inserted).
 WITH fresh AS (
     SELECT DISTINCT ON (s.platform, coalesce(s.content_hash, s.platform_id)) s.*
     FROM collection_staging AS s
@@ -19,11 +23,17 @@ WITH fresh AS (
           AND c.raw_metadata ->> 'published_at_source' = 'collected_at'
         LIMIT 1
     ) AS stored_undated ON true
+    -- LATERAL + LIMIT 1 again: one probe of the primary key per row. A NOT EXISTS is planned
+    -- as a merge anti-join that sorts every hash the task has seen, once per batch (the temp
+    -- table has no statistics), which grows with the square of the task's size.
+    LEFT JOIN LATERAL (
+        SELECT 1 AS hit
+        FROM collection_seen_content AS h
+        WHERE h.content_key = CAST(md5(s.platform || ' ' || s.content_hash) AS uuid)
+        LIMIT 1
+    ) AS seen ON true
     WHERE stored_undated.hit IS NULL
-      AND NOT EXISTS (
-        SELECT 1 FROM collection_seen_hashes AS h
-        WHERE h.platform = s.platform AND h.content_hash = s.content_hash
-    )
+      AND seen.hit IS NULL
     ORDER BY s.platform, coalesce(s.content_hash, s.platform_id), s.published_at
 ), inserted AS (
     INSERT INTO content_records (
@@ -42,10 +52,25 @@ WITH fresh AS (
         f.raw_metadata::jsonb, f.media_urls, f.content_hash
     FROM fresh AS f
     ON CONFLICT DO NOTHING
+    RETURNING id, published_at, search_terms_matched
+), linked AS (
+    INSERT INTO content_record_collections (
+        query_design_id, content_record_id, published_at, first_collection_run_id,
+        collection_run_ids, search_terms_matched
+    )
+    SELECT
+        CAST(%(query_design_id)s AS uuid), i.id, i.published_at, CAST(%(run_id)s AS uuid),
+        CASE WHEN CAST(%(run_id)s AS uuid) IS NULL THEN '{}'::uuid[]
+             ELSE ARRAY[CAST(%(run_id)s AS uuid)] END,
+        i.search_terms_matched
+    FROM inserted AS i
+    WHERE CAST(%(query_design_id)s AS uuid) IS NOT NULL
     RETURNING 1
 ), remembered AS (
-    INSERT INTO collection_seen_hashes (platform, content_hash)
-    SELECT DISTINCT platform, content_hash FROM collection_staging WHERE content_hash IS NOT NULL
+    INSERT INTO collection_seen_content (content_key)
+    SELECT DISTINCT CAST(md5(platform || ' ' || content_hash) AS uuid)
+    FROM collection_staging
+    WHERE content_hash IS NOT NULL
     ON CONFLICT DO NOTHING
 )
-SELECT count(*) FROM inserted
+SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM linked)
