@@ -39,6 +39,7 @@ from observatory_pipelines.research.framework import (
     ResearchOutput,
     Table,
     query,
+    temp_table,
 )
 
 GRANULARITY = "week"
@@ -48,6 +49,7 @@ EDGES_PER_BUCKET = 500  # heaviest edges of each bucket (the original: top 100, 
 ACTOR_LIMIT = 200  # most active authors taking part in the actor network
 COMMUNITY_EDGE_LIMIT = 50_000
 TIMEZONE = "UTC"
+RECORDS_TABLE = "interaction_records"  # research/sql/interaction_records.sql, as a temp table
 NETWORKS = {
     "hashtags": "dynamic_gexf_hashtags",
     "terms": "dynamic_gexf_terms",
@@ -107,13 +109,16 @@ class SlicedNetwork:
     edges: dict[tuple[str, str], dict[date, int]] = field(default_factory=dict)
 
     @classmethod
-    def from_rows(cls, rows: list[dict[str, Any]]) -> SlicedNetwork:
+    def read(cls, conn: psycopg.Connection, sql: str, params: dict[str, Any]) -> SlicedNetwork:
+        """The kept edges per bucket, then the per-bucket frequencies of the nodes they touch
+        (``_dynamic_edges.sql``: two parts of one query)."""
         network = cls()
-        for row in rows:
+        for row in query(conn, sql, {**params, "part": "edges", "nodes": []}):
             bucket = date.fromisoformat(row["bucket"])
-            if row["kind"] == "edge":
-                network.edges.setdefault((row["source"], row["target"]), {})[bucket] = row["weight"]
-                continue
+            network.edges.setdefault((row["source"], row["target"]), {})[bucket] = row["weight"]
+        wanted = sorted({node for pair in network.edges for node in pair})
+        for row in query(conn, sql, {**params, "part": "nodes", "nodes": wanted}) if wanted else []:
+            bucket = date.fromisoformat(row["bucket"])
             node = network.nodes.setdefault(
                 row["source"],
                 {"label": row["label"] or row["source"], "type": row["node_type"],
@@ -232,9 +237,19 @@ def compute_dynamic(
         raise ResearchInputError(
             f"granularity must be one of {', '.join(GRANULARITIES)}, got {str(granularity)[:40]!r}"
         )
+    with conn.transaction():  # the scope read once into interaction_records (ANALYZEd)
+        temp_table(conn, RECORDS_TABLE, RECORDS_TABLE, params)
+        output = _sliced(conn, params, granularity)
+    output.charts["bucket_activity"] = bucket_activity_chart(
+        output.tables["buckets"].rows, {n: output.tables[f"{n}_edges"].rows for n in NETWORKS}
+    )
+    return output
+
+
+def _sliced(conn: psycopg.Connection, params: dict[str, Any], granularity: str) -> ResearchOutput:
     counts = {
         date.fromisoformat(r["bucket"]): r["records"]
-        for r in query(conn, "dynamic_gexf_buckets", {**params, "granularity": granularity})
+        for r in query(conn, "dynamic_gexf_buckets", {"granularity": granularity})
     }
     spanned = calendar_buckets(min(counts), max(counts), granularity) if counts else []
     buckets = spanned[-MAX_BUCKETS:]
@@ -255,10 +270,10 @@ def compute_dynamic(
           "records": counts.get(b, 0)} for b in buckets],
     )  # fmt: skip
     since = datetime.combine(buckets[0], datetime.min.time(), tzinfo=UTC) if buckets else None
-    sql_params = {**params, "granularity": granularity, "since": since,
+    sql_params = {"granularity": granularity, "since": since,
                   "edges_per_bucket": EDGES_PER_BUCKET, "actor_limit": ACTOR_LIMIT}  # fmt: skip
     for name, sql in NETWORKS.items():
-        network = SlicedNetwork.from_rows(query(conn, sql, sql_params) if buckets else [])
+        network = SlicedNetwork.read(conn, sql, sql_params) if buckets else SlicedNetwork()
         description = f"{name} network per {granularity} ({len(buckets)} buckets, {TIMEZONE})"
         if "bucket_note" in output.summary:
             description += f"; {output.summary['bucket_note']}"
@@ -266,9 +281,6 @@ def compute_dynamic(
         output.tables[f"{name}_edges"] = Table(EDGE_TABLE_COLUMNS, _edge_rows(network, granularity))
         output.summary[f"{name}_nodes"] = len(network.nodes)
         output.summary[f"{name}_edges"] = len(network.edges)
-    output.charts["bucket_activity"] = bucket_activity_chart(
-        output.tables["buckets"].rows, {n: output.tables[f"{n}_edges"].rows for n in NETWORKS}
-    )
     return output
 
 

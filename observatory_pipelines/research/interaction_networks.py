@@ -11,10 +11,11 @@ Seven networks, each as graph JSON + GEXF and an edge-list table ``<network>_edg
 - ``actor_domain``: an author and a domain they linked (bipartite, undirected).
 
 Node frequency = records containing the node, edge weight = records containing the pair,
-each counted once per record (4CAT's definition). Pairs are built in SQL (one unnest and a
-self-join per record, ``research/sql/interaction_*.sql``); Python shapes the heaviest
-``EDGE_LIMIT`` edges into graphs and measures them (Louvain, seed 0, skipped above
-``COMMUNITY_EDGE_LIMIT`` edges as 4CAT does).
+each counted once per record (4CAT's definition). The scope's records are read once into the
+temp table ``interaction_records`` (their tags, links and references); pairs are built in SQL
+from it (an unnest and a self-join within each record, ``research/sql/interaction_*.sql``);
+Python shapes the heaviest ``EDGE_LIMIT`` edges into graphs and measures them (Louvain, seed
+0, skipped above ``COMMUNITY_EDGE_LIMIT`` edges as 4CAT does).
 """
 
 from __future__ import annotations
@@ -30,12 +31,15 @@ from observatory_pipelines.research.framework import (
     ResearchOutput,
     Table,
     query,
+    temp_table,
 )
 from observatory_pipelines.research.interaction_plots import most_addressed_chart
 
 EDGE_LIMIT = 100_000  # heaviest edges kept per network (edges_total says how many there were)
 COMMUNITY_EDGE_LIMIT = 50_000  # Louvain skipped above this many edges (4CAT's limit)
 LOUVAIN_SEED = 0
+# temp tables every network reads: the scope's records, the design's possible parents, its authors
+RECORD_TABLES = ("interaction_records", "interaction_parents", "interaction_authors")
 
 # network → (SQL file, extra parameters, directed)
 NETWORKS: dict[str, tuple[str, dict[str, Any], bool]] = {
@@ -59,29 +63,56 @@ EDGE_COLUMNS = (
 )
 
 
-def _node(row: dict[str, Any], side: str) -> dict[str, Any]:
-    node_id = row[side]
-    return {
-        "id": node_id,
-        "label": row[f"{side}_label"] or node_id,
-        "type": row[f"{side}_type"],
-        "platform": row[f"{side}_platforms"],
-        "frequency": row[f"{side}_frequency"],
+def read_network(
+    conn: psycopg.Connection, sql: str, params: dict[str, Any]
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The kept edges of one network and the nodes they touch (``_interaction_edges.sql``:
+    two parts of one query, so the two aggregates are never joined in SQL)."""
+    edges = query(conn, sql, {**params, "part": "edges", "nodes": []})
+    wanted = sorted({row[side] for row in edges for side in ("source", "target")})
+    nodes = {
+        row["source"]: {
+            "id": row["source"],
+            "label": row["label"] or row["source"],
+            "type": row["node_type"],
+            "platform": row["platforms"],
+            "frequency": row["frequency"],
+        }
+        for row in (
+            query(conn, sql, {**params, "part": "nodes", "nodes": wanted}) if wanted else []
+        )
     }
+    return edges, nodes
 
 
 def network_graph(
-    rows: list[dict[str, Any]], *, directed: bool, community_edge_limit: int
+    edges: list[dict[str, Any]],
+    nodes: dict[str, dict[str, Any]],
+    *,
+    directed: bool,
+    community_edge_limit: int,
 ) -> dict[str, Any]:
-    """Graph dict of one network's edge rows (``_interaction_edges.sql``), with metrics."""
-    nodes: dict[str, dict[str, Any]] = {}
-    edges = []
-    for row in rows:
-        for side in ("source", "target"):
-            nodes.setdefault(row[side], _node(row, side))
-        edges.append({"source": row["source"], "target": row["target"], "weight": row["weight"]})
-    graph = {"directed": directed, "nodes": list(nodes.values()), "edges": edges}
+    """Graph dict of one network's edges and nodes, with metrics."""
+    graph = {
+        "directed": directed,
+        "nodes": [nodes[node_id] for node_id in sorted(nodes)],
+        "edges": [{"source": e["source"], "target": e["target"], "weight": e["weight"]}
+                  for e in edges],
+    }  # fmt: skip
     return add_metrics(graph, seed=LOUVAIN_SEED, community_edge_limit=community_edge_limit)
+
+
+def _edge_row(edge: dict[str, Any], nodes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    source, target = nodes[edge["source"]], nodes[edge["target"]]
+    return {
+        "source": source["id"],
+        "source_label": source["label"],
+        "source_type": source["type"],
+        "target": target["id"],
+        "target_label": target["label"],
+        "target_type": target["type"],
+        "weight": edge["weight"],
+    }
 
 
 def compute_networks(
@@ -96,17 +127,21 @@ def compute_networks(
             raise ResearchInputError(f"{name} must be a positive integer, got {value!r}")
     output = ResearchOutput(parameters=PARAMETERS | {"edge_limit": edge_limit,
                                                      "community_edge_limit": community_edge_limit})  # fmt: skip
-    for name, (sql, extra, directed) in NETWORKS.items():
-        rows = query(conn, sql, {**params, **extra, "edge_limit": edge_limit})
-        graph = network_graph(rows, directed=directed, community_edge_limit=community_edge_limit)
-        output.networks[name] = graph
-        output.tables[f"{name}_edges"] = Table(
-            EDGE_COLUMNS, [{column: row[column] for column in EDGE_COLUMNS} for row in rows]
+    with conn.transaction():
+        for table in RECORD_TABLES:  # the scope read once; ANALYZEd, so the joins plan well
+            temp_table(conn, table, table, params)
+        read = {name: read_network(conn, sql, {**extra, "edge_limit": edge_limit})
+                for name, (sql, extra, _) in NETWORKS.items()}  # fmt: skip
+    for name, (edges, nodes) in read.items():
+        graph = network_graph(
+            edges, nodes, directed=NETWORKS[name][2], community_edge_limit=community_edge_limit
         )
+        output.networks[name] = graph
+        output.tables[f"{name}_edges"] = Table(EDGE_COLUMNS, [_edge_row(e, nodes) for e in edges])
         metrics = graph["metrics"]
         output.summary[f"{name}_nodes"] = metrics["nodes"]
         output.summary[f"{name}_edges"] = metrics["edges"]
-        output.summary[f"{name}_edges_total"] = rows[0]["edges_total"] if rows else 0
+        output.summary[f"{name}_edges_total"] = edges[0]["edges_total"] if edges else 0
         if "communities_skipped" in metrics:
             output.summary[f"{name}_communities_skipped"] = metrics["communities_skipped"]
     output.charts["most_addressed"] = most_addressed_chart(

@@ -1,18 +1,11 @@
--- Fragment: the weighted edges of one network from the CTEs the query defines before it:
+-- Fragment: one network's edges (part 'edges') or its nodes' frequencies (part 'nodes', for
+-- the nodes given) from the CTEs the query defines before it:
 --   occurrences (record_id, node, label, node_type, platform): a node present in a record;
 --   links (record_id, source, target): a pair within a record.
--- frequency = distinct records containing the node; weight = distinct records containing the
--- pair (each counted once per record); loops dropped; the edge_limit heaviest edges kept,
--- edges_total = all of them.
-frequencies AS (
-    SELECT o.node,
-           max(o.label COLLATE "C") AS label,
-           max(o.node_type) AS node_type,
-           string_agg(DISTINCT o.platform, ' | ' ORDER BY o.platform) AS platforms,
-           count(DISTINCT o.record_id)::bigint AS frequency
-    FROM occurrences AS o
-    GROUP BY o.node
-),
+-- weight = distinct records containing the pair, frequency = distinct records containing the
+-- node (each counted once per record); loops dropped; the edge_limit heaviest edges kept,
+-- edges_total = all of them. Two parts, not a join of the two aggregates: their row counts
+-- cannot be estimated, and a nested loop over them would be quadratic.
 weights AS (
     SELECT k.source, k.target, count(DISTINCT k.record_id)::bigint AS weight
     FROM links AS k
@@ -24,20 +17,22 @@ kept AS (
     FROM weights AS w
     ORDER BY w.weight DESC, w.source COLLATE "C", w.target COLLATE "C"
     LIMIT CAST(:edge_limit AS integer)
+),
+frequencies AS (
+    SELECT o.node,
+           max(o.label COLLATE "C") AS label,
+           max(o.node_type) AS node_type,
+           string_agg(DISTINCT o.platform, ' | ' ORDER BY o.platform) AS platforms,
+           count(DISTINCT o.record_id)::bigint AS frequency
+    FROM occurrences AS o
+    WHERE o.node = ANY (CAST(:nodes AS text[]))
+    GROUP BY o.node
 )
-SELECT k.source,
-       fs.label AS source_label,
-       fs.node_type AS source_type,
-       fs.platforms AS source_platforms,
-       fs.frequency AS source_frequency,
-       k.target,
-       ft.label AS target_label,
-       ft.node_type AS target_type,
-       ft.platforms AS target_platforms,
-       ft.frequency AS target_frequency,
-       k.weight,
-       k.edges_total
+SELECT k.source, k.target, k.weight, k.edges_total,
+       NULL AS label, NULL AS node_type, NULL AS platforms, NULL::bigint AS frequency
 FROM kept AS k
-JOIN frequencies AS fs ON fs.node = k.source
-JOIN frequencies AS ft ON ft.node = k.target
-ORDER BY k.weight DESC, k.source COLLATE "C", k.target COLLATE "C"
+WHERE CAST(:part AS text) = 'edges'
+UNION ALL
+SELECT f.node, NULL, NULL, NULL, f.label, f.node_type, f.platforms, f.frequency
+FROM frequencies AS f
+WHERE CAST(:part AS text) = 'nodes'

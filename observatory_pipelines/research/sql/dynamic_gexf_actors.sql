@@ -1,17 +1,13 @@
 -- Time-sliced actor network (the original's actor snapshots): two authors linked in a bucket
 -- when both matched the same search term in it; weight = distinct terms both matched there
--- (the unit counted is the term), frequency = the author's records in the bucket. Only the
--- actor_limit most active authors of the scope (since :since) take part: that bounds the pairs.
-WITH {{ interaction_scoped }},
-recent AS (
-    SELECT s.record_id, s.platform, s.author_key, s.author_display_name, s.terms,
-           date_trunc(CAST(:granularity AS text), s.published_at AT TIME ZONE 'UTC')::date AS bucket
-    FROM scoped AS s
-    WHERE s.published_at >= CAST(:since AS timestamptz) AND s.author_key IS NOT NULL
-),
+-- (the unit counted is the term: pairs are built within each (bucket, term)'s author list),
+-- frequency = the author's records in the bucket. Only the actor_limit most active authors
+-- of the records kept take part: that bounds the pairs.
+WITH {{ dynamic_recent }},
 candidates AS (
     SELECT r.author_key
     FROM recent AS r
+    WHERE r.author_key IS NOT NULL
     GROUP BY r.author_key
     ORDER BY count(*) DESC, r.author_key COLLATE "C"
     LIMIT CAST(:actor_limit AS integer)
@@ -19,12 +15,13 @@ candidates AS (
 active AS (
     SELECT r.*
     FROM recent AS r
-    JOIN candidates AS k ON k.author_key = r.author_key
+    WHERE r.author_key IN (SELECT k.author_key FROM candidates AS k)
 ),
-author_terms AS (
-    SELECT DISTINCT a.bucket, a.author_key, t.term
+term_authors AS (
+    SELECT a.bucket, t.term, array_agg(DISTINCT a.author_key) AS authors
     FROM active AS a
     CROSS JOIN LATERAL unnest(a.terms) AS t(term)
+    GROUP BY a.bucket, t.term
 ),
 occurrences AS (
     SELECT CAST(a.record_id AS text) AS unit, a.bucket, a.author_key AS node,
@@ -32,10 +29,10 @@ occurrences AS (
     FROM active AS a
 ),
 links AS (
-    SELECT a.term AS unit, a.bucket, a.author_key AS source, b.author_key AS target
-    FROM author_terms AS a
-    JOIN author_terms AS b
-        ON b.bucket = a.bucket AND b.term = a.term
-       AND a.author_key COLLATE "C" < b.author_key COLLATE "C"
+    SELECT x.term AS unit, x.bucket, s.author_key AS source, t.author_key AS target
+    FROM term_authors AS x
+    CROSS JOIN LATERAL unnest(x.authors) AS s(author_key)
+    CROSS JOIN LATERAL unnest(x.authors) AS t(author_key)
+    WHERE s.author_key COLLATE "C" < t.author_key COLLATE "C"
 ),
 {{ dynamic_edges }}

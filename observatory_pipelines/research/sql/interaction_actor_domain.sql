@@ -1,13 +1,11 @@
 -- Actor–domain bipartite network: an author and a registered domain (host for IP addresses)
--- they linked; undirected; weight = the author's records linking the domain. A record's own
--- URL (self_reference) is left out. Domain node ids are "domain:<domain>".
-WITH {{ interaction_scoped }},
-domains AS (
-    SELECT DISTINCT s.record_id, s.platform, s.author_key, s.author_display_name,
-           coalesce(u.registered_domain, u.host) AS domain
-    FROM scoped AS s
-    JOIN enrichment_urls AS u ON u.record_id = s.record_id AND u.published_at = s.published_at
-    WHERE u.url_type <> 'self_reference' AND s.author_key IS NOT NULL
+-- they linked (the record's own URL left out); undirected; weight = the author's records
+-- linking the domain. Domain node ids are "domain:<domain>".
+WITH domains AS (
+    SELECT r.record_id, r.platform, r.author_key, r.author_display_name, d.domain
+    FROM interaction_records AS r
+    CROSS JOIN LATERAL unnest(r.domains) AS d(domain)
+    WHERE r.author_key IS NOT NULL
 ),
 occurrences AS (
     SELECT d.record_id, d.author_key AS node, d.author_display_name AS label,

@@ -1,12 +1,10 @@
 -- Author–hashtag bipartite network: an author (pseudonym) and a hashtag they used; undirected;
 -- weight = the author's records with the tag. Hashtag node ids are "tag:<tag>".
-WITH {{ interaction_scoped }},
-tags AS (
-    SELECT DISTINCT s.record_id, s.platform, s.author_key, s.author_display_name, t.tag
-    FROM scoped AS s
-    JOIN enrichment_tags AS e ON e.record_id = s.record_id AND e.published_at = s.published_at
-    CROSS JOIN LATERAL unnest(e.hashtags) AS t(tag)
-    WHERE s.author_key IS NOT NULL
+WITH tags AS (
+    SELECT r.record_id, r.platform, r.author_key, r.author_display_name, t.tag
+    FROM interaction_records AS r
+    CROSS JOIN LATERAL unnest(r.hashtags) AS t(tag)
+    WHERE r.author_key IS NOT NULL
 ),
 occurrences AS (
     SELECT t.record_id, t.author_key AS node, t.author_display_name AS label,

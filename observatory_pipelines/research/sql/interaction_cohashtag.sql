@@ -1,20 +1,16 @@
--- Co-hashtag network: two hashtags (enrichment_tags, casefolded: #Grønland = #grønland) used in
--- one record; undirected (pair key source < target), no loops; a tag's frequency counts every
--- record holding it, also those with no second tag.
-WITH {{ interaction_scoped }},
-tags AS (
-    SELECT DISTINCT s.record_id, s.platform, t.tag
-    FROM scoped AS s
-    JOIN enrichment_tags AS e ON e.record_id = s.record_id AND e.published_at = s.published_at
-    CROSS JOIN LATERAL unnest(e.hashtags) AS t(tag)
-),
-occurrences AS (
-    SELECT t.record_id, t.tag AS node, '#' || t.tag AS label, 'hashtag' AS node_type, t.platform
-    FROM tags AS t
+-- Co-hashtag network: two hashtags (enrichment_tags, casefolded: #Grønland = #grønland) of one
+-- record, paired within the record (source < target: undirected, no loops); a tag's frequency
+-- counts every record holding it, also those with no second tag. Reads interaction_records.
+WITH occurrences AS (
+    SELECT r.record_id, t.tag AS node, '#' || t.tag AS label, 'hashtag' AS node_type, r.platform
+    FROM interaction_records AS r
+    CROSS JOIN LATERAL unnest(r.hashtags) AS t(tag)
 ),
 links AS (
-    SELECT a.record_id, a.tag AS source, b.tag AS target
-    FROM tags AS a
-    JOIN tags AS b ON b.record_id = a.record_id AND a.tag COLLATE "C" < b.tag COLLATE "C"
+    SELECT r.record_id, a.tag AS source, b.tag AS target
+    FROM interaction_records AS r
+    CROSS JOIN LATERAL unnest(r.hashtags) AS a(tag)
+    CROSS JOIN LATERAL unnest(r.hashtags) AS b(tag)
+    WHERE cardinality(r.hashtags) > 1 AND a.tag COLLATE "C" < b.tag COLLATE "C"
 ),
 {{ interaction_edges }}
