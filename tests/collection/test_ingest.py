@@ -150,6 +150,23 @@ def test_same_content_twice_in_a_run_is_kept_once(db, engine):
     assert (a.inserted, a.skipped, b.inserted, b.skipped) == (1, 1, 0, 1)
 
 
+def test_the_same_content_on_another_platform_is_another_record(db):
+    # The task's seen-content key covers the platform: a later batch with the title of an
+    # earlier one, from another platform, is stored; from the same platform it is not.
+    enricher = Enricher(db, [])
+    with BulkIngester(db) as ingester:
+        first = ingester.write(enricher.rows([rec(1)], NOW))
+        other = ingester.write(
+            enricher.rows([rec(2, platform="gdelt", hash_source="Titel 1")], NOW)
+        )
+        same = ingester.write(enricher.rows([rec(3, hash_source="Titel 1")], NOW))
+    assert (first.inserted, other.inserted, same.inserted) == (1, 1, 0)
+    assert sorted((r["platform"], r["platform_id"]) for r in rows(db)) == [
+        ("gdelt", "guid-2"),
+        ("rss_feeds", "guid-1"),
+    ]
+
+
 def test_bad_records_are_repaired_or_rejected_and_counted(db):
     huge = "x" * (10 * 1024 * 1024)
     records = [
