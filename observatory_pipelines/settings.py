@@ -275,7 +275,7 @@ def telegram_api_url() -> str | None:
 
 
 def telegram_mtproto_server() -> str | None:
-    """``host:port`` of the Telegram data centre the MTProto path connects to, overriding
+    """``<ip>:<port>`` of the Telegram data centre the MTProto path connects to, overriding
     the address the pooled session carries (unset: the session's own DC; tests: a local DC)."""
     return env("TELEGRAM_MTPROTO_SERVER")
 

@@ -114,11 +114,17 @@ def mtproto_server() -> tuple[str, int] | None:
     if value is None:
         return None
     host, _, port = value.rpartition(":")
+    host = host.strip("[]")
+    try:
+        ipaddress.ip_address(host)  # Telethon's sessions hold an IP address, never a name
+    except ValueError:
+        host = ""
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ArenaError(
-            f"TELEGRAM_MTPROTO_SERVER must be host:port (e.g. 127.0.0.1:4430), got {value!r}"
+            "TELEGRAM_MTPROTO_SERVER must be an IP address and port (e.g. 127.0.0.1:4430 or "
+            f"[::1]:4430), got {value!r}"
         )
-    return host.strip("[]"), int(port)
+    return host, int(port)
 
 
 def _session(credentials: dict[str, Any]) -> tuple[int, str, StringSession]:
@@ -170,9 +176,8 @@ class MtprotoClient:
             session,
             api_id,
             api_hash,
-            use_ipv6=isinstance(
-                ipaddress.ip_address(session.server_address), ipaddress.IPv6Address
-            ),
+            # Telethon moves a session whose address family differs to its default DC.
+            use_ipv6=":" in session.server_address,
             receive_updates=False,  # a collector reads history; it never handles updates
             flood_sleep_threshold=0,  # every FLOOD_WAIT comes to call(), which decides
             connection_retries=2,

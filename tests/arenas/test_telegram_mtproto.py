@@ -320,10 +320,12 @@ def test_a_design_naming_an_unknown_path_is_refused():
         build_collector("telegram", options={"custom_channels": ["debat_kanal"], "path": "api"})
 
 
-def test_the_operators_server_setting_must_be_host_and_port(dc, monkeypatch):
-    monkeypatch.setenv("TELEGRAM_MTPROTO_SERVER", "127.0.0.1")
-    with pytest.raises(ArenaError, match="TELEGRAM_MTPROTO_SERVER must be host:port"):
+@pytest.mark.parametrize("value", ["127.0.0.1", "localhost:4430", "127.0.0.1:http", "[::1]:0"])
+def test_the_operators_server_setting_must_be_an_ip_and_port(dc, monkeypatch, value):
+    monkeypatch.setenv("TELEGRAM_MTPROTO_SERVER", value)
+    with pytest.raises(ArenaError, match="TELEGRAM_MTPROTO_SERVER must be an IP address and port"):
         collect(dc, request(["debat_kanal"]))
+    assert dc.connections == 0
 
 
 def test_a_data_centre_that_does_not_answer_fails_the_task_naming_it(dc, monkeypatch):
