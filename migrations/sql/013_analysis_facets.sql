@@ -26,9 +26,11 @@ CREATE TABLE analysis_facet_state (
     last_changes_folded bigint NOT NULL DEFAULT 0
 );
 
+-- No foreign keys on the two tables below: a per-row RI check doubled the cost of logging a
+-- change in the ingest and of storing a rebuild. A deleted design's rows go with its links
+-- (analysis_facets_links_deleted).
 CREATE TABLE analysis_facets (
-    query_design_id uuid NOT NULL
-        REFERENCES analysis_facet_state (query_design_id) ON DELETE CASCADE,
+    query_design_id uuid NOT NULL,
     facet_key uuid NOT NULL,
     facet text NOT NULL,
     platform text,
@@ -52,8 +54,7 @@ CREATE TABLE analysis_facets (
 );
 
 CREATE TABLE analysis_facet_changes (
-    query_design_id uuid NOT NULL
-        REFERENCES analysis_facet_state (query_design_id) ON DELETE CASCADE,
+    query_design_id uuid NOT NULL,
     sign smallint NOT NULL CHECK (sign IN (-1, 1)),
     platform text NOT NULL,
     arena text NOT NULL,
@@ -80,13 +81,23 @@ CREATE INDEX idx_analysis_facet_changes_design ON analysis_facet_changes (query_
 CREATE FUNCTION analysis_facets_links_inserted() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+    IF NOT EXISTS (SELECT 1 FROM analysis_facet_state AS s
+                   WHERE s.query_design_id IN (SELECT query_design_id FROM new_links)) THEN
+        RETURN NULL;  -- the ingest of designs without facets (benchmarks, tools) pays this only
+    END IF;
     INSERT INTO analysis_facet_changes
     SELECT l.query_design_id, 1, c.platform, c.arena, l.first_collection_run_id, c.published_at,
            c.pseudonymized_author_id, c.author_display_name, c.author_id, c.author_platform_id,
            l.search_terms_matched, c.likes_count, c.shares_count, c.comments_count, c.views_count
     FROM new_links AS l
     JOIN analysis_facet_state AS s ON s.query_design_id = l.query_design_id
-    JOIN content_records AS c ON c.id = l.content_record_id AND c.published_at = l.published_at
+    -- LATERAL ... LIMIT 1 (a primary key: one row at most; the LIMIT keeps the planner from
+    -- flattening it into a hash join over every record): one index probe per link.
+    CROSS JOIN LATERAL (
+        SELECT c.* FROM content_records AS c
+        WHERE c.id = l.content_record_id AND c.published_at = l.published_at
+        LIMIT 1
+    ) AS c
     WHERE NOT (c.raw_metadata ? 'duplicate_of');
     RETURN NULL;
 END
@@ -97,6 +108,10 @@ $$;
 CREATE FUNCTION analysis_facets_links_updated() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+    IF NOT EXISTS (SELECT 1 FROM analysis_facet_state AS s
+                   WHERE s.query_design_id IN (SELECT query_design_id FROM new_links)) THEN
+        RETURN NULL;
+    END IF;
     INSERT INTO analysis_facet_changes
     SELECT x.query_design_id, x.sign, c.platform, c.arena, x.first_collection_run_id,
            c.published_at, c.pseudonymized_author_id, c.author_display_name, c.author_id,
@@ -120,7 +135,11 @@ BEGIN
               AND n.search_terms_matched IS NOT DISTINCT FROM o.search_terms_matched)
     ) AS x
     JOIN analysis_facet_state AS s ON s.query_design_id = x.query_design_id
-    JOIN content_records AS c ON c.id = x.content_record_id AND c.published_at = x.published_at
+    CROSS JOIN LATERAL (
+        SELECT c.* FROM content_records AS c
+        WHERE c.id = x.content_record_id AND c.published_at = x.published_at
+        LIMIT 1
+    ) AS c
     WHERE NOT (c.raw_metadata ? 'duplicate_of');
     RETURN NULL;
 END
@@ -153,9 +172,12 @@ BEGIN
         FROM new_records AS n
     ) AS x
     CROSS JOIN analysis_facet_state AS s
-    JOIN content_record_collections AS l
-      ON l.query_design_id = s.query_design_id
-     AND l.content_record_id = x.id AND l.published_at = x.published_at
+    CROSS JOIN LATERAL (  -- one primary-key probe per (design with facets, record)
+        SELECT l.* FROM content_record_collections AS l
+        WHERE l.query_design_id = s.query_design_id
+          AND l.content_record_id = x.id AND l.published_at = x.published_at
+        LIMIT 1
+    ) AS l
     WHERE NOT x.duplicate
       AND NOT EXISTS (  -- unchanged in every facet input: the -1 and +1 would cancel
         SELECT 1 FROM old_records AS o JOIN new_records AS n USING (id, published_at)
@@ -182,9 +204,12 @@ BEGIN
     WHERE NOT s.dirty
       AND EXISTS (
         SELECT 1 FROM old_records AS o
-        JOIN content_record_collections AS l
-          ON l.query_design_id = s.query_design_id
-         AND l.content_record_id = o.id AND l.published_at = o.published_at);
+        CROSS JOIN LATERAL (
+            SELECT 1 FROM content_record_collections AS l
+            WHERE l.query_design_id = s.query_design_id
+              AND l.content_record_id = o.id AND l.published_at = o.published_at
+            LIMIT 1
+        ) AS l);
     RETURN NULL;
 END
 $$;
@@ -196,6 +221,13 @@ BEGIN
     SET dirty = true, dirty_reason = 'links deleted'
     WHERE NOT s.dirty
       AND s.query_design_id IN (SELECT query_design_id FROM old_links);
+    -- A deleted design (its links cascade from query_designs): its facets and changes too.
+    DELETE FROM analysis_facets AS f
+    WHERE f.query_design_id IN (SELECT query_design_id FROM old_links)
+      AND NOT EXISTS (SELECT 1 FROM query_designs AS d WHERE d.id = f.query_design_id);
+    DELETE FROM analysis_facet_changes AS ch
+    WHERE ch.query_design_id IN (SELECT query_design_id FROM old_links)
+      AND NOT EXISTS (SELECT 1 FROM query_designs AS d WHERE d.id = ch.query_design_id);
     RETURN NULL;
 END
 $$;
