@@ -40,6 +40,7 @@ RULES = {
     "suggestions": Rule(0, 100, integer=True),
 }
 FLUSH_ENTRIES = 200_000  # (slice, term) pairs held in memory before they go to Postgres
+FLUSH_CHECK_EVERY = 500  # records between two looks at that size
 
 TERM_COLUMNS = (
     "period", "period_start", "term", "freq", "doc_freq", "ref_freq", "keyness_g2",
@@ -60,10 +61,12 @@ def _create_tables(conn: psycopg.Connection) -> None:
     )
 
 
-def _flush(conn: psycopg.Connection, freq: Counter, docs: Counter) -> None:
+def _flush(conn: psycopg.Connection, freq: dict[date, Counter], docs: dict[date, Counter]) -> None:
     with conn.cursor() as cur, cur.copy("COPY emergent_counts FROM STDIN") as copy:
-        for (slice_start, term), count in freq.items():
-            copy.write_row((slice_start, term, count, docs[slice_start, term]))
+        for slice_start, counts in freq.items():
+            slice_docs = docs[slice_start]
+            for term, count in counts.items():
+                copy.write_row((slice_start, term, count, slice_docs[term]))
     freq.clear()
     docs.clear()
 
@@ -73,21 +76,23 @@ def count_terms(conn: psycopg.Connection, params: dict[str, Any], period: str) -
     excluded = SearchTermFilter.of(
         r["term"] for r in query(conn, "emergent_terms_search_terms", params)
     )
-    freq: Counter = Counter()
-    docs: Counter = Counter()
+    freq: dict[date, Counter] = {}
+    docs: dict[date, Counter] = {}
     sizes: dict[date, list] = {}
-    for row in stream(conn, "emergent_terms_texts", {**params, "period": period}):
+    for number, row in enumerate(
+        stream(conn, "emergent_terms_texts", {**params, "period": period})
+    ):
         slice_start = row["slice"]
         runs = token_runs(row["text"])
         size = sizes.setdefault(slice_start, [0, 0])
         size[0] += sum(len(run) for run in runs)
         size[1] += 1
         grams = excluded.ngrams(runs)
-        for term in grams:
-            freq[slice_start, term] += 1
-        for term in set(grams):
-            docs[slice_start, term] += 1
-        if len(freq) >= FLUSH_ENTRIES:
+        if slice_start not in freq:
+            freq[slice_start], docs[slice_start] = Counter(), Counter()
+        freq[slice_start].update(grams)
+        docs[slice_start].update(set(grams))
+        if number % FLUSH_CHECK_EVERY == 0 and sum(map(len, freq.values())) >= FLUSH_ENTRIES:
             _flush(conn, freq, docs)
     _flush(conn, freq, docs)
     with conn.cursor() as cur, cur.copy("COPY emergent_slices FROM STDIN") as copy:
@@ -167,16 +172,12 @@ def _suggestions(terms: list[dict[str, Any]], limit: int) -> list[dict[str, Any]
     return out
 
 
-def _compute(conn: psycopg.Connection, params: dict[str, Any]) -> ResearchOutput:
-    return emergent_terms(conn, params)
-
-
 EMERGENT_TERMS = ResearchAnalysis(
     name="emergent_terms",
     description="Terms rising in each ISO week (or month, Europe/Copenhagen) against the four "
     "before it: log-likelihood G² keyness with log ratio, TF-IDF with slices as documents, "
     "rank change, new terms; the newest new terms as search-term suggestions.",
-    compute=_compute,
+    compute=emergent_terms,
     revision=1,
     parameters={**DEFAULTS, "period_default": periods.DEFAULT_PERIOD},
 )

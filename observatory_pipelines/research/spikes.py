@@ -210,17 +210,13 @@ def _add_details(conn, params, bounds, spikes: list[dict[str, Any]], top: int) -
             )
 
 
-def _compute(conn: psycopg.Connection, params: dict[str, Any]) -> ResearchOutput:
-    return volume_spikes(conn, params)
-
-
 VOLUME_SPIKES = ResearchAnalysis(
     name="volume_spikes",
     description="Days whose record count per platform or per search term is far above the "
     "28 days before (Copenhagen days; ≥ 10 records and above median + 3 × 1.4826 × MAD, or "
     "the Poisson 99.9 % bound when the median is below 5), with their top terms, authors and "
     "URLs. Check volume_spikes_recent warns on a recent one; volume_spike_sensor notifies.",
-    compute=_compute,
+    compute=volume_spikes,
     revision=1,
     parameters=DEFAULTS,
     reads=("record_urls",),

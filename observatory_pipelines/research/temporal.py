@@ -215,10 +215,6 @@ def temporal_comparison(
     )
 
 
-def _compute(conn: psycopg.Connection, params: dict[str, Any]) -> ResearchOutput:
-    return temporal_comparison(conn, params)
-
-
 TEMPORAL_COMPARISON = ResearchAnalysis(
     name="temporal_comparison",
     description="The latest complete ISO week (or month) against the one before: records in "
@@ -226,7 +222,7 @@ TEMPORAL_COMPARISON = ResearchAnalysis(
     "authors, new and vanished authors; the design's last two completed runs (per arena, "
     "content overlap % both ways and Jaccard); platforms side by side (authors, engagement "
     "percentile, links, languages, sentiment).",
-    compute=_compute,
+    compute=temporal_comparison,
     revision=1,
     parameters={**DEFAULTS, "period_default": periods.DEFAULT_PERIOD},
     reads=("record_engagement", "record_urls"),

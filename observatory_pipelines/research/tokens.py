@@ -28,10 +28,14 @@ from functools import cache
 
 _LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _MENTION = re.compile(r"(?<![\w@])@[\w.\-]+")
-_TOKEN = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
-_JOINS = re.compile(r"[ \t\u00a0#]*")  # what may stand between the two words of a bigram
+_TOKEN_PATTERN = r"[^\W_]+(?:-[^\W_]+)*"
+_TOKEN = re.compile(_TOKEN_PATTERN)
+# tokens with only spaces (or a #) between them: the candidates for bigrams
+_RUN = re.compile(rf"{_TOKEN_PATTERN}(?:[ \t\u00a0#]+{_TOKEN_PATTERN})*")
 _BREAK = "\u2029"  # what a removed link or mention leaves: no bigram spans it
 MIN_LENGTH = 2
+_VERDICT_CACHE = 500_000  # tokens whose keep/drop verdict is remembered (bounded memory)
+_verdicts: dict[str, bool] = {}
 
 
 @cache
@@ -42,34 +46,40 @@ def stop_words() -> frozenset[str]:
     return frozenset(w.lower() for w in (*DANISH, *ENGLISH))
 
 
-def _kept(token: str, stops: frozenset[str]) -> bool:
-    return len(token) >= MIN_LENGTH and token not in stops and any(ch.isalpha() for ch in token)
+def _verdict(token: str) -> bool:
+    if len(_verdicts) >= _VERDICT_CACHE:
+        _verdicts.clear()
+    verdict = _verdicts[token] = (
+        len(token) >= MIN_LENGTH and token not in stop_words() and any(ch.isalpha() for ch in token)
+    )
+    return verdict
 
 
 def token_runs(text: str | None) -> list[list[str]]:
     """The kept tokens of ``text`` in runs: tokens of one run follow each other with only
-    white space between them (bigrams are formed inside runs only)."""
+    spaces (or a ``#``) between them (bigrams are formed inside runs only)."""
     if not text:
         return []
-    stops = stop_words()
     text = unicodedata.normalize("NFC", text).lower()
-    text = _MENTION.sub(_BREAK, _LINK.sub(_BREAK, text))
+    if "http" in text or "www." in text:
+        text = _LINK.sub(_BREAK, text)
+    if "@" in text:
+        text = _MENTION.sub(_BREAK, text)
+    verdicts = _verdicts
     runs: list[list[str]] = []
-    current: list[str] = []
-    last_end = 0
-    for match in _TOKEN.finditer(text):
-        token = match.group()
-        if current and not _JOINS.fullmatch(text, last_end, match.start()):
+    for run in _RUN.findall(text):
+        current: list[str] = []
+        for token in _TOKEN.findall(run):
+            keep = verdicts.get(token)
+            if keep is None:
+                keep = _verdict(token)
+            if keep:
+                current.append(token)
+            elif current:
+                runs.append(current)
+                current = []
+        if current:
             runs.append(current)
-            current = []
-        if _kept(token, stops):
-            current.append(token)
-        elif current:
-            runs.append(current)
-            current = []
-        last_end = match.end()
-    if current:
-        runs.append(current)
     return runs
 
 
@@ -100,14 +110,13 @@ class SearchTermFilter:
     def ngrams(self, runs: list[list[str]]) -> list[str]:
         """Unigrams and bigrams (space-joined) of ``runs`` that are not search terms."""
         out: list[str] = []
-        excluded = self.unigrams
+        excluded, pairs = self.unigrams, self.bigrams
         for run in runs:
-            for index, token in enumerate(run):
-                if token in excluded:
-                    continue
-                out.append(token)
-                if index + 1 < len(run):
-                    following = run[index + 1]
-                    if following not in excluded and (token, following) not in self.bigrams:
-                        out.append(f"{token} {following}")
+            out.extend(token for token in run if token not in excluded)
+            out.extend(
+                f"{first} {second}"
+                for first, second in zip(run, run[1:], strict=False)
+                if first not in excluded and second not in excluded
+                and (first, second) not in pairs
+            )  # fmt: skip
         return out

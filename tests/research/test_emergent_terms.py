@@ -142,6 +142,7 @@ def test_memory_is_bounded_by_flushing(corpus, conn, monkeypatch):
     params = check_scope(conn, AnalysisScope(corpus.design))
     expected = et.emergent_terms(conn, params).tables["emergent_terms"].rows
     monkeypatch.setattr(et, "FLUSH_ENTRIES", 2)
+    monkeypatch.setattr(et, "FLUSH_CHECK_EVERY", 1)
     assert et.emergent_terms(conn, params).tables["emergent_terms"].rows == expected
 
 
