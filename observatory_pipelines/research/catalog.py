@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from observatory_pipelines.research.coordination import ANALYSIS as COORDINATION
 from observatory_pipelines.research.emergent_terms import EMERGENT_TERMS
 from observatory_pipelines.research.framework import ResearchAnalysis
+from observatory_pipelines.research.link_mining import ANALYSIS as LINK_MINING
+from observatory_pipelines.research.propagation import ANALYSIS as PROPAGATION
 from observatory_pipelines.research.spikes import VOLUME_SPIKES
 from observatory_pipelines.research.temporal import TEMPORAL_COMPARISON
 
-ANALYSES: tuple[ResearchAnalysis, ...] = (EMERGENT_TERMS, VOLUME_SPIKES, TEMPORAL_COMPARISON)
+ANALYSES: tuple[ResearchAnalysis, ...] = (
+    LINK_MINING,
+    PROPAGATION,
+    COORDINATION,
+    EMERGENT_TERMS,
+    VOLUME_SPIKES,
+    TEMPORAL_COMPARISON,
+)

@@ -26,17 +26,19 @@ from observatory_pipelines.research.framework import (
     ResearchAnalysis,
     ResearchOutput,
     Table,
+    bulk_transaction,
     query,
     temp_table,
 )
-from observatory_pipelines.research.link_mining import store_links
-from observatory_pipelines.research.parameters import Rule, check_parameters
+from observatory_pipelines.research.link_mining import COMMUNITY_EDGES, store_links
+from observatory_pipelines.research.parameters import Rule, bind
 
 OBJECT_TYPES = ("url", "near_dup")
 
 PARAMETERS: dict[str, Any] = {
     "window_s": None,  # None: estimated CooRnet-style per object type
     "default_window_s": 60,  # when nothing was shared twice to estimate from
+    "max_window_s": 3600,  # an estimate above is capped (the original's 1 h window)
     "q": 0.1,  # CooRnet: the quickest 10 % of second shares
     "p": 0.5,  # CooRnet: time until half of an object's shares exist
     "min_weight": 2,  # an edge needs at least this many distinct objects …
@@ -48,6 +50,7 @@ PARAMETERS: dict[str, Any] = {
 RULES = {
     "window_s": Rule(low=0.001, high=7 * 86400, optional=True),
     "default_window_s": Rule(low=0.001, high=7 * 86400),
+    "max_window_s": Rule(low=1, high=7 * 86400),
     "q": Rule(low=0, high=1),
     "p": Rule(low=0, high=1),
     "min_weight": Rule(low=1, high=1_000_000, integer=True),
@@ -64,7 +67,8 @@ NODE_COLUMNS = ("object_type", "account", "platform", "name", "n_shares", "n_coo
 COMPONENT_COLUMNS = ("object_type", "component", "n_accounts", "accounts", "names",
                      "platforms", "n_edges", "weight_sum", "n_coshares", "first_coshare_at",
                      "last_coshare_at", "n_objects", "objects")  # fmt: skip
-RUN_COLUMNS = ("object_type", "window_s", "window_source", "q", "p", "objects_shared_twice",
+RUN_COLUMNS = ("object_type", "window_s", "window_source", "estimated_s", "q", "p",
+               "objects_shared_twice",
                "quickest_objects", "include_news_arenas", "news_window_s", "shares",
                "accounts", "excluded_self_link", "excluded_news_arena", "pair_edges",
                "percentile", "percentile_weight", "min_weight", "weight_cutoff", "edges",
@@ -73,11 +77,16 @@ RUN_COLUMNS = ("object_type", "window_s", "window_source", "q", "p", "objects_sh
 
 def coordination_window(options: dict[str, Any], estimate: dict[str, Any] | None) -> tuple:
     """(seconds, source): the configured window, else CooRnet's estimate (0 s → 1 s, as
-    CooRnet does), else the default when nothing was shared twice."""
+    CooRnet does; capped at ``max_window_s``: sparse sharing estimates days, which is no
+    coordination signal and pairs every share of a popular page), else the default when
+    nothing was shared twice."""
     if options["window_s"] is not None:
         return float(options["window_s"]), "configured"
     if estimate and estimate["estimated_s"] is not None:
-        return round(max(float(estimate["estimated_s"]), 1.0), 3), "estimated"
+        seconds = round(max(float(estimate["estimated_s"]), 1.0), 3)
+        if seconds > options["max_window_s"]:
+            return float(options["max_window_s"]), "estimated_capped"
+        return seconds, "estimated"
     return float(options["default_window_s"]), "default"
 
 
@@ -105,7 +114,7 @@ def _network(object_type: str, edges, accounts, coord_shares, component) -> dict
             for e in edges
         ],
     }  # fmt: skip
-    add_metrics(graph)
+    add_metrics(graph, community_edge_limit=COMMUNITY_EDGES)
     for node in graph["nodes"]:
         node["strength"] = node["weighted_degree"]
     graph["object_type"] = object_type
@@ -147,9 +156,8 @@ def _components(object_type, edges, graph, coord_shares, component, limit) -> li
 def detect_coordination(
     conn: psycopg.Connection, params: dict[str, Any], **overrides: Any
 ) -> ResearchOutput:
-    options = check_parameters(PARAMETERS, RULES, overrides)
-    bound = {**params, **options}
-    with conn.transaction():
+    options, bound = bind(params, PARAMETERS, RULES, overrides)
+    with bulk_transaction(conn):
         store_links(conn, params)
         temp_table(conn, "research_coord_shares", "coordination_shares", bound)
         estimates = {r["object_type"]: r for r in query(conn, "coordination_window", bound)}
@@ -201,6 +209,7 @@ def detect_coordination(
                 "object_type": object_type,
                 "window_s": seconds,
                 "window_source": source,
+                "estimated_s": estimate.get("estimated_s"),
                 "q": options["q"],
                 "p": options["p"],
                 "objects_shared_twice": estimate.get("objects_shared_twice", 0),

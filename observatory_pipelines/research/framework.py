@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -27,6 +28,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from observatory_pipelines import settings
 from observatory_pipelines.analysis.sql_models import (
     expand_includes,
     jsonable,
@@ -146,3 +148,23 @@ def temp_table(conn: psycopg.Connection, table: str, name: str, params: dict[str
         # Autovacuum never analyses temp tables: without statistics the joins over it plan badly.
         cur.execute(sql.SQL("ANALYZE {}").format(identifier))
     return rows
+
+
+@contextmanager
+def bulk_transaction(conn: psycopg.Connection) -> Iterator[None]:
+    """A transaction (a savepoint inside an open one) with ``bulk_session``'s settings."""
+    with conn.transaction():
+        bulk_session(conn)
+        yield
+
+
+def bulk_session(conn: psycopg.Connection) -> None:
+    """Settings for the rest of this transaction, for queries over a whole design: the
+    SQL models' ``work_mem`` (ANALYSIS_WORK_MEM), and no nested-loop joins. Joins of the
+    enrichment tables on (record id, published_at) are estimated at about one row (the
+    planner multiplies both columns' selectivities, though the id alone is unique), so it
+    would loop over an index lookup per record instead of hashing once."""
+    conn.execute(
+        "SELECT set_config('work_mem', %s, true), set_config('enable_nestloop', 'off', true)",
+        [settings.analysis_work_mem()],
+    )

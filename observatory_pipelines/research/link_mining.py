@@ -19,26 +19,36 @@ from observatory_pipelines.research.framework import (
     ResearchAnalysis,
     ResearchOutput,
     Table,
+    bulk_transaction,
     query,
     temp_table,
 )
 from observatory_pipelines.research.link_plots import top_domains_chart
-from observatory_pipelines.research.parameters import Rule, check_parameters
+from observatory_pipelines.research.parameters import Rule, bind
 
 LINKS_TABLE = "research_links"
+COMMUNITY_EDGES = 50_000  # Louvain skipped above (4CAT's limit too)
 
 PARAMETERS: dict[str, Any] = {
     "top_domains": 100,  # rows of top_domains
     "top_urls": 100,  # rows of top_urls
     "matrix_domains": 30,  # columns of the platform x domain matrix (the rest: other)
     "network_domains": 100,  # domains in the two networks
+    "network_actors": 500,  # authors in the actor-domain network (most linking records)
     "top_targets": 100,  # rows of link_targets
     "min_target_records": 2,  # the original kept targets with at least 2 sources
     "include_self_references": False,
 }
 RULES = {
     name: Rule(low=1, high=100_000, integer=True)
-    for name in ("top_domains", "top_urls", "matrix_domains", "network_domains", "top_targets")
+    for name in (
+        "top_domains",
+        "top_urls",
+        "matrix_domains",
+        "network_domains",
+        "network_actors",
+        "top_targets",
+    )
 } | {"min_target_records": Rule(low=1, high=1_000_000, integer=True)}
 
 TOP_DOMAINS_COLUMNS = ("registered_domain", "n_records", "n_actors", "n_platforms",
@@ -104,9 +114,8 @@ def domain_graph(pairs: list[dict[str, Any]], domains: list[dict[str, Any]]) -> 
 def mine_links(
     conn: psycopg.Connection, params: dict[str, Any], **overrides: Any
 ) -> ResearchOutput:
-    options = check_parameters(PARAMETERS, RULES, overrides)
-    bound = {**params, **options}
-    with conn.transaction():
+    options, bound = bind(params, PARAMETERS, RULES, overrides)
+    with bulk_transaction(conn):
         links = store_links(conn, params)
         domains = query(conn, "link_mining_domains", bound)
         urls = query(conn, "link_mining_urls", bound)
@@ -115,8 +124,12 @@ def mine_links(
         network_domains = query(conn, "link_mining_network_domains", bound)
         actor_edges = query(conn, "link_mining_actor_domains", bound)
         domain_pairs = query(conn, "link_mining_domain_pairs", bound)
-    actor_domain = add_metrics(actor_domain_graph(actor_edges, network_domains))
-    cooccurrence = add_metrics(domain_graph(domain_pairs, network_domains))
+    actor_domain = add_metrics(
+        actor_domain_graph(actor_edges, network_domains), community_edge_limit=COMMUNITY_EDGES
+    )
+    cooccurrence = add_metrics(
+        domain_graph(domain_pairs, network_domains), community_edge_limit=COMMUNITY_EDGES
+    )
     return ResearchOutput(
         tables={
             "top_domains": Table(TOP_DOMAINS_COLUMNS, domains),

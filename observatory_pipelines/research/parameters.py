@@ -37,6 +37,17 @@ def check_parameters(
     return values
 
 
+def bind(
+    params: dict[str, Any],
+    defaults: dict[str, Any],
+    rules: dict[str, Rule],
+    overrides: dict[str, Any] | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the checked parameters, the scope's params with them: what the SQL binds)."""
+    options = check_parameters(defaults, rules, overrides)
+    return options, {**params, **options}
+
+
 def _check(name: str, value: Any, rule: Rule, default: Any) -> None:
     if value is None:
         if not rule.optional:

@@ -18,12 +18,13 @@ from observatory_pipelines.research.framework import (
     ResearchAnalysis,
     ResearchOutput,
     Table,
+    bulk_transaction,
     query,
     temp_table,
 )
 from observatory_pipelines.research.link_mining import store_links
 from observatory_pipelines.research.link_plots import lag_chart
-from observatory_pipelines.research.parameters import Rule, check_parameters
+from observatory_pipelines.research.parameters import Rule, bind
 
 PARAMETERS: dict[str, Any] = {
     "top_clusters": 1000,  # rows of clusters (most platforms, outlets, records first)
@@ -62,9 +63,8 @@ def lags_by_platform(rows: list[dict[str, Any]], skip: str | None) -> dict[str, 
 def trace_propagation(
     conn: psycopg.Connection, params: dict[str, Any], **overrides: Any
 ) -> ResearchOutput:
-    options = check_parameters(PARAMETERS, RULES, overrides)
-    bound = {**params, **options}
-    with conn.transaction():
+    options, bound = bind(params, PARAMETERS, RULES, overrides)
+    with bulk_transaction(conn):
         members = temp_table(conn, "research_cluster_members", "propagation_members", params)
         clusters = query(conn, "propagation_clusters", bound)
         store_links(conn, params)

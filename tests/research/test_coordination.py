@@ -4,7 +4,6 @@ estimate and the exclusions, each asserted exactly."""
 from __future__ import annotations
 
 import io
-import json
 import uuid
 from datetime import timedelta
 
@@ -14,7 +13,8 @@ import pytest
 from observatory_pipelines.analysis.scope import AnalysisScope, check_scope
 from observatory_pipelines.research.coordination import ANALYSIS, detect_coordination
 from observatory_pipelines.research.framework import ResearchInputError
-from tests.research.conftest import BASE, enrich, materialize_research, metadata
+from tests.research.conftest import BASE, enrich
+from tests.research.published import run_with_empty
 
 X, Y = "https://example.org/x", "https://example.org/y"
 
@@ -135,6 +135,12 @@ def test_window_estimate_on_a_planted_distribution(corpus, database_url, conn):
     # (1/3 > 0.25: 0 s), C rank 2 (2 s) — and their 0.25 quantile (0, 2, 2) is 1 s
     assert _run(conn, corpus, q=1.0).tables["runs"].rows[0]["window_s"] == 30.0
     assert _run(conn, corpus, p=0.25).tables["runs"].rows[0]["window_s"] == 1.0
+    capped = _run(conn, corpus, max_window_s=3).tables["runs"].rows[0]
+    assert (capped["window_s"], capped["window_source"], capped["estimated_s"]) == (
+        3.0,
+        "estimated_capped",
+        4.0,
+    )
 
 
 def test_shares_across_a_bin_edge_are_co_shares_and_the_window_is_inclusive(
@@ -206,19 +212,12 @@ def test_scope_parameters_asset_and_empty_design(five, conn, postgres, s3_object
     for bad in ({"q": 1.5}, {"window_s": 0}, {"min_weight": 0}, {"percentile": -1}):
         with pytest.raises(ResearchInputError, match=next(iter(bad))):
             _run(conn, five, **bad)
-    empty = five.new_design("Empty")
-    result = materialize_research(["coordination"], five.design, postgres, s3_object_store_resource)
-    nothing = materialize_research(["coordination"], empty, postgres, s3_object_store_resource)
-    assert result.success and nothing.success
-    meta = metadata(result, "coordination")
+    meta, document, empty = run_with_empty("coordination", five, postgres, s3_object_store_resource)
     assert meta["version"] == ANALYSIS.version and meta["url_window_source"] == "estimated"
     assert meta["coshare_weight_chart"].startswith("![coshare weight chart](data:image/png")
-    store = s3_object_store_resource.outputs()
-    document = json.loads(
-        store.get_bytes(f"analysis/{empty}/standard/research/coordination/result.json")
-    )
     assert [r["window_source"] for r in document["tables"]["runs"]["rows"]] == ["default"] * 2
-    assert document["tables"]["edges"] == {"columns": list(document["tables"]["edges"]["columns"]),
-                                           "rows": []}  # fmt: skip
+    assert document["tables"]["edges"]["rows"] == [] == document["tables"]["nodes"]["rows"]
+    assert document["tables"]["edges"]["columns"][:3] == ["object_type", "account_a", "account_b"]
+    store = s3_object_store_resource.outputs()
     gexf = store.get_bytes(f"exports/{five.owner}/{empty}/standard/coordination-coshare_url.gexf")
     assert nx.read_gexf(io.BytesIO(gexf)).number_of_nodes() == 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 
 import networkx as nx
 import pytest
@@ -11,7 +10,8 @@ import pytest
 from observatory_pipelines.analysis.scope import AnalysisScope, check_scope
 from observatory_pipelines.research.framework import ResearchInputError
 from observatory_pipelines.research.link_mining import ANALYSIS, mine_links
-from tests.research.conftest import BASE, enrich, materialize_research, metadata
+from tests.research.conftest import BASE, enrich
+from tests.research.published import run_with_empty
 
 
 def _at(minutes: float) -> str:
@@ -146,6 +146,10 @@ def test_networks(link_corpus, conn):
     nodes = {n["id"]: n for n in graph["nodes"]}
     assert nodes["domain:dr.dk"]["n_records"] == 3 and nodes["bluesky:a"]["label"] == "Name of a"
     assert nodes["domain:dr.dk"]["degree"] == 3 and graph["directed"] is False
+    top_actor = mine_links(conn, _params(conn, link_corpus), network_domains=2, network_actors=1)
+    assert sorted(
+        (e["source"], e["target"]) for e in top_actor.networks["actor_domain"]["edges"]
+    ) == [("bluesky:a", "domain:dr.dk"), ("bluesky:a", "domain:reddit.com")]  # 2 records, a < b
     out = mine_links(conn, _params(conn, link_corpus))
     pairs = out.networks["domain_cooccurrence"]
     assert sorted((e["source"], e["target"], e["weight"]) for e in pairs["edges"]) == [
@@ -175,26 +179,18 @@ def test_self_references_on_request_filtered_scope_and_bad_parameters(link_corpu
 
 
 def test_the_asset_and_an_empty_design(link_corpus, postgres, s3_object_store_resource):
-    empty = link_corpus.new_design("Empty")
-    result = materialize_research(["link_mining"], link_corpus.design, postgres,
-                                  s3_object_store_resource)  # fmt: skip
-    nothing = materialize_research(["link_mining"], empty, postgres, s3_object_store_resource)
-    assert result.success and nothing.success
-    meta = metadata(result, "link_mining")
+    meta, document, empty = run_with_empty(
+        "link_mining", link_corpus, postgres, s3_object_store_resource
+    )
     assert meta["top_domains_rows"] == 7 and meta["version"] == ANALYSIS.version
     assert meta["top_domains_chart"].startswith("![top domains chart](data:image/png;base64,")
-    store = s3_object_store_resource.outputs()
-    base = f"analysis/{empty}/standard/research/link_mining"
-    document = json.loads(store.get_bytes(f"{base}/result.json"))
     assert {name: t["rows"] for name, t in document["tables"].items()} == {
-        "top_domains": [],
-        "top_urls": [],
-        "platform_domains": [],
-        "link_targets": [],
-    }
-    assert store.get_bytes(f"{base}/top_urls.csv").decode("utf-8-sig").startswith("url_key,")
+        "top_domains": [], "top_urls": [], "platform_domains": [], "link_targets": []}  # fmt: skip
+    store = s3_object_store_resource.outputs()
+    csv = store.get_bytes(f"analysis/{empty}/standard/research/link_mining/top_urls.csv")
+    assert csv.decode("utf-8-sig").startswith("url_key,")
     gexf = store.get_bytes(
         f"exports/{link_corpus.owner}/{empty}/standard/link_mining-actor_domain.gexf"
     )
     assert nx.read_gexf(io.BytesIO(gexf)).number_of_nodes() == 0
-    assert metadata(nothing, "link_mining")["links_in_scope"] == 0
+    assert document["summary"]["links_in_scope"] == 0

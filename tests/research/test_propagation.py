@@ -3,7 +3,6 @@ and a news article shared on two platforms; every time, lag and order asserted."
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -11,7 +10,8 @@ import pytest
 from observatory_pipelines.analysis.scope import AnalysisScope, check_scope
 from observatory_pipelines.research.framework import ResearchInputError
 from observatory_pipelines.research.propagation import ANALYSIS, trace_propagation
-from tests.research.conftest import BASE, enrich, materialize_research, metadata
+from tests.research.conftest import BASE, enrich
+from tests.research.published import run_with_empty
 
 UNDATED = {"published_at_source": "collected_at"}
 STORY = (
@@ -113,18 +113,8 @@ def test_a_filtered_scope_finds_its_own_origin(spread, conn):
 
 
 def test_the_asset_and_an_empty_design(spread, postgres, s3_object_store_resource):
-    corpus, _ = spread
-    empty = corpus.new_design("Empty")
-    result = materialize_research(["propagation"], corpus.design, postgres,
-                                  s3_object_store_resource)  # fmt: skip
-    nothing = materialize_research(["propagation"], empty, postgres, s3_object_store_resource)
-    assert result.success and nothing.success
-    meta = metadata(result, "propagation")
+    meta, document, _ = run_with_empty("propagation", spread[0], postgres, s3_object_store_resource)
     assert (meta["clusters_rows"], meta["urls_rows"], meta["version"]) == (2, 2, ANALYSIS.version)
     assert meta["propagation_lag_chart"].startswith("![propagation lag chart](data:image/png")
-    store = s3_object_store_resource.outputs()
-    document = json.loads(
-        store.get_bytes(f"analysis/{empty}/standard/research/propagation/result.json")
-    )
     assert document["tables"]["clusters"]["rows"] == [] == document["tables"]["urls"]["rows"]
     assert document["tables"]["urls"]["columns"][0] == "url_key"

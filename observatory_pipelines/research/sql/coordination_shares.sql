@@ -27,13 +27,12 @@ shares AS (
            l.record_id,
            l.published_at AS shared_at,
            l.is_news,
-           EXISTS (SELECT 1 FROM own_domains AS o
-                   WHERE o.account = l.platform || ':' || l.author
-                     AND o.registered_domain = l.registered_domain)
-           OR EXISTS (SELECT 1 FROM actor_domains AS a
-                      WHERE a.author_id = l.author_id
-                        AND a.registered_domain = l.registered_domain) AS self_link
+           o.account IS NOT NULL OR a.author_id IS NOT NULL AS self_link
     FROM research_links AS l
+    LEFT JOIN own_domains AS o
+      ON o.account = l.platform || ':' || l.author AND o.registered_domain = l.registered_domain
+    LEFT JOIN actor_domains AS a
+      ON a.author_id = l.author_id AND a.registered_domain = l.registered_domain
     WHERE l.url_type <> 'self_reference' AND NOT l.undated AND l.author IS NOT NULL
     UNION ALL
     SELECT 'near_dup',

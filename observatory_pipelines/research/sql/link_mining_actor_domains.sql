@@ -1,14 +1,26 @@
 -- Edges of the actor -> domain network: records of an author (platform-scoped pseudonym)
--- linking to one of the network's domains.
+-- linking to one of the network's domains, for the :network_actors authors with the most
+-- such records (ties by name), so the network stays one Gephi and Louvain can handle.
 WITH {{ mined_links }},
-{{ network_domains }}
-SELECT m.platform || ':' || m.author AS actor,
-       max(m.author_name) AS actor_name,
-       m.platform,
-       m.registered_domain AS domain,
-       count(DISTINCT m.record_id) AS weight
-FROM mined AS m
-JOIN network_domains USING (registered_domain)
-WHERE m.author IS NOT NULL
-GROUP BY m.platform, m.author, m.registered_domain
-ORDER BY actor, domain
+{{ network_domains }},
+edges AS (
+    SELECT m.platform || ':' || m.author AS actor,
+           max(m.author_name) AS actor_name,
+           m.platform,
+           m.registered_domain AS domain,
+           count(DISTINCT m.record_id) AS weight
+    FROM mined AS m
+    JOIN network_domains USING (registered_domain)
+    WHERE m.author IS NOT NULL
+    GROUP BY m.platform, m.author, m.registered_domain
+),
+actors AS (
+    SELECT m.platform || ':' || m.author AS actor
+    FROM mined AS m
+    JOIN network_domains USING (registered_domain)
+    WHERE m.author IS NOT NULL
+    GROUP BY m.platform, m.author
+    ORDER BY count(DISTINCT m.record_id) DESC, actor
+    LIMIT :network_actors
+)
+SELECT e.* FROM edges AS e JOIN actors USING (actor) ORDER BY e.actor, e.domain

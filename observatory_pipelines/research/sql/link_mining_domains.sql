@@ -20,10 +20,12 @@ domains AS (
     LIMIT :top_domains
 ),
 per_platform AS (
-    SELECT m.registered_domain, m.platform, count(DISTINCT m.record_id) AS records
-    FROM mined AS m
-    JOIN domains AS d USING (registered_domain)
-    GROUP BY m.registered_domain, m.platform
+    SELECT registered_domain, jsonb_object_agg(platform, records) AS platforms
+    FROM (SELECT m.registered_domain, m.platform, count(DISTINCT m.record_id) AS records
+          FROM mined AS m
+          JOIN domains AS d USING (registered_domain)
+          GROUP BY m.registered_domain, m.platform) AS p
+    GROUP BY registered_domain
 )
 SELECT d.registered_domain,
        d.n_records,
@@ -32,8 +34,8 @@ SELECT d.registered_domain,
        round(d.n_records::numeric / linking.records, 4) AS share_of_records,
        d.first_published_at,
        d.last_published_at,
-       (SELECT jsonb_object_agg(p.platform, p.records) FROM per_platform AS p
-        WHERE p.registered_domain = d.registered_domain) AS platforms
+       p.platforms
 FROM domains AS d
+JOIN per_platform AS p USING (registered_domain)
 CROSS JOIN linking
 ORDER BY d.n_records DESC, d.registered_domain

@@ -13,21 +13,39 @@ urls AS (
     GROUP BY url_key
     ORDER BY n_records DESC, url_key
     LIMIT :top_urls
+),
+listed AS (
+    SELECT m.* FROM mined AS m JOIN urls USING (url_key)
+),
+platforms AS (
+    SELECT url_key, jsonb_object_agg(platform, records) AS platforms
+    FROM (SELECT url_key, platform, count(*) AS records FROM listed GROUP BY 1, 2) AS p
+    GROUP BY url_key
+),
+firsts AS (
+    SELECT DISTINCT ON (url_key) url_key, platform AS first_platform
+    FROM listed
+    WHERE NOT undated
+    ORDER BY url_key, published_at, platform, record_id
+),
+titles AS (
+    SELECT DISTINCT ON (r.url_key) r.url_key, r.title
+    FROM research_links AS r
+    JOIN urls USING (url_key)
+    WHERE r.url_type = 'self_reference' AND r.title IS NOT NULL
+    ORDER BY r.url_key, r.published_at, r.record_id
 )
 SELECT u.url_key,
        u.url_clean,
        u.registered_domain,
-       (SELECT r.title FROM research_links AS r
-        WHERE r.url_key = u.url_key AND r.url_type = 'self_reference' AND r.title IS NOT NULL
-        ORDER BY r.published_at, r.record_id LIMIT 1) AS title,
+       t.title,
        u.n_records,
        u.n_actors,
-       (SELECT jsonb_object_agg(p.platform, p.records)
-        FROM (SELECT m.platform, count(*) AS records FROM mined AS m
-              WHERE m.url_key = u.url_key GROUP BY m.platform) AS p) AS platforms,
+       p.platforms,
        u.first_published_at,
-       (SELECT m.platform FROM mined AS m
-        WHERE m.url_key = u.url_key AND NOT m.undated
-        ORDER BY m.published_at, m.platform, m.record_id LIMIT 1) AS first_platform
+       f.first_platform
 FROM urls AS u
+JOIN platforms AS p USING (url_key)
+LEFT JOIN firsts AS f USING (url_key)
+LEFT JOIN titles AS t USING (url_key)
 ORDER BY u.n_records DESC, u.url_key

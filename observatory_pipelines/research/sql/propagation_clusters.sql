@@ -28,15 +28,25 @@ ranked AS (
     FROM dated AS d
     JOIN spread USING (cluster_id)
 ),
+origins AS (
+    SELECT * FROM ranked WHERE rank = 1
+),
 platforms AS (
-    SELECT cluster_id, platform, min(published_at) AS first_seen
-    FROM ranked
-    GROUP BY cluster_id, platform
+    SELECT p.cluster_id,
+           jsonb_object_agg(p.platform, p.first_seen) AS first_seen_per_platform,
+           jsonb_object_agg(p.platform,
+                            round(extract(epoch FROM p.first_seen - o.published_at) / 60, 2))
+               AS lag_min_per_platform
+    FROM (SELECT cluster_id, platform, min(published_at) AS first_seen
+          FROM ranked GROUP BY cluster_id, platform) AS p
+    JOIN origins AS o USING (cluster_id)
+    GROUP BY p.cluster_id
 ),
 outlets AS (
-    SELECT cluster_id, outlet, min(published_at) AS first_seen
-    FROM ranked
-    GROUP BY cluster_id, outlet
+    SELECT cluster_id, array_agg(outlet ORDER BY first_seen, outlet) AS sequence
+    FROM (SELECT cluster_id, outlet, min(published_at) AS first_seen
+          FROM ranked GROUP BY cluster_id, outlet) AS x
+    GROUP BY cluster_id
 )
 SELECT s.cluster_id,
        s.n_records,
@@ -48,17 +58,15 @@ SELECT s.cluster_id,
        o.platform AS origin_platform,
        o.outlet AS origin_outlet,
        o.published_at AS origin_published_at,
-       (SELECT jsonb_object_agg(p.platform, p.first_seen) FROM platforms AS p
-        WHERE p.cluster_id = s.cluster_id) AS first_seen_per_platform,
-       (SELECT jsonb_object_agg(
-                   p.platform, round(extract(epoch FROM p.first_seen - o.published_at) / 60, 2))
-        FROM platforms AS p WHERE p.cluster_id = s.cluster_id) AS lag_min_per_platform,
+       p.first_seen_per_platform,
+       p.lag_min_per_platform,
        round(extract(epoch FROM h.published_at - o.published_at) / 60, 2) AS t50_minutes,
        round(extract(epoch FROM s.last_at - s.first_at) / 3600, 4) AS duration_hours,
-       (SELECT array_agg(x.outlet ORDER BY x.first_seen, x.outlet) FROM outlets AS x
-        WHERE x.cluster_id = s.cluster_id) AS sequence
+       x.sequence
 FROM spread AS s
-JOIN ranked AS o ON o.cluster_id = s.cluster_id AND o.rank = 1
+JOIN origins AS o ON o.cluster_id = s.cluster_id
+JOIN platforms AS p ON p.cluster_id = s.cluster_id
+JOIN outlets AS x ON x.cluster_id = s.cluster_id
 JOIN ranked AS h ON h.cluster_id = s.cluster_id AND h.rank = ceil(h.n / 2.0)
 LEFT JOIN undated AS u ON u.cluster_id = s.cluster_id
 ORDER BY s.n_platforms DESC, s.n_outlets DESC, s.n_records DESC, o.published_at, s.cluster_id

@@ -46,10 +46,18 @@ firsts AS (
     ORDER BY s.url_key, s.published_at, s.platform, s.record_id
 ),
 per_platform AS (
-    SELECT s.url_key, s.platform, count(*) AS n, min(s.published_at) AS first_share
-    FROM shares AS s
-    JOIN picked USING (url_key)
-    GROUP BY s.url_key, s.platform
+    SELECT x.url_key,
+           jsonb_object_agg(x.platform, x.n) AS shares_by_platform,
+           jsonb_object_agg(x.platform, x.first_share) AS first_share_per_platform,
+           jsonb_object_agg(
+               x.platform, round(extract(epoch FROM x.first_share - p.article_published_at) / 60, 2)
+           ) FILTER (WHERE p.article_published_at IS NOT NULL) AS lag_min_per_platform
+    FROM (SELECT s.url_key, s.platform, count(*) AS n, min(s.published_at) AS first_share
+          FROM shares AS s
+          JOIN picked USING (url_key)
+          GROUP BY s.url_key, s.platform) AS x
+    JOIN picked AS p USING (url_key)
+    GROUP BY x.url_key
 )
 SELECT p.url_key,
        p.url_clean,
@@ -62,20 +70,14 @@ SELECT p.url_key,
        f.platform AS first_platform,
        f.account AS first_actor,
        f.author_name AS first_actor_name,
-       (SELECT jsonb_object_agg(x.platform, x.n) FROM per_platform AS x
-        WHERE x.url_key = p.url_key) AS shares_by_platform,
-       (SELECT jsonb_object_agg(x.platform, x.first_share) FROM per_platform AS x
-        WHERE x.url_key = p.url_key) AS first_share_per_platform,
+       x.shares_by_platform,
+       x.first_share_per_platform,
        p.article_record_id,
        p.article_platform,
        p.article_published_at,
-       CASE WHEN p.article_published_at IS NOT NULL THEN
-           (SELECT jsonb_object_agg(
-                       x.platform,
-                       round(extract(epoch FROM x.first_share - p.article_published_at) / 60, 2))
-            FROM per_platform AS x WHERE x.url_key = p.url_key)
-       END AS lag_min_per_platform
+       x.lag_min_per_platform
 FROM picked AS p
+JOIN per_platform AS x USING (url_key)
 LEFT JOIN firsts AS f USING (url_key)
 LEFT JOIN undated AS u USING (url_key)
 ORDER BY p.n_shares DESC, p.url_key
