@@ -11,7 +11,8 @@ AES-256-IGE, ``telethon.extensions.BinaryReader`` and the ``telethon.tl`` object
   over ``auth_key[88+x:120+x]`` and the AES key/IV derivation with x = 0 from the client,
   x = 8 from the server;
 * service messages: ``bad_server_salt`` (Telethon's first salt is 0 and must be corrected,
-  as Telegram does), ``new_session_created``, ``msg_container``, ``gzip_packed``,
+  as Telegram does), ``new_session_created``, ``msg_container``, ``gzip_packed`` (both
+  ways: results over 512 bytes go out packed, as Telegram's do),
   ``msgs_ack``, ``ping``/``pong`` and ``rpc_result`` / ``rpc_error``;
 * the RPCs a collection sends: invokeWithLayer(initConnection(help.getConfig)),
   users.getUsers (Telethon's get_me on connect), updates.getState/getDifference,
@@ -175,6 +176,8 @@ class FakeDc:
         # as an INTERNAL error so the client never waits for a reply that will not come.
         self.errors: list[str] = []
         self.connections = 0
+        self.gzipped = 0  # results sent gzip_packed
+        self.salt_corrections = 0  # bad_server_salt sent (then the client resends)
         self._failures: list[list[Any]] = []  # [method, calls to let through, code, error]
         self._sessions: dict[int, _Session] = {}
         self._last_msg_id = 0
@@ -269,6 +272,7 @@ class FakeDc:
                 )
         out: list[tuple[bytes, bool]] = []
         if salt != session.salt:
+            self.salt_corrections += 1
             bad = types.BadServerSalt(msg_id, seq_no, 48, session.salt)
             return [self._encrypt(session_id, session, bytes(bad), False)]
         if new:
@@ -295,6 +299,10 @@ class FakeDc:
             except Exception as exc:
                 self.errors.append(f"{type(obj).__name__}: {type(exc).__name__}: {exc}")
                 result = bytes(types.RpcError(500, "FAKE_DC_INTERNAL"))
+            # Telegram packs large results (a page of history) as gzip_packed, as Telethon
+            # does its large requests: the same threshold, so both code paths run.
+            result = GzipPacked.gzip_if_smaller(True, result)
+            self.gzipped += result[:4] == struct.pack("<I", GzipPacked.CONSTRUCTOR_ID)
             out.append((struct.pack("<Iq", RPC_RESULT, msg_id) + result, True))
 
     def _encrypt(self, session_id: int, session: _Session, data: bytes, related: bool) -> bytes:

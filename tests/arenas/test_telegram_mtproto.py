@@ -162,6 +162,8 @@ def test_a_channel_is_read_over_mtproto_with_exact_counts_and_mapped(dc):
     assert sent["peer"]["channel_id"] == 1234567890
     assert sent["peer"]["access_hash"] == 8800123456789012345
     assert dc.api_ids == [1234567]
+    # Telethon starts with salt 0: the DC corrected it once, and the client sent again.
+    assert dc.salt_corrections == 1 and dc.connections == 1 and dc.errors == []
     assert collector.rate_limit_state["path"] == "mtproto"
     assert collector.units_spent == 3 and collector.rate_limit_state["requests"] == 3
 
@@ -180,6 +182,7 @@ def test_the_whole_history_is_paged_to_the_channels_first_message(dc):
     assert [offset for offset, _ in history_offsets(dc)] == [0, 113, 21]
     assert history_offsets(dc)[1][1] == "2026-11-09T08:00:00+00:00"
     assert [len(p.records) for p in pages] == [100, 92, 0]
+    assert dc.gzipped >= 2  # the full pages came gzip_packed, as Telegram sends them
     one = found["debat_kanal/100"]
     assert (one.views_count, one.shares_count, one.comments_count) == (200, 2, 1)
     assert collector.units_spent == 5  # getState, resolve, three pages
