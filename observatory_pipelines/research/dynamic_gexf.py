@@ -4,7 +4,7 @@ Three networks of one design, each sliced into calendar buckets (ISO weeks, Mond
 by default; days or months on request), written in the spec's recommended format:
 
 - GEXF 1.3, ``mode="dynamic"``, ``timerepresentation="interval"``, ``timeformat="date"``,
-  ``timezone="UTC"``; the graph's start/end cover every bucket of the scope;
+  ``timezone="Europe/Copenhagen"``; the graph's start/end cover every bucket of the scope;
 - ONE element per node and per edge, with ``<spells>``: each spell covers its buckets from
   the first to the last day (inclusive, as GEXF 1.3 intervals are), adjacent buckets merged;
 - per-bucket values as dynamic attributes (``attvalue`` with start/end): a node's
@@ -15,23 +15,24 @@ by default; days or months on request), written in the spec's recommended format
   (Louvain, seed 0, on the totals).
 
 networkx's GEXF writer emits neither spells of this form nor dynamic attributes, so the XML is
-written here with ElementTree. Buckets are computed in SQL (``date_trunc`` in UTC: weeks start
-on Monday, the ISO week) and labelled ``%G-W%V`` — 4CAT labels ISO weeks but parses them back
-with ``%W``, which shifts some years by a week.
+written here with ElementTree. Buckets are the research periods (``research/periods.py``:
+``RESEARCH_PERIOD``, ISO weeks by default, in Europe/Copenhagen), computed in SQL
+(``date_trunc`` of the local time: weeks start on Monday) and labelled ISO-style (``%G-W%V``)
+— 4CAT labels ISO weeks but parses them back with ``%W``, which shifts some years by a week.
 """
 
 from __future__ import annotations
 
-import calendar
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import psycopg
 
 from observatory_pipelines.analysis.network import add_metrics
+from observatory_pipelines.research import periods
 from observatory_pipelines.research.dynamic_plots import bucket_activity_chart
 from observatory_pipelines.research.framework import (
     ResearchAnalysis,
@@ -42,13 +43,12 @@ from observatory_pipelines.research.framework import (
     temp_table,
 )
 
-GRANULARITY = "week"
-GRANULARITIES = ("day", "week", "month")
+GRANULARITIES = ("day", "week", "month")  # RESEARCH_PERIOD picks week or month; day on request
 MAX_BUCKETS = 52  # the original's cap: Gephi's timeline gets the most recent 52 buckets
 EDGES_PER_BUCKET = 500  # heaviest edges of each bucket (the original: top 100, 10..500)
 ACTOR_LIMIT = 200  # most active authors taking part in the actor network
 COMMUNITY_EDGE_LIMIT = 50_000
-TIMEZONE = "UTC"
+TIMEZONE = periods.TIME_ZONE
 RECORDS_TABLE = "interaction_records"  # research/sql/interaction_records.sql, as a temp table
 NETWORKS = {
     "hashtags": "dynamic_gexf_hashtags",
@@ -61,23 +61,20 @@ CREATOR = "The Issue Observatory"
 EDGE_TABLE_COLUMNS = ("source", "target", "bucket", "start", "end", "weight")
 
 
+def next_bucket(start: date, granularity: str) -> date:
+    return (
+        start + timedelta(days=1) if granularity == "day" else periods.shift(start, granularity, 1)
+    )
+
+
 def bucket_end(start: date, granularity: str) -> date:
     """The last day (inclusive) of the bucket starting on ``start``."""
-    if granularity == "day":
-        return start
-    if granularity == "week":
-        return start + timedelta(days=6)
-    return start.replace(day=calendar.monthrange(start.year, start.month)[1])
-
-
-def next_bucket(start: date, granularity: str) -> date:
-    return bucket_end(start, granularity) + timedelta(days=1)
+    return next_bucket(start, granularity) - timedelta(days=1)
 
 
 def bucket_label(start: date, granularity: str) -> str:
-    if granularity == "week":
-        return start.strftime("%G-W%V")  # ISO year and week: 2025-12-29 is 2026-W01
-    return start.strftime("%Y-%m") if granularity == "month" else start.isoformat()
+    """``2026-03-02``, ``2026-W10`` (ISO year and week: 2025-12-29 is 2026-W01) or ``2026-03``."""
+    return start.isoformat() if granularity == "day" else periods.label(start, granularity)
 
 
 def calendar_buckets(first: date, last: date, granularity: str) -> list[date]:
@@ -231,8 +228,9 @@ def _edge_rows(network: SlicedNetwork, granularity: str) -> list[dict[str, Any]]
 
 
 def compute_dynamic(
-    conn: psycopg.Connection, params: dict[str, Any], *, granularity: str = GRANULARITY
+    conn: psycopg.Connection, params: dict[str, Any], *, granularity: str | None = None
 ) -> ResearchOutput:
+    granularity = granularity or periods.research_period()
     if granularity not in GRANULARITIES:
         raise ResearchInputError(
             f"granularity must be one of {', '.join(GRANULARITIES)}, got {str(granularity)[:40]!r}"
@@ -249,7 +247,9 @@ def compute_dynamic(
 def _sliced(conn: psycopg.Connection, params: dict[str, Any], granularity: str) -> ResearchOutput:
     counts = {
         date.fromisoformat(r["bucket"]): r["records"]
-        for r in query(conn, "dynamic_gexf_buckets", {"granularity": granularity})
+        for r in query(
+            conn, "dynamic_gexf_buckets", {"granularity": granularity, "time_zone": TIMEZONE}
+        )
     }
     spanned = calendar_buckets(min(counts), max(counts), granularity) if counts else []
     buckets = spanned[-MAX_BUCKETS:]
@@ -269,8 +269,8 @@ def _sliced(conn: psycopg.Connection, params: dict[str, Any], granularity: str) 
         [{"bucket": bucket_label(b, granularity), "start": b, "end": bucket_end(b, granularity),
           "records": counts.get(b, 0)} for b in buckets],
     )  # fmt: skip
-    since = datetime.combine(buckets[0], datetime.min.time(), tzinfo=UTC) if buckets else None
-    sql_params = {"granularity": granularity, "since": since,
+    since = periods.day_start(buckets[0]) if buckets else None  # local midnight, as UTC
+    sql_params = {"granularity": granularity, "time_zone": TIMEZONE, "since": since,
                   "edges_per_bucket": EDGES_PER_BUCKET, "actor_limit": ACTOR_LIMIT}  # fmt: skip
     for name, sql in NETWORKS.items():
         network = SlicedNetwork.read(conn, sql, sql_params) if buckets else SlicedNetwork()
@@ -289,7 +289,6 @@ def _compute(conn: psycopg.Connection, params: dict[str, Any]) -> ResearchOutput
 
 
 PARAMETERS: dict[str, Any] = {
-    "granularity": GRANULARITY,
     "max_buckets": MAX_BUCKETS,
     "edges_per_bucket": EDGES_PER_BUCKET,
     "actor_limit": ACTOR_LIMIT,

@@ -81,7 +81,7 @@ def test_weekly_spells_and_per_week_values_read_back(built, conn):
     assert {k: graph.get(k) for k in ("mode", "timeformat", "timerepresentation", "timezone",
                                       "start", "end", "defaultedgetype")} == {
         "mode": "dynamic", "timeformat": "date", "timerepresentation": "interval",
-        "timezone": "UTC", "start": "2026-03-02", "end": "2026-03-29",
+        "timezone": "Europe/Copenhagen", "start": "2026-03-02", "end": "2026-03-29",
         "defaultedgetype": "undirected"}  # fmt: skip
     # one element per node and per edge, never one per bucket
     node_ids = [n.get("id") for n in graph.findall("g:nodes/g:node", NS)]
@@ -131,14 +131,17 @@ def test_weekly_spells_and_per_week_values_read_back(built, conn):
     assert out.charts["bucket_activity"].startswith(b"\x89PNG")
 
 
-def test_days_months_and_a_filtered_scope(built, corpus, conn):
+def test_days_months_and_a_filtered_scope(built, corpus, conn, monkeypatch):
     days = _read(compute_dynamic(conn, built, granularity="day").gexf["hashtags"])
     # Mon and Tue are adjacent days: one spell; Wed has no klima
     assert days.nodes["klima"]["spells"] == [("2026-03-02", "2026-03-03"),
                                              ("2026-03-09", "2026-03-09"),
                                              ("2026-03-23", "2026-03-24")]  # fmt: skip
     assert days.graph["start"] == "2026-03-02" and days.graph["end"] == "2026-03-24"
-    months = compute_dynamic(conn, built, granularity="month")
+    monkeypatch.setenv("RESEARCH_PERIOD", "month")  # the operator's period is the default
+    months = compute_dynamic(conn, built)
+    assert months.parameters["granularity"] == "month"
+    monkeypatch.delenv("RESEARCH_PERIOD")
     g = _read(months.gexf["hashtags"])
     assert g.nodes["klima"]["spells"] == [("2026-03-01", "2026-03-31")]
     assert g.nodes["klima"]["frequency"] == [(5, "2026-03-01", "2026-03-31")]
@@ -157,12 +160,17 @@ def test_iso_weeks_where_percent_w_differs(corpus, conn, database_url):
     assert datetime.strptime("2026-W01-1", "%Y-W%W-%w").date() == date(2026, 1, 5)
     assert bucket_label(date(2025, 12, 29), "week") == "2026-W01"
     corpus.add(published_at=datetime(2026, 1, 1, 12, tzinfo=UTC), text="#nytår #klima")
+    # Sunday 23:30 UTC is Monday 00:30 in Copenhagen: the next week
+    corpus.add(published_at=datetime(2026, 1, 11, 23, 30, tzinfo=UTC), text="#klima")
     enrich(database_url, "record_tags")
     out = compute_dynamic(conn, check_scope(conn, AnalysisScope(query_design_id=corpus.design)))
     assert out.tables["buckets"].rows == [
-        {"bucket": "2026-W01", "start": date(2025, 12, 29), "end": date(2026, 1, 4), "records": 1}
+        {"bucket": "2026-W01", "start": date(2025, 12, 29), "end": date(2026, 1, 4), "records": 1},
+        {"bucket": "2026-W02", "start": date(2026, 1, 5), "end": date(2026, 1, 11), "records": 0},
+        {"bucket": "2026-W03", "start": date(2026, 1, 12), "end": date(2026, 1, 18), "records": 1},
     ]
     assert _read(out.gexf["hashtags"]).nodes["nytår"]["spells"] == [("2025-12-29", "2026-01-04")]
+    assert _xml_graph(out.gexf["hashtags"]).get("timezone") == "Europe/Copenhagen"
 
 
 def test_bucket_cap_keeps_the_last_52_and_says_so(corpus, conn, database_url):
