@@ -61,7 +61,10 @@ def tier_costs(platform: str, tiers: tuple[str, ...]) -> dict[str, dict[str, Any
         elif tier in cost.free_tiers:
             out[tier] = {"free": True, "units_per_credit": None}
         else:
-            out[tier] = {"free": False, "units_per_credit": cost.units_per_credit}
+            # One platform through two providers prices its tiers apart (google_search,
+            # x_twitter, google_autocomplete): the tier's own rate, as credits_for uses.
+            per_credit = dict(cost.tier_units_per_credit).get(tier, cost.units_per_credit)
+            out[tier] = {"free": False, "units_per_credit": per_credit}
     return out
 
 
@@ -77,6 +80,8 @@ def arena_entry(cls: type[Collector]) -> dict[str, Any]:
         "credentials": {
             "needed": cls.needs_credentials,
             "optional": cls.credentials_optional,
+            "not_on_tiers": list(cls.keyless_tiers),
+            "pool_platform": cls.credential_platform or cls.platform,
             "fields": [field.split("|") for field in cls.credential_fields],
         },
         "options": [option_entry(o) for o in (*COMMON_OPTION_SPECS, *cls.option_specs)],
@@ -108,6 +113,10 @@ def arena_lines(entry: dict[str, Any]) -> list[str]:
     if credentials["needed"]:
         fields = ", ".join(" or ".join(names) for names in credentials["fields"])
         needs = f"yes, from the operator's credential pool: {fields}"
+        if credentials.get("pool_platform") not in (None, entry["platform"]):
+            needs += f" (pool platform {credentials['pool_platform']})"
+        if credentials.get("not_on_tiers"):
+            needs += f"; none on {', '.join(credentials['not_on_tiers'])}"
     elif credentials.get("optional"):
         needs = "optional: a pooled credential is used when the operator added one"
     else:

@@ -19,7 +19,8 @@ from observatory_pipelines.arenas.base import (
     CollectionRequest,
 )
 from observatory_pipelines.arenas.base import SearchTerm as Term
-from observatory_pipelines.arenas.registry import build_collector
+from observatory_pipelines.arenas.registry import build_collector, get_collector_class
+from observatory_pipelines.cli.arenas_cmd import arena_entry, arena_lines
 from observatory_pipelines.collection.credential_pool import add_credential
 from observatory_pipelines.collection.runs import start_run
 from observatory_pipelines.credits.ledger import CreditLedger
@@ -300,3 +301,16 @@ def test_a_spent_serpapi_key_rotates_and_a_refused_one_is_flagged(db, hosts):
     assert (balance.reserved, balance.settled, balance.refunded, balance.available) == (
         3, 2, 3, 8,
     )  # fmt: skip
+
+
+def test_arenas_list_names_the_shared_pool_the_keyless_tier_and_each_tiers_price():
+    entry = arena_entry(get_collector_class("google_autocomplete"))
+    assert entry["credentials"]["not_on_tiers"] == ["free"]
+    assert entry["credentials"]["pool_platform"] == "google_search"
+    assert entry["costs"] == {
+        "free": {"free": True, "units_per_credit": None},
+        "medium": {"free": False, "units_per_credit": 50},
+        "premium": {"free": False, "units_per_credit": 1},
+    }
+    [credentials] = [line for line in arena_lines(entry) if "credentials" in line]
+    assert credentials.endswith("(pool platform google_search); none on free")
