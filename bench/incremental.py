@@ -128,10 +128,25 @@ def main() -> None:
     parser.add_argument("--new", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument(
+        "--reuse",
+        nargs=2,
+        metavar=("DATABASE_URL", "DESIGN"),
+        help="measure on a database kept by an earlier --keep run (implies --keep)",
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
-    server, url, design = analysis_bench.setup_database(args.rows)
+    if args.reuse:
+        url, design = args.reuse
+        server, args.keep = None, True
+        with psycopg.connect(urls.libpq_url(url)) as conn:
+            args.rows = conn.execute(
+                "SELECT count(*) FROM content_record_collections WHERE query_design_id = %s",
+                [design],
+            ).fetchone()[0]
+    else:
+        server, url, design = analysis_bench.setup_database(args.rows)
     result: dict = {
         "benchmark": "incremental",
         "rows": args.rows,
@@ -144,7 +159,7 @@ def main() -> None:
             first_build, _ = _timed(lambda: suite(conn, design, full=False))  # builds the facets
             result["first_build_seconds"] = round(first_build, 3)
             suite(conn, design, full=False)  # warm
-            rows = args.rows
+            rows = conn.execute("SELECT count(*) FROM content_records").fetchone()[0]
             timings: dict[str, list[float]] = {
                 "suite_incremental": [],
                 "suite_full": [],

@@ -368,3 +368,28 @@ def test_the_ingest_path_is_folded_incrementally(conn, corpus, db):
     step = refresh_and_compare(conn, corpus.design)
     # guid-3 newly linked (+1); guid-2 now also matches "grøn" (-1, +1); guid-1 unchanged.
     assert (step.mode, step.changes_folded) == ("incremental", 3)
+
+
+def _temp_column_types(conn, params: dict, **options) -> set[tuple]:
+    """Every temp table's columns and types after running every model (in an outer
+    transaction, so the tables outlive run_models' savepoint until the rollback)."""
+    conn.execute("SELECT 1")
+    run_models(conn, params, MODEL_NAMES, **options)
+    types = conn.execute(
+        "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod) "
+        "FROM pg_class AS c JOIN pg_attribute AS a ON a.attrelid = c.oid "
+        "WHERE c.relnamespace = pg_my_temp_schema() AND c.relkind = 'r' AND a.attnum > 0"
+    ).fetchall()
+    conn.rollback()
+    return set(types)
+
+
+def test_stored_facets_give_every_model_the_same_column_types(conn, corpus):
+    """A connection that reuses prepared statements (psycopg prepares a query run 5 times)
+    fails on 'cached plan must not change result type' if a path changed a column's type."""
+    params = check_scope(conn, AnalysisScope(corpus.design))
+    refresh_and_compare(conn, corpus.design)
+    from_records = _temp_column_types(conn, params, models=load_models())
+    from_facets = _temp_column_types(conn, params)
+    assert len(from_records) > 50
+    assert from_facets == from_records
