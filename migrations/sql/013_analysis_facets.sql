@@ -193,9 +193,10 @@ BEGIN
 END
 $$;
 
--- Deleted records or links (erasure; partition maintenance moving rows out of the default
--- partition by DELETE + INSERT, whose INSERT no trigger sees): the design is marked dirty and
--- its next refresh rebuilds it from its records. Rare, and exact by construction.
+-- Deleted records or links (an erasure, through the parent): the design is marked dirty and
+-- its next refresh rebuilds it from its records. Rare, and exact by construction. Statements
+-- on one partition (partition maintenance moving rows out of the default) fire none of these
+-- statement triggers: the partition set they change makes the next refresh a rebuild.
 CREATE FUNCTION analysis_facets_records_deleted() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
