@@ -8,7 +8,7 @@ SELECT CASE WHEN grouping(c.platform) = 0 THEN 'platform'
        coalesce(c.platform, c.arena, u.term, 'all') AS value,
        CASE WHEN c.published_at < CAST(:current_from AS timestamptz)
             THEN 'previous' ELSE 'current' END AS period,
-       CASE WHEN grouping(u.term) = 0 THEN count(DISTINCT c.id)
+       CASE WHEN grouping(u.term) = 0 THEN count(*)
             ELSE count(*) FILTER (WHERE u.ord IS NULL OR u.ord = 1) END AS records
 FROM {{ scope_records }}
 LEFT JOIN LATERAL unnest(l.search_terms_matched) WITH ORDINALITY AS u(term, ord) ON true
