@@ -9,9 +9,9 @@
 - Danish and English stop words removed: spaCy's lists (``spacy.lang.da`` / ``spacy.lang.en``,
   inside the spaCy wheel: nothing is downloaded); English because Danish debate quotes it;
 - bigrams join two kept tokens separated by spaces (or a ``#``) only: punctuation, a line
-  break, a removed link,
-  stop word or number between them breaks the pair ("afgift på benzin" gives no
-  "afgift benzin" — sklearn forms n-grams after dropping stop words and would).
+  break, a removed link, a stop word or a number between them breaks the pair ("afgift på
+  benzin" gives no "afgift benzin"; sklearn forms n-grams after dropping stop words and
+  would).
 
 Search terms are excluded as n-grams (``SearchTermFilter``): a one-word term removes every
 unigram and bigram containing it, a two-word term removes that bigram, so neither the
