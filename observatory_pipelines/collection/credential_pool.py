@@ -98,7 +98,9 @@ class CredentialPool:
                 ).first()
                 if row is None:
                     raise NoCredentialAvailable(
-                        f"no active {platform} credential with quota left"
+                        f"no active {platform} credential"
+                        + (f" stored for tier {tier}" if tier else "")
+                        + " with quota left"
                         + (f" (tried {len(excluded)})" if excluded else "")
                     )
                 conn.execute(

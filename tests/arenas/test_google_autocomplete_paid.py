@@ -314,3 +314,18 @@ def test_arenas_list_names_the_shared_pool_the_keyless_tier_and_each_tiers_price
     }
     [credentials] = [line for line in arena_lines(entry) if "credentials" in line]
     assert credentials.endswith("(pool platform google_search); none on free")
+
+
+def test_a_key_stored_for_another_tier_is_not_leased_and_the_failure_names_the_tier(db, hosts):
+    add_credential(db, "google_search", "serper", {"serper_api_key": "m"}, tier="medium")
+    user = make_user(db, credits=10)
+    config = {"arenas": {"google_autocomplete": {"tier": "premium"}}}
+    design = make_design(db, user, config, terms=[("klima", "keyword")])
+    report = start_run(db, design, FROM, TO)
+    [arena] = report.arenas
+    assert arena.status == "failed" and arena.error == (
+        "NoCredentialAvailable: no active google_search credential stored for tier premium "
+        "with quota left"
+    )
+    assert hosts.seen == [] and arena.credits_spent == 0
+    assert CreditLedger(db).get_balance(user).available == 10
