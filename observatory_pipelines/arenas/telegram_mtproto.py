@@ -182,7 +182,8 @@ class MtprotoClient:
             flood_sleep_threshold=0,  # every FLOOD_WAIT comes to call(), which decides
             connection_retries=2,
             retry_delay=1,
-            request_retries=3,
+            request_retries=3,  # Telegram's internal errors (500) retried, 2 s apart
+            raise_last_call_error=True,  # then its own error, not Telethon's ValueError
             timeout=CONNECT_TIMEOUT_SECONDS,
             device_model="Observatory Pipelines collector",
             app_version="observatory-pipelines",

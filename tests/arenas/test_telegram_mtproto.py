@@ -234,6 +234,25 @@ def test_a_long_flood_wait_stops_the_run_cleanly_with_what_it_has(dc):
     assert dc.requests("contacts.ResolveUsername") == [{"username": "debat_kanal", "referer": None}]
 
 
+def test_an_internal_error_of_telegram_is_retried_then_succeeds(dc):
+    debat_kanal(dc)
+    dc.fail(HISTORY, "RPC_CALL_FAIL", code=500)
+    _, pages = collect(dc, request(["debat_kanal"], max_pages=1))
+    assert len(records(pages)) == 100
+    assert [offset for offset, _ in history_offsets(dc)] == [0, 0]  # the same page again
+
+
+def test_another_error_for_one_channel_skips_it_by_name_and_the_rest_goes_on(dc):
+    debat_kanal(dc)
+    dc.add(load_channel("mtproto_eksempel_kanal.json"))
+    dc.fail(HISTORY, "CHAT_FORWARDS_RESTRICTED", code=400)
+    _, pages = collect(dc, request(["eksempel_kanal", "debat_kanal"]))
+    assert len(records(pages)) == 150
+    [skip] = [s for p in pages for s in p.skipped]
+    assert skip.source == "telegram channel eksempel_kanal" and skip.reason == "error"
+    assert "reading its history failed (CHAT_FORWARDS_RESTRICTED)" in skip.detail
+
+
 def test_an_unknown_or_private_channel_is_skipped_by_name_and_the_rest_goes_on(dc):
     debat_kanal(dc)
     closed = dc.add(load_channel("mtproto_eksempel_kanal.json"))
