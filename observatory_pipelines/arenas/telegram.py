@@ -308,7 +308,11 @@ class TelegramCollector(Collector):
                 "telegram: no channels to read; name public channels in "
                 "arenas.telegram.custom_channels (Telegram offers no search across channels)"
             )
-        client = self._mtproto(options)
+        try:
+            client = self._mtproto(options)
+        except StopRun as stop:  # Telegram asked for a long wait before the first channel
+            yield self._stopped(stop, [c for c, _ in channels], tally)
+            return
         self.rate_limit_state["path"] = "mtproto" if client else "preview"
         try:
             for index, (channel, whole) in enumerate(channels):
@@ -337,7 +341,7 @@ class TelegramCollector(Collector):
                 "telegram: path mtproto needs a telegram credential in the pool (api_id, "
                 "api_hash, session_string); there is none"
             )
-        client = MtprotoClient(self.credentials, self.rate_limit_state)
+        client = self._client = MtprotoClient(self.credentials, self.rate_limit_state)
         client.budget = self._budget_total
         try:
             client.check_login()  # a refused session fails here, before any channel
@@ -345,7 +349,6 @@ class TelegramCollector(Collector):
             self.units_spent = client.requests
             client.close()
             raise
-        self._client = client
         return client
 
     def _mtproto_channel(self, channel, whole, max_pages, request, seen, tally) -> Iterator[Page]:

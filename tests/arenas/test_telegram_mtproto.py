@@ -276,6 +276,18 @@ def test_every_channel_unknown_fails_the_task(dc):
         collect(dc, request(["ukendt_kanal"]))
 
 
+def test_a_long_flood_wait_before_the_first_channel_stops_cleanly_too(dc):
+    debat_kanal(dc)
+    dc.fail("updates.GetState", "FLOOD_WAIT_600", after=1)  # connect's passes, ours not
+    collector, pages = collect(dc, request(["debat_kanal"]))
+    assert records(pages) == {}
+    assert collector.rate_limit_state["stopped"]["method"] == "updates.GetState"
+    assert [(s.source, s.reason, s.url) for p in pages for s in p.skipped] == [
+        ("telegram channel debat_kanal", "rate_limited", None)
+    ]
+    assert dc.requests("contacts.ResolveUsername") == []
+
+
 def test_the_request_budget_stops_the_run_and_says_so(dc):
     debat_kanal(dc)
     collector, pages = collect(dc, request(["debat_kanal"], max_requests=3))
