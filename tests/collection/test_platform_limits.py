@@ -78,6 +78,8 @@ def test_every_rate_limited_platform_has_a_limit_of_one():
     missing = built_in - UNLIMITED - set(limited)
     assert not missing, f"no run limit in deploy/dagster.yaml for {sorted(missing)}"
     assert set(limited.values()) == {1}
+    keys = [limit["key"] for limit in _limits()]
+    assert len(keys) == len(set(keys)), "a tag listed twice in deploy/dagster.yaml"
 
 
 def test_a_backup_and_a_restore_drill_never_run_together():
