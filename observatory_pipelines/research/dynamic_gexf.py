@@ -284,10 +284,6 @@ def _sliced(conn: psycopg.Connection, params: dict[str, Any], granularity: str) 
     return output
 
 
-def _compute(conn: psycopg.Connection, params: dict[str, Any]) -> ResearchOutput:
-    return compute_dynamic(conn, params)
-
-
 PARAMETERS: dict[str, Any] = {
     "max_buckets": MAX_BUCKETS,
     "edges_per_bucket": EDGES_PER_BUCKET,
@@ -302,7 +298,7 @@ DYNAMIC_GEXF = ResearchAnalysis(
     description="Time-sliced hashtag, search-term and actor networks as dynamic GEXF 1.3 for "
     "Gephi's timeline: one element per node and edge with spells per ISO week, per-week "
     "frequency and weight as dynamic attributes.",
-    compute=_compute,
+    compute=compute_dynamic,
     revision=1,
     parameters=PARAMETERS,
     reads=("record_tags",),

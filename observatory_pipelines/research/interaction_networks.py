@@ -150,10 +150,6 @@ def compute_networks(
     return output
 
 
-def _compute(conn: psycopg.Connection, params: dict[str, Any]) -> ResearchOutput:
-    return compute_networks(conn, params)
-
-
 PARAMETERS: dict[str, Any] = {
     "edge_limit": EDGE_LIMIT,
     "community_edge_limit": COMMUNITY_EDGE_LIMIT,
@@ -166,7 +162,7 @@ INTERACTION_NETWORKS = ResearchAnalysis(
     name="interaction_networks",
     description="4CAT-style interaction networks: co-hashtag, author–hashtag, mention, reply, "
     "quote, URL co-occurrence and actor–domain (graph JSON + GEXF and an edge list each).",
-    compute=_compute,
+    compute=compute_networks,
     revision=1,
     parameters=PARAMETERS,
     reads=("record_tags", "record_urls"),

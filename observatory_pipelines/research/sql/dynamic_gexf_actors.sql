@@ -29,10 +29,8 @@ occurrences AS (
     FROM active AS a
 ),
 links AS (
-    SELECT x.term AS unit, x.bucket, s.author_key AS source, t.author_key AS target
-    FROM term_authors AS x
-    CROSS JOIN LATERAL unnest(x.authors) AS s(author_key)
-    CROSS JOIN LATERAL unnest(x.authors) AS t(author_key)
-    WHERE s.author_key COLLATE "C" < t.author_key COLLATE "C"
+    SELECT r.term AS unit, r.bucket, a.value AS source, b.value AS target
+    FROM term_authors AS r
+    {{ pairs_within(authors) }}
 ),
 {{ dynamic_edges }}

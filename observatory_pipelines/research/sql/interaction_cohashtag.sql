@@ -7,10 +7,8 @@ WITH occurrences AS (
     CROSS JOIN LATERAL unnest(r.hashtags) AS t(tag)
 ),
 links AS (
-    SELECT r.record_id, a.tag AS source, b.tag AS target
+    SELECT r.record_id, a.value AS source, b.value AS target
     FROM interaction_records AS r
-    CROSS JOIN LATERAL unnest(r.hashtags) AS a(tag)
-    CROSS JOIN LATERAL unnest(r.hashtags) AS b(tag)
-    WHERE cardinality(r.hashtags) > 1 AND a.tag COLLATE "C" < b.tag COLLATE "C"
+    {{ pairs_within(hashtags) }}
 ),
 {{ interaction_edges }}

@@ -5,11 +5,7 @@ SELECT c.platform,
        c.platform_id,
        c.content_type,
        c.author_platform_id,
-       coalesce(
-           c.pseudonymized_author_id,
-           CASE WHEN c.author_display_name IS NOT NULL
-                THEN 'name:' || c.platform || ':' || c.author_display_name END
-       ) AS author_key,
+       {{ temporal_author_key }} AS author_key,
        c.author_display_name
 FROM content_record_collections AS l
 JOIN content_records AS c ON c.id = l.content_record_id AND c.published_at = l.published_at

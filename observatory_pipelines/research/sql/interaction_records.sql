@@ -23,11 +23,7 @@ FROM (
     SELECT c.id AS record_id,
            c.published_at,
            c.platform,
-           coalesce(
-               c.pseudonymized_author_id,
-               CASE WHEN c.author_display_name IS NOT NULL
-                    THEN 'name:' || c.platform || ':' || c.author_display_name END
-           ) AS author_key,
+           {{ temporal_author_key }} AS author_key,
            c.author_display_name,
            coalesce(l.search_terms_matched, '{}') AS terms,
            coalesce(t.hashtags, '{}') AS hashtags,
@@ -42,13 +38,8 @@ FROM (
                                         THEN c.raw_metadata #>> '{reply,parent,uri}' END
                WHEN 'reddit' THEN CASE WHEN c.raw_metadata ->> 'parent_id' ~ '^t[13]_[a-z0-9]+$'
                                        THEN c.raw_metadata ->> 'parent_id' END
-               WHEN 'x_twitter' THEN coalesce(
-                   c.raw_metadata ->> 'in_reply_to_id',
-                   (SELECT x ->> 'id'
-                    FROM jsonb_array_elements(
-                        CASE WHEN jsonb_typeof(c.raw_metadata -> 'referenced_tweets') = 'array'
-                             THEN c.raw_metadata -> 'referenced_tweets' END) AS x
-                    WHERE x ->> 'type' = 'replied_to' LIMIT 1))
+               WHEN 'x_twitter'
+               THEN coalesce(c.raw_metadata ->> 'in_reply_to_id', {{ x_referenced(replied_to) }})
            END AS reply_ref,
            CASE WHEN c.platform = 'x_twitter' THEN c.raw_metadata ->> 'in_reply_to_user_id' END
                AS raw_reply_author,
@@ -60,13 +51,8 @@ FROM (
                        WHEN c.raw_metadata #>> '{embed,$type}' LIKE 'app.bsky.embed.record%'
                        THEN c.raw_metadata #>> '{embed,record,uri}' END AS q) AS e
                    WHERE q LIKE 'at://%/app.bsky.feed.post/%')
-               WHEN 'x_twitter' THEN coalesce(
-                   c.raw_metadata ->> 'quoted_tweet_id',
-                   (SELECT x ->> 'id'
-                    FROM jsonb_array_elements(
-                        CASE WHEN jsonb_typeof(c.raw_metadata -> 'referenced_tweets') = 'array'
-                             THEN c.raw_metadata -> 'referenced_tweets' END) AS x
-                    WHERE x ->> 'type' = 'quoted' LIMIT 1))
+               WHEN 'x_twitter'
+               THEN coalesce(c.raw_metadata ->> 'quoted_tweet_id', {{ x_referenced(quoted) }})
            END AS quote_ref
     FROM {{ scope_records }}
     LEFT JOIN enrichment_tags AS t ON t.record_id = c.id AND t.published_at = c.published_at
