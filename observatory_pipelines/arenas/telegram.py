@@ -473,12 +473,7 @@ class TelegramCollector(Collector):
             "source": "web_preview",
         }
         published = plausible_date(message.published, meta)
-        if not in_window(published, request):
-            raise Skip
-        if not message.text:
-            raise Skip  # spec: messages without text are skipped
-        if not whole and not matches_groups(message.text, request.terms):
-            raise Skip
+        _keep(published, message.text, whole, request)
         return self._record(
             username,
             message.message_id,
@@ -534,12 +529,7 @@ class TelegramCollector(Collector):
         if message.date is None:
             raise Reject(f"telegram message {message.id} without a date")
         published = message.date.astimezone(UTC)
-        if not in_window(published, request):
-            raise Skip
-        if not message.message:
-            raise Skip  # spec: messages without text are skipped
-        if not whole and not matches_groups(message.message, request.terms):
-            raise Skip
+        _keep(published, message.message, whole, request)
         reactions = _reactions(message.reactions)
         meta: dict[str, Any] = {
             "channel_id": channel.id,
@@ -575,6 +565,15 @@ class TelegramCollector(Collector):
             shares=message.forwards,
             comments=message.replies.replies if message.replies else None,
         )
+
+
+def _keep(published, text: str | None, whole: bool, request: CollectionRequest) -> None:
+    """Skip a message outside the window, without text (spec), or (unless its channel is
+    an actor's, taken whole) not matching the design's terms."""
+    if not in_window(published, request) or not text:
+        raise Skip
+    if not whole and not matches_groups(text, request.terms):
+        raise Skip
 
 
 def _reactions(reactions: Any) -> list[dict[str, Any]]:

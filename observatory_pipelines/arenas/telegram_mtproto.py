@@ -267,15 +267,22 @@ class MtprotoClient:
         """updates.getState: the cheapest call that needs a logged-in account."""
         self.call(functions.updates.GetStateRequest())
 
-    def resolve(self, username: str) -> ResolvedChannel:
+    def _channel_call(self, request: Any, gone: str, failed: str) -> Any:
+        """A call about one channel: Telegram's errors for it become ChannelUnavailable
+        (``gone``: it has no public channel to read; ``failed``: anything else)."""
         try:
-            found = self.call(functions.contacts.ResolveUsernameRequest(username=username))
+            return self.call(request)
         except _CHANNEL_GONE as exc:
-            raise ChannelUnavailable(
-                f"Telegram knows no public channel by it ({_name(exc)})", "http_error"
-            ) from None
+            raise ChannelUnavailable(f"{gone} ({_name(exc)})", "http_error") from None
         except errors.RPCError as exc:
-            raise ChannelUnavailable(f"resolving it failed ({_name(exc)})") from None
+            raise ChannelUnavailable(f"{failed} ({_name(exc)})") from None
+
+    def resolve(self, username: str) -> ResolvedChannel:
+        found = self._channel_call(
+            functions.contacts.ResolveUsernameRequest(username=username),
+            "Telegram knows no public channel by it",
+            "resolving it failed",
+        )
         peer = found.peer
         chat = next(
             (
@@ -306,25 +313,19 @@ class MtprotoClient:
         peer = types.InputPeerChannel(channel.id, channel.access_hash)
         offset_id, offset_date = 0, request.date_to
         for _ in range(max_pages):
-            try:
-                result = self.call(
-                    functions.messages.GetHistoryRequest(
-                        peer=peer,
-                        offset_id=offset_id,
-                        offset_date=offset_date,
-                        add_offset=0,
-                        limit=PAGE_SIZE,
-                        max_id=0,
-                        min_id=0,
-                        hash=0,
-                    )
-                )
-            except _CHANNEL_GONE as exc:
-                raise ChannelUnavailable(
-                    f"its history cannot be read ({_name(exc)})", "http_error"
-                ) from None
-            except errors.RPCError as exc:
-                raise ChannelUnavailable(f"reading its history failed ({_name(exc)})") from None
+            get_history = functions.messages.GetHistoryRequest(
+                peer=peer,
+                offset_id=offset_id,
+                offset_date=offset_date,
+                add_offset=0,
+                limit=PAGE_SIZE,
+                max_id=0,
+                min_id=0,
+                hash=0,
+            )
+            result = self._channel_call(
+                get_history, "its history cannot be read", "reading its history failed"
+            )
             messages = [
                 m for m in result.messages if isinstance(m, types.Message | types.MessageService)
             ]
