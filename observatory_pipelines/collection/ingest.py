@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from psycopg.errors import InvalidParameterValue
 from sqlalchemy import Engine
 
 from observatory_pipelines.collection.enrich import STAGING_COLUMNS, STAGING_TYPES
@@ -27,6 +28,11 @@ CREATE_STAGING = (_SQL / "staging_create.sql").read_text()
 INSERT_FROM_STAGING = (_SQL / "staging_insert.sql").read_text()
 ATTRIBUTE_STAGING = (_SQL / "staging_attribute.sql").read_text()
 COPY_STAGING = f"COPY collection_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+# The task's seen-content index (one 16-byte key a record) outgrows the default 8 MB of temp
+# buffers at about 250,000 records; past that every probe and insert into it goes through a
+# temp file (5,000 inserts at 1 M seen: 480 ms at 8 MB, 220 ms at 64 MB). Allocated only as
+# the temp tables grow, so small tasks use no more.
+TEMP_BUFFERS = "64MB"
 
 
 @dataclass
@@ -67,6 +73,12 @@ class BulkIngester:
         self._executor: ThreadPoolExecutor | None = None
         self._pending: Future | None = None
         with self.conn.cursor() as cur:
+            try:
+                cur.execute(f"SET temp_buffers = '{TEMP_BUFFERS}'")
+            except InvalidParameterValue:
+                # Only settable before the session's first temp table: a pooled session that
+                # someone else gave one keeps its size (one the ingester set already has this).
+                self.conn.rollback()
             cur.execute(CREATE_STAGING)
         self.conn.commit()
 

@@ -7,11 +7,12 @@ import hmac
 import json
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import StaticPool
 
 from observatory_pipelines.arenas.base import NormalizedRecord, SearchTerm
 from observatory_pipelines.collection.enrich import Enricher, content_hash
-from observatory_pipelines.collection.ingest import BulkIngester
+from observatory_pipelines.collection.ingest import TEMP_BUFFERS, BulkIngester
 
 from .conftest import PSEUDO_KEY
 
@@ -199,3 +200,30 @@ def test_bad_records_are_repaired_or_rejected_and_counted(db):
     assert by_id["guid-8"]["media_urls"] is None  # "ok" is not an http(s) URL
     assert by_id["guid-9"]["title"] == "Nulbyte <script>alert(1)</script>titel"
     assert json.dumps(by_id["guid-3"]["raw_metadata"]).count("x") < 1000
+
+
+def test_temp_buffers_are_raised_for_the_seen_set_where_the_session_allows_it(db):
+    # One session throughout (StaticPool), as a pooled connection is reused by later tasks.
+    engine = create_engine(db.url.render_as_string(hide_password=False), poolclass=StaticPool)
+    try:
+        with BulkIngester(engine) as first:
+            assert first.write(Enricher(engine, []).rows([rec(1)], NOW)).inserted == 1
+            assert first.conn.execute("SHOW temp_buffers").fetchone()[0] == TEMP_BUFFERS
+        with BulkIngester(engine) as again:  # the same session: the same size is accepted
+            assert again.write(Enricher(engine, []).rows([rec(2)], NOW)).inserted == 1
+    finally:
+        engine.dispose()
+
+    engine = create_engine(db.url.render_as_string(hide_password=False), poolclass=StaticPool)
+    try:
+        with engine.connect() as conn:  # another user's temp table fixes the session's size
+            default = conn.execute(text("SHOW temp_buffers")).scalar_one()
+            conn.execute(text("CREATE TEMP TABLE other_work AS SELECT 1 AS x"))
+            conn.commit()
+        with BulkIngester(engine) as ingester:
+            assert ingester.write(Enricher(engine, []).rows([rec(3)], NOW)).inserted == 1
+            assert ingester.conn.execute("SHOW temp_buffers").fetchone()[0] == default
+    finally:
+        engine.dispose()
+    assert default != TEMP_BUFFERS
+    assert [r["platform_id"] for r in rows(db)] == ["guid-1", "guid-2", "guid-3"]
