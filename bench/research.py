@@ -69,12 +69,19 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", nargs="+", choices=[a.name for a in ANALYSES])
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--reuse", metavar="URL", help="a database a --keep run left (kept)")
     args = parser.parse_args()
     analyses = [a for a in ANALYSES if not args.only or a.name in args.only]
 
     started = time.perf_counter()
-    server, url, design = analysis_bench.setup_database(args.rows)
-    fill_enrichments(url)
+    if args.reuse:
+        url, args.keep = args.reuse, True
+        with connect(url) as conn:
+            design = str(conn.execute("SELECT id FROM query_designs").fetchone()[0])
+            args.rows = conn.execute("SELECT count(*) FROM content_records").fetchone()[0]
+    else:
+        server, url, design = analysis_bench.setup_database(args.rows)
+        fill_enrichments(url)
     setup_seconds = time.perf_counter() - started
     result: dict = {"benchmark": "research", "rows": args.rows, "repeat": args.repeat,
                     "setup_seconds": round(setup_seconds, 1)}  # fmt: skip
@@ -116,7 +123,7 @@ def main() -> None:
         )
         result["total_vs_scan"] = round(result["total_seconds"] / scan, 2)
     finally:
-        if not args.keep:
+        if not args.keep:  # a reused database is kept
             drop_database(server, urls.parse_database_url(url).database)
     # --only: its own file, so a partial run never replaces the whole suite's figures
     suffix = "".join(f".{name}" for name in sorted(args.only or []))

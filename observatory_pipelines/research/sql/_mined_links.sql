@@ -1,7 +1,8 @@
 -- Fragment (a CTE, after WITH): the links link mining counts — the record's own URL
--- (self_reference) only when :include_self_references.
+-- (self_reference) only when :include_self_references — with the columns it reads.
 mined AS (
-    SELECT *
+    SELECT record_id, published_at, platform, author, author_name, undated, url_key,
+           url_clean, registered_domain
     FROM research_links
     WHERE CAST(:include_self_references AS boolean) OR url_type <> 'self_reference'
 )

@@ -7,17 +7,16 @@ linking AS (
     SELECT count(DISTINCT record_id) AS records FROM mined
 ),
 domains AS (
-    SELECT registered_domain,
-           count(DISTINCT record_id) AS n_records,
-           count(DISTINCT platform || ':' || author) AS n_actors,
-           count(DISTINCT platform) AS n_platforms,
-           min(published_at) FILTER (WHERE NOT undated) AS first_published_at,
-           max(published_at) FILTER (WHERE NOT undated) AS last_published_at
-    FROM mined
-    WHERE registered_domain IS NOT NULL
-    GROUP BY registered_domain
-    ORDER BY n_records DESC, registered_domain
-    LIMIT :top_domains
+    SELECT m.registered_domain,
+           r.n_records,
+           count(DISTINCT m.platform || ':' || m.author) AS n_actors,
+           count(DISTINCT m.platform) AS n_platforms,
+           min(m.published_at) FILTER (WHERE NOT m.undated) AS first_published_at,
+           max(m.published_at) FILTER (WHERE NOT m.undated) AS last_published_at
+    FROM mined AS m
+    JOIN research_domain_ranks AS r USING (registered_domain)
+    WHERE r.rank <= :top_domains
+    GROUP BY m.registered_domain, r.n_records
 ),
 per_platform AS (
     SELECT registered_domain, jsonb_object_agg(platform, records) AS platforms

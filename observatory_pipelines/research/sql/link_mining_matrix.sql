@@ -8,11 +8,7 @@ links AS (
     WHERE registered_domain IS NOT NULL
 ),
 top_domains AS (
-    SELECT registered_domain
-    FROM links
-    GROUP BY registered_domain
-    ORDER BY count(DISTINCT record_id) DESC, registered_domain
-    LIMIT :matrix_domains
+    SELECT registered_domain FROM research_domain_ranks WHERE rank <= :matrix_domains
 ),
 cells AS (
     SELECT l.platform,

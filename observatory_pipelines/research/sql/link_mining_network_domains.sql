@@ -1,4 +1,3 @@
 -- Nodes of both link-mining networks: the :network_domains most linked domains.
-WITH {{ mined_links }},
-{{ network_domains }}
+WITH {{ network_domains }}
 SELECT registered_domain, n_records FROM network_domains ORDER BY n_records DESC, registered_domain

@@ -47,7 +47,12 @@ classified AS (
             WHEN x.tiktok IS NOT NULL THEN ARRAY['tiktok', 'account', lower(x.tiktok[1])]
         END AS rule
     ) AS r
-    WHERE r.rule IS NOT NULL
+    -- only the platforms' domains are matched against the rules (the rest cannot match)
+    WHERE m.registered_domain IN ('t.me', 'telegram.me', 'discord.gg', 'discord.com',
+                                  'discordapp.com', 'youtube.com', 'youtu.be', 'reddit.com',
+                                  'bsky.app', 'gab.com', 'twitter.com', 'x.com',
+                                  'instagram.com', 'tiktok.com')
+      AND r.rule IS NOT NULL
 )
 SELECT target_platform,
        target_kind,
