@@ -184,7 +184,7 @@ def compare_platforms(conn, params) -> Table:
     rows = query(conn, "temporal_platforms", params)
     sentiment: dict[str, dict[str, Any]] = {}
     [exists] = conn.execute("SELECT to_regclass('enrichment_sentiment') IS NOT NULL").fetchone()
-    if exists:  # another enrichment's table, read only where it has been migrated
+    if exists:  # record_sentiment's table (migration 014): read only where it is migrated
         sentiment = {r["platform"]: r for r in query(conn, "temporal_platform_sentiment", params)}
     out = []
     for row in rows:
@@ -225,5 +225,5 @@ TEMPORAL_COMPARISON = ResearchAnalysis(
     compute=temporal_comparison,
     revision=1,
     parameters={**DEFAULTS, "period_default": periods.DEFAULT_PERIOD},
-    reads=("record_engagement", "record_urls"),
+    reads=("record_engagement", "record_urls", "record_sentiment"),
 )
