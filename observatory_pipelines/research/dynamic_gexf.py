@@ -39,6 +39,7 @@ from observatory_pipelines.research.framework import (
     ResearchInputError,
     ResearchOutput,
     Table,
+    bulk_transaction,
     query,
     temp_table,
 )
@@ -235,7 +236,7 @@ def compute_dynamic(
         raise ResearchInputError(
             f"granularity must be one of {', '.join(GRANULARITIES)}, got {str(granularity)[:40]!r}"
         )
-    with conn.transaction():  # the scope read once into interaction_records (ANALYZEd)
+    with bulk_transaction(conn):  # the scope read once into interaction_records (ANALYZEd)
         temp_table(conn, RECORDS_TABLE, RECORDS_TABLE, params)
         output = _sliced(conn, params, granularity)
     output.charts["bucket_activity"] = bucket_activity_chart(

@@ -30,6 +30,7 @@ from observatory_pipelines.research.framework import (
     ResearchInputError,
     ResearchOutput,
     Table,
+    bulk_transaction,
     query,
     temp_table,
 )
@@ -127,7 +128,7 @@ def compute_networks(
             raise ResearchInputError(f"{name} must be a positive integer, got {value!r}")
     output = ResearchOutput(parameters=PARAMETERS | {"edge_limit": edge_limit,
                                                      "community_edge_limit": community_edge_limit})  # fmt: skip
-    with conn.transaction():
+    with bulk_transaction(conn):
         for table in RECORD_TABLES:  # the scope read once; ANALYZEd, so the joins plan well
             temp_table(conn, table, table, params)
         read = {name: read_network(conn, sql, {**extra, "edge_limit": edge_limit})

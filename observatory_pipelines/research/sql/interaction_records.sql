@@ -1,7 +1,7 @@
 -- One row per record of the scope with everything the interaction networks and the dynamic
 -- GEXF read, stored as the temp table interaction_records (framework.temp_table, ANALYZEd:
 -- the scope's two-column join is estimated at one row, and the network queries over it would
--- plan badly without statistics):
+-- plan badly without statistics; built in a bulk transaction, so its joins hash):
 --   author_key as in stg_content (the pseudonym, else the platform-qualified display name);
 --   terms: the design's terms the record matched; hashtags, mentions, mention_ids
 --   (enrichment_tags); url_keys/url_labels (enrichment_urls without the record's own URL:
@@ -56,13 +56,14 @@ FROM (
            END AS quote_ref
     FROM {{ scope_records }}
     LEFT JOIN enrichment_tags AS t ON t.record_id = c.id AND t.published_at = c.published_at
-    LEFT JOIN LATERAL (
-        SELECT array_agg(e.url_key ORDER BY e.ordinal) AS url_keys,
+    LEFT JOIN (
+        SELECT e.record_id, e.published_at,
+               array_agg(e.url_key ORDER BY e.ordinal) AS url_keys,
                array_agg(e.url_clean ORDER BY e.ordinal) AS url_labels,
                array_agg(DISTINCT coalesce(e.registered_domain, e.host)) AS domains
         FROM enrichment_urls AS e
-        WHERE e.record_id = c.id AND e.published_at = c.published_at
-          AND e.url_type <> 'self_reference'
-    ) AS u ON true
+        WHERE e.url_type <> 'self_reference'
+        GROUP BY e.record_id, e.published_at
+    ) AS u ON u.record_id = c.id AND u.published_at = c.published_at
     WHERE {{ scope_where }}
 ) AS r
