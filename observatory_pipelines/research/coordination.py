@@ -129,9 +129,12 @@ def _components(object_type, edges, graph, coord_shares, component, limit) -> li
     sharers: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for row in coord_shares:
         sharers[component[row["account"]]][row["object"]].add(row["account"])
+    edges_of: dict[int, list[dict]] = defaultdict(list)
+    for edge in edges:
+        edges_of[component[edge["account_a"]]].append(edge)
     rows = []
     for number in sorted(members):
-        inside = [e for e in edges if component[e["account_a"]] == number]
+        inside = edges_of[number]
         objects = sorted(sharers[number].items(), key=lambda item: (-len(item[1]), item[0]))
         rows.append(
             {
