@@ -6,8 +6,8 @@ XLSX reads a server-side cursor in batches into xlsxwriter's constant-memory mod
 must finish a zip file on disk, so that one is uploaded from a temporary file.
 
 - CSV: UTF-8 with BOM (Excel reads æøå), CRLF, RFC 4180 quoting, lists joined " | ". The
-  lines are built by Postgres and streamed with COPY (FORMAT text); its backslash escapes
-  are undone with ``codecs.escape_decode``, so embedded newlines stay LF inside quotes.
+  lines are built by Postgres and streamed as they are with COPY (FORMAT binary), so
+  embedded newlines stay LF inside quotes and nothing is escaped or un-escaped.
   A text cell starting with = + - @ TAB or CR gets a leading ' (never a live formula).
 - XLSX: typed string cells; a text over Excel's 32,767-unit cell limit ends in
   TRUNCATED_MARK and is counted (``ExportResult.truncated_cells``, a log warning).
@@ -21,10 +21,10 @@ must finish a zip file on disk, so that one is uploaded from a temporary file.
 
 from __future__ import annotations
 
-import codecs
 import io
 import tempfile
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC
 from functools import lru_cache
@@ -50,6 +50,7 @@ XLSX_CELL_LIMIT = 32_767  # Excel's most characters (UTF-16 code units) in one c
 TRUNCATED_MARK = "…[truncated]"  # ends a cut cell, inside the limit
 PROGRESS_ROWS = 100_000  # rows between export_progress events
 CHUNK_BYTES = 1 << 20
+UPLOAD_AHEAD = 8  # chunks made ahead of the upload (CSV/NDJSON: ~1 MB, Parquet: a row group)
 
 # (column, readable label), in export order.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -166,19 +167,60 @@ def _csv_header() -> bytes:
     return BOM + labels.encode() + b"\r\n"
 
 
+# COPY (FORMAT binary): an 11-byte signature, 32-bit flags and header-extension length.
+_BINARY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+_BINARY_HEADER = _BINARY_SIGNATURE + bytes(8)
+_BINARY_TRAILER = b"\xff\xff"
+_ONE_FIELD = b"\x00\x01"
+
+
+def _copy_values(conn, query: str, params: dict[str, Any], counter: _Counter) -> Iterator[bytes]:
+    """The values of a one-column, never-NULL query back to back, in chunks of about
+    CHUNK_BYTES, read with ``COPY (FORMAT binary)``: the values arrive as they are, with no
+    escaping for Postgres to add or for Python to undo.
+
+    Postgres sends each row as one message (2-byte field count, 4-byte length, the value);
+    anything else (a NULL, a second column, a row split across messages) is refused.
+    """
+    statement = sql.SQL("COPY ({}) TO STDOUT (FORMAT binary)").format(sql.SQL(query))
+    buffer = bytearray()
+    rows = 0
+    started = ended = False
+    with conn.cursor() as cur, cur.copy(statement, params) as copy:
+        for message in copy:
+            if not started:  # the header comes first, in the first row's message
+                if message[:19] != _BINARY_HEADER:
+                    raise ExportError("COPY (FORMAT binary) stream without its header")
+                started = True
+                message = message[19:]
+                if not message:
+                    continue
+            if message == _BINARY_TRAILER:
+                ended = True
+                continue
+            if (
+                ended
+                or message[:2] != _ONE_FIELD
+                or int.from_bytes(message[2:6], signed=True) != len(message) - 6
+            ):
+                raise ExportError("unexpected COPY (FORMAT binary) message from the server")
+            buffer += message[6:]
+            rows += 1
+            if len(buffer) >= CHUNK_BYTES:
+                counter.rows += rows
+                rows = 0
+                yield bytes(buffer)
+                buffer.clear()
+    if not ended:
+        raise ExportError("COPY (FORMAT binary) stream ended without its trailer")
+    counter.rows += rows
+    if buffer:
+        yield bytes(buffer)
+
+
 def csv_chunks(conn, params: dict[str, Any], counter: _Counter) -> Iterator[bytes]:
     yield _csv_header()
-    pending = b""
-    for chunk in _copy_stream(conn, export_sql("export_csv_lines"), params, "(FORMAT text)"):
-        counter.rows += chunk.count(b"\n")  # escaped text: one raw LF per row
-        data = pending + chunk
-        cut = len(data)
-        if (cut - len(data.rstrip(b"\\"))) % 2:
-            cut -= 1  # a lone trailing backslash starts an escape finished by the next chunk
-        pending = data[cut:]
-        yield codecs.escape_decode(data[:cut])[0]
-    if pending:
-        yield codecs.escape_decode(pending)[0]
+    yield from _copy_values(conn, export_sql("export_csv_lines"), params, counter)
 
 
 def ndjson_chunks(conn, params: dict[str, Any], counter: _Counter) -> Iterator[bytes]:
@@ -418,8 +460,13 @@ def export_records(
                     info = store.put(key, handle, content_type=content_type, metadata=meta)
         else:
             producer = {"csv": csv_chunks, "ndjson": ndjson_chunks, "parquet": parquet_chunks}
-            chunks = producer[fmt](conn, params, counter)
-            info = store.put(key, chunks, content_type=content_type, metadata=meta)
+            # The chunks are made in a thread while this one uploads them: the upload's file
+            # writes, hashing and sockets release the GIL, so they overlap with the COPY.
+            # Closed here, before the transaction ends, also when the upload fails.
+            with closing(
+                read_ahead(producer[fmt](conn, params, counter), depth=UPLOAD_AHEAD)
+            ) as chunks:
+                info = store.put(key, chunks, content_type=content_type, metadata=meta)
     if written.truncated_cells:
         log.warning(
             "xlsx_cells_truncated",

@@ -330,3 +330,70 @@ def test_xlsx_marks_and_counts_texts_over_the_cell_limit(conn, corpus, store, ca
     events = [json.loads(line) for line in capfd.readouterr().err.splitlines() if '"event"' in line]
     (warned,) = [e for e in events if e["event"] == "xlsx_cells_truncated"]
     assert warned["cells"] == 2 and warned["limit"] == XLSX_CELL_LIMIT
+
+
+# The CSV oracle: Postgres prints every non-text value (and joins the term lists); quoting,
+# the formula rule, BOM and CRLF are applied here, one value at a time.
+_CSV_ORACLE_SQL = """
+SELECT r.query_design, r.platform, r.arena, r.content_type, r.title, r.text_content, r.url,
+       r.author_display_name, r.pseudonymized_author_id,
+       CAST(r.published_at AT TIME ZONE 'UTC' AS text), CAST(r.views AS text),
+       CAST(r.likes AS text), CAST(r.shares AS text), CAST(r.comments AS text),
+       CAST(r.engagement_score AS text), r.language, r.collection_tier,
+       array_to_string(r.search_terms_matched, ' | '), r.content_hash
+FROM ({rows}) AS r
+"""
+_CSV_BARE = {"published_at", "views", "likes", "shares", "comments", "engagement_score"}
+
+
+def _csv_oracle(conn, design) -> bytes:
+    params = check_scope(conn, AnalysisScope(design))
+    with conn.transaction():
+        conn.execute("SET LOCAL TIME ZONE 'UTC'")
+        rows = conn.execute(_CSV_ORACLE_SQL.format(rows=export_sql("export_rows")), params)
+        lines = [",".join(f'"{label}"' for label in LABELS)]
+        for row in rows:
+            fields = []
+            for (name, _), value in zip(COLUMNS, row, strict=True):
+                if value is None:
+                    fields.append("")
+                elif name in _CSV_BARE:
+                    fields.append(value)
+                else:
+                    text = (
+                        "'" + value if value.startswith(("=", "+", "-", "@", "\t", "\r")) else value
+                    )
+                    fields.append('"' + text.replace('"', '""') + '"')
+            lines.append(",".join(fields))
+    return b"\xef\xbb\xbf" + "".join(line + "\r\n" for line in lines).encode()
+
+
+def test_csv_bytes_match_the_oracle_on_awkward_values(conn, corpus, store):
+    awkward = {
+        "p1": ("text_content", 'C:\\temp\\new \\\\ tab\there\r\nend\\ \\N "q" \x0b\x01 ø 🌍'),
+        "p2": ("text_content", "=1+1\n" + 'lang tekst æøå \\ "x"\r\n' * 80_000),  # > 1 MB
+        "p4": ("title", "\\N"),
+        "p5": ("title", "-5"),
+        "p6": ("author_display_name", "\rCR først"),
+        "p7": ("url", ""),
+        "p8": ("engagement_score", float("nan")),
+        "p9": ("engagement_score", 1e-7),
+    }
+    for platform_id, (column, value) in awkward.items():
+        conn.execute(
+            f"UPDATE content_records SET {column} = %s WHERE platform_id = %s",
+            [value, platform_id],
+        )
+    conn.execute(
+        "UPDATE content_records SET published_at = published_at + interval '0.25 second', "
+        "title = NULL, content_hash = NULL WHERE platform_id = 'p3'"
+    )
+    conn.execute(
+        "UPDATE content_record_collections AS l SET published_at = c.published_at, "
+        "search_terms_matched = ARRAY['a\"b', NULL, '=c', 'æ|ø'] "
+        "FROM content_records AS c WHERE c.id = l.content_record_id AND c.platform_id = 'p3'"
+    )
+    conn.commit()
+    result, data = _export(conn, corpus.design, "csv", store)
+    assert result.rows == 9
+    assert data == _csv_oracle(conn, corpus.design)

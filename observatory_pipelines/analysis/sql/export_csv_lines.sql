@@ -1,6 +1,6 @@
 -- One finished CSV line per record (RFC 4180 quoting, formula-looking text quoted with a
--- leading ', lists joined with ' | ', UTC times, CR before COPY's LF).
--- Streamed with COPY ... (FORMAT text) and un-escaped by the reader.
+-- leading ', lists joined with ' | ', UTC times, ending in CRLF).
+-- Streamed as they are with COPY ... (FORMAT binary): the reader only drops the framing.
 SELECT concat_ws(',',
     {{ csv_text('query_design') }},
     {{ csv_text('platform') }},
@@ -21,6 +21,6 @@ SELECT concat_ws(',',
     {{ csv_text('collection_tier') }},
     {{ csv_text('search_terms_joined') }},
     {{ csv_text('content_hash') }}
-) || chr(13) AS line
+) || chr(13) || chr(10) AS line
 FROM (SELECT x.*, array_to_string(x.search_terms_matched, ' | ') AS search_terms_joined
       FROM ({{ export_rows }}) AS x) AS r
