@@ -95,7 +95,7 @@ def copy_items(conn, items: Iterable[Item]) -> list[uuid.UUID]:
 
 def clear_results(conn, enrichments) -> None:
     tables = [t for e in enrichments for t in e.tables]
-    conn.execute(f"TRUNCATE {', '.join(tables)}, enrichment_versions")
+    conn.execute(f"TRUNCATE {', '.join(tables)}, enrichment_versions, enrichment_changes")
     conn.execute("VACUUM ANALYZE")
 
 
@@ -108,6 +108,9 @@ def run_all(url: str, enrichments) -> dict[str, dict]:
         measured[enrichment.name] = {
             "seconds": time.perf_counter() - started,
             "records": result["records_enriched_now"],
+            "mode": result["mode"],
+            "records_examined": result["records_examined"],
+            "changes_taken": result["changes_taken"],
             "rows_written": result["rows_written"],
         }
     return measured
@@ -176,6 +179,9 @@ def main() -> None:
             "incremental_records": incrementals[-1][enrichment.name]["records"],
             "first_rows_written": firsts[-1][enrichment.name]["rows_written"],
             "incremental_rows_written": incrementals[-1][enrichment.name]["rows_written"],
+            "modes": [r[-1][enrichment.name]["mode"] for r in (firsts, noops, incrementals)],
+            "nothing_new_records_examined": noops[-1][enrichment.name]["records_examined"],
+            "incremental_records_examined": incrementals[-1][enrichment.name]["records_examined"],
         }
     first_totals = [sum(r[e]["seconds"] for e in r) for r in firsts]
     incremental_totals = [sum(r[e]["seconds"] for e in r) for r in incrementals]

@@ -31,7 +31,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REAL, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, OID, REAL, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NOW = text("now()")
@@ -489,6 +489,21 @@ class EnrichmentVersion(Base):
     enrichment: Mapped[str] = mapped_column(Text, primary_key=True)
     method_version: Mapped[str] = mapped_column(Text, nullable=False)
     set_at: Mapped[datetime] = now_column()
+    # migration 015: partitions at the last full pass (NULL: the next run is one) and the
+    # marker rows held, kept by the runs
+    swept_partitions: Mapped[list[int] | None] = mapped_column(ARRAY(OID))
+    enriched_records: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class EnrichmentChange(Base):
+    """Migration 015: a record inserted or deleted since the enrichment last ran."""
+
+    __tablename__ = "enrichment_changes"
+    enrichment: Mapped[str] = mapped_column(Text, primary_key=True)
+    deleted: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    record_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
 class EnrichmentUrlRecord(Base):
@@ -609,6 +624,9 @@ class EnrichmentNearDupGroup(Base):
 
 class EnrichmentNearDupBucket(Base):
     __tablename__ = "enrichment_near_dup_buckets"
+    __table_args__ = (  # migration 015: a deleted record's buckets found by its key
+        Index("idx_enrichment_near_dup_buckets_record", "record_id", "published_at"),
+    )
     bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     record_id, published_at = _record_key()
 
@@ -633,6 +651,7 @@ ALL_MODELS = [
     ContentRecordCollection,
     ErasureLog,
     EnrichmentVersion,
+    EnrichmentChange,
     EnrichmentUrlRecord,
     EnrichmentUrl,
     EnrichmentTags,

@@ -1,4 +1,8 @@
-"""One enrichment run over the database: prune results of vanished records, enrich new ones."""
+"""One enrichment run over the database: prune results of vanished records, enrich new ones.
+
+Both follow the records inserted and deleted since the last run (framework.py), and so do
+the counts for the metadata; ``check_coverage(..., exact=True)`` counts every record.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,6 @@ from observatory_pipelines.enrichments.framework import (
     RunSummary,
     coverage,
     current_version,
-    prune_orphans,
     run_enrichment,
     stored_version,
 )
@@ -24,27 +27,31 @@ def enrich(
 ) -> dict[str, Any]:
     """Run ``enrichment`` over every record lacking a current result; counts for metadata."""
     with connect(database_url, autocommit=True) as conn:
-        pruned = prune_orphans(conn, enrichment)
         summary = run_enrichment(conn, enrichment, on_page=on_page)
         counts = coverage(conn, enrichment)
         report = enrichment.report(conn) if enrichment.report else {}
     return {
         "method_version": summary.method_version,
         "recomputed_all": summary.recomputed_all,
+        "mode": summary.mode,
         "records_enriched_now": summary.records,
+        "records_examined": summary.records_examined,
+        "changes_taken": summary.changes_taken,
         "pages": summary.pages,
         "rows_written": summary.rows_written,
-        "rows_pruned": pruned,
+        "rows_pruned": summary.rows_pruned,
         "seconds": summary.seconds,
         **counts,
         "report": report,
     }
 
 
-def check_coverage(database_url: str, enrichment: Enrichment) -> dict[str, Any]:
+def check_coverage(
+    database_url: str, enrichment: Enrichment, exact: bool = False
+) -> dict[str, Any]:
     """Whether every record holds a result of the current version (and which version is stored)."""
     with connect(database_url, autocommit=True) as conn:
-        counts = coverage(conn, enrichment)
+        counts = coverage(conn, enrichment, exact=exact)
         stored = stored_version(conn, enrichment.name)
         current = current_version(conn, enrichment)
     return {**counts, "stored_version": stored, "current_version": current}
