@@ -21,6 +21,7 @@ from observatory_pipelines.enrichments.framework import (
     copy_rows,
     method_version,
 )
+from observatory_pipelines.enrichments.terms import TERMS
 
 KEY_COLUMNS = ("c.id", "c.published_at")
 
@@ -345,4 +346,5 @@ ENRICHMENTS: tuple[Enrichment, ...] = (
     NEAR_DUPLICATES,
     ENTITIES,
     SENTIMENT,
+    TERMS,
 )

@@ -1,31 +1,32 @@
 """Emergent terms: which words and two-word phrases rise in each calendar slice against the
 slices before it (issue 19 analysis 4; spec enrichments.md §3.4).
 
-The texts are streamed once (server-side cursor, in storage order) and tokenised here
-(``research/tokens.py``: Danish-aware, stop words and the design's search terms removed);
-per (slice, term) counts go to a temp table by COPY whenever the in-memory counter reaches
-``FLUSH_ENTRIES`` pairs, so memory is bounded whatever the design's size. Keyness, TF-IDF,
-ranks and "new" are relational and computed in SQL (``sql/emergent_terms_keyness.sql``).
+Each record is tokenised once, by the enrichment ``record_terms`` (``enrichments/terms.py``
+over ``enrichments/tokens.py``: Danish-aware, stop words removed), which stores its n-grams
+with their counts. Here everything is relational: the scope's records joined to those rows
+are summed per (slice, term) into a temp table, the design's search terms removed
+(``sql/emergent_terms_counts.sql``), and keyness, TF-IDF, ranks and "new" computed in SQL
+(``sql/emergent_terms_keyness.sql``). No text is read, and memory stays bounded in Postgres.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date
 from typing import Any
 
 import psycopg
 
+from observatory_pipelines.enrichments.tokens import SearchTermFilter
 from observatory_pipelines.research import periods, trend_plots
 from observatory_pipelines.research.framework import (
     ResearchAnalysis,
     ResearchOutput,
     Table,
+    bulk_transaction,
     query,
-    stream,
+    temp_table,
 )
 from observatory_pipelines.research.parameters import Rule, check_parameters
-from observatory_pipelines.research.tokens import SearchTermFilter, token_runs
 
 DEFAULTS: dict[str, Any] = {
     "reference_slices": 4,  # k: each slice is compared with the k calendar slices before it
@@ -39,8 +40,6 @@ RULES = {
     "min_docs": Rule(1, 1000, integer=True),
     "suggestions": Rule(0, 100, integer=True),
 }
-FLUSH_ENTRIES = 200_000  # (slice, term) pairs held in memory before they go to Postgres
-FLUSH_CHECK_EVERY = 500  # records between two looks at that size
 
 TERM_COLUMNS = (
     "period", "period_start", "term", "freq", "doc_freq", "ref_freq", "keyness_g2",
@@ -50,56 +49,18 @@ SLICE_COLUMNS = ("period", "period_start", "records", "tokens", "reference_token
 SUGGESTION_COLUMNS = ("term", "period", "rank", "freq", "doc_freq", "keyness_g2", "log_ratio")
 
 
-def _create_tables(conn: psycopg.Connection) -> None:
-    conn.execute(
-        "CREATE TEMP TABLE emergent_counts (slice date, term text, freq integer, docs integer) "
-        "ON COMMIT DROP"
-    )
-    conn.execute(
-        "CREATE TEMP TABLE emergent_slices (slice date, tokens bigint, records bigint) "
-        "ON COMMIT DROP"
-    )
-
-
-def _flush(conn: psycopg.Connection, freq: dict[date, Counter], docs: dict[date, Counter]) -> None:
-    with conn.cursor() as cur, cur.copy("COPY emergent_counts FROM STDIN") as copy:
-        for slice_start, counts in freq.items():
-            slice_docs = docs[slice_start]
-            for term, count in counts.items():
-                copy.write_row((slice_start, term, count, slice_docs[term]))
-    freq.clear()
-    docs.clear()
-
-
 def count_terms(conn: psycopg.Connection, params: dict[str, Any], period: str) -> dict[date, list]:
-    """Fill the temp tables from the scope's texts; {slice: [tokens, records]}."""
+    """Fill the temp tables emergent_counts and emergent_slices from the scope's stored
+    n-grams; {slice: [tokens, records]}. Needs an open transaction."""
     excluded = SearchTermFilter.of(
         r["term"] for r in query(conn, "emergent_terms_search_terms", params)
     )
-    freq: dict[date, Counter] = {}
-    docs: dict[date, Counter] = {}
-    sizes: dict[date, list] = {}
-    for number, row in enumerate(
-        stream(conn, "emergent_terms_texts", {**params, "period": period})
-    ):
-        slice_start = row["slice"]
-        runs = token_runs(row["text"])
-        size = sizes.setdefault(slice_start, [0, 0])
-        size[0] += sum(len(run) for run in runs)
-        size[1] += 1
-        grams = excluded.ngrams(runs)
-        if slice_start not in freq:
-            freq[slice_start], docs[slice_start] = Counter(), Counter()
-        freq[slice_start].update(grams)
-        docs[slice_start].update(set(grams))
-        if number % FLUSH_CHECK_EVERY == 0 and sum(map(len, freq.values())) >= FLUSH_ENTRIES:
-            _flush(conn, freq, docs)
-    _flush(conn, freq, docs)
-    with conn.cursor() as cur, cur.copy("COPY emergent_slices FROM STDIN") as copy:
-        for slice_start, (tokens, records) in sizes.items():
-            copy.write_row((slice_start, tokens, records))
-    conn.execute("ANALYZE emergent_counts")
-    return sizes
+    scoped = {**params, "period": period}
+    temp_table(conn, "emergent_slices", "emergent_terms_slices", scoped)
+    temp_table(conn, "emergent_counts", "emergent_terms_counts",
+               {**scoped, **excluded.sql_parameters()})  # fmt: skip
+    rows = conn.execute("SELECT slice, tokens, records FROM emergent_slices").fetchall()
+    return {slice_start: [tokens, records] for slice_start, tokens, records in rows}
 
 
 def emergent_terms(
@@ -108,8 +69,7 @@ def emergent_terms(
     values = check_parameters(DEFAULTS, RULES, overrides)
     period = periods.research_period()
     step = periods.STEPS[period]
-    with conn.transaction():
-        _create_tables(conn)
+    with bulk_transaction(conn):
         sizes = count_terms(conn, params, period)
         rows = query(
             conn,
@@ -180,4 +140,5 @@ EMERGENT_TERMS = ResearchAnalysis(
     compute=emergent_terms,
     revision=1,
     parameters={**DEFAULTS, "period_default": periods.DEFAULT_PERIOD},
+    reads=("record_terms",),
 )

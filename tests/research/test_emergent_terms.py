@@ -18,15 +18,17 @@ import json
 import pytest
 
 from observatory_pipelines.analysis.scope import AnalysisScope, check_scope
+from observatory_pipelines.enrichments import terms as record_terms
+from observatory_pipelines.enrichments.framework import run_enrichment
+from observatory_pipelines.enrichments.tokens import SearchTermFilter, token_runs, tokens
 from observatory_pipelines.research import emergent_terms as et
 from observatory_pipelines.research.framework import ResearchInputError
-from observatory_pipelines.research.tokens import SearchTermFilter, token_runs, tokens
-from tests.research.conftest import materialize_research, metadata
+from tests.research.conftest import enrich, materialize_research, metadata
 
 WEEK = 7 * 24 * 60
 
 
-def _plant(corpus, conn):
+def _plant(corpus, conn, database_url):
     conn.execute(
         "INSERT INTO search_terms (query_design_id, term) VALUES (%s, 'klima'), "
         "(%s, 'grøn omstilling')",
@@ -41,6 +43,7 @@ def _plant(corpus, conn):
     # never counted: a duplicate, and another design's record
     corpus.add(2 * WEEK, text="brintfabrik brintfabrik", raw_metadata={"duplicate_of": "x"})
     corpus.add(2 * WEEK, text="brintfabrik brintfabrik", design=corpus.new_design())
+    enrich(database_url, "record_terms")  # each record tokenised once, stored
 
 
 def test_tokens_keep_danish_words_and_compounds():
@@ -57,8 +60,8 @@ def test_tokens_keep_danish_words_and_compounds():
     ]  # fmt: skip
 
 
-def test_the_planted_term_tops_week_12_with_the_hand_computed_keyness(corpus, conn):
-    _plant(corpus, conn)
+def test_the_planted_term_tops_week_12_with_the_hand_computed_keyness(corpus, conn, database_url):
+    _plant(corpus, conn, database_url)
     output = et.emergent_terms(conn, check_scope(conn, AnalysisScope(corpus.design)))
     rows = output.tables["emergent_terms"].rows
     assert [(r["period"], r["term"], r["rank"]) for r in rows] == [
@@ -92,12 +95,13 @@ def test_the_planted_term_tops_week_12_with_the_hand_computed_keyness(corpus, co
     assert not every_term & {"klima", "og", "i", "grøn omstilling", "co2", "afgift"}
 
 
-def test_rank_change_and_a_term_that_is_not_new(corpus, conn):
+def test_rank_change_and_a_term_that_is_not_new(corpus, conn, database_url):
     """Week 13 repeats week 12's brintfabrik (not new; rank 1 → 1, change 0) and adds
     solceller 5 times (new, rank 1): rank_change = prev_rank − rank."""
-    _plant(corpus, conn)
+    _plant(corpus, conn, database_url)
     for i in range(5):
         corpus.add(3 * WEEK + i * 60, text="Solceller solceller brintfabrik")
+    enrich(database_url, "record_terms")  # the new records only
     rows = (
         et.emergent_terms(conn, check_scope(conn, AnalysisScope(corpus.design)))
         .tables["emergent_terms"]
@@ -112,8 +116,8 @@ def test_rank_change_and_a_term_that_is_not_new(corpus, conn):
     assert brint["rank_change"] == 1 - brint["rank"]
 
 
-def test_month_slices_and_a_filtered_scope(corpus, conn, monkeypatch):
-    _plant(corpus, conn)
+def test_month_slices_and_a_filtered_scope(corpus, conn, database_url, monkeypatch):
+    _plant(corpus, conn, database_url)
     monkeypatch.setenv("RESEARCH_PERIOD", "month")
     output = et.emergent_terms(conn, check_scope(conn, AnalysisScope(corpus.design)))
     assert [s["period"] for s in output.tables["slices"].rows] == ["2026-03"]
@@ -136,18 +140,55 @@ def test_bad_parameters_are_named(corpus, conn):
         et.emergent_terms(conn, params, {"top_term": 5})
 
 
-def test_memory_is_bounded_by_flushing(corpus, conn, monkeypatch):
-    """With a tiny flush size the counts reach Postgres in many partial rows: same answer."""
-    _plant(corpus, conn)
-    params = check_scope(conn, AnalysisScope(corpus.design))
-    expected = et.emergent_terms(conn, params).tables["emergent_terms"].rows
-    monkeypatch.setattr(et, "FLUSH_ENTRIES", 2)
-    monkeypatch.setattr(et, "FLUSH_CHECK_EVERY", 1)
-    assert et.emergent_terms(conn, params).tables["emergent_terms"].rows == expected
+def test_each_record_is_tokenised_once_into_stored_ngram_counts(corpus, conn, database_url):
+    """record_terms stores a record's unigrams and space-joined bigrams with their counts
+    (search terms kept: they differ per design and are removed by the analysis) and its
+    kept-token count; records without a kept token get a row with nothing in it."""
+    assert record_terms.gram_counts("Solceller solceller brintfabrik, klima og CO2-afgift") == (
+        5,
+        ["solceller", "brintfabrik", "solceller solceller", "solceller brintfabrik", "klima",
+         "co2-afgift"],
+        [2, 1, 1, 1, 1, 1],
+    )  # fmt: skip
+    assert record_terms.gram_counts(None) == (0, [], [])
+    first = corpus.add(0, text="Solceller solceller brintfabrik")
+    empty = corpus.add(60, text="og i 2026 https://dr.dk/x")
+    enrich(database_url, "record_terms")
+    stored = {
+        r[0]: r[1:]
+        for r in conn.execute("SELECT record_id, token_count, terms, counts FROM enrichment_terms")
+    }
+    assert stored == {
+        first: (3, ["solceller", "brintfabrik", "solceller solceller", "solceller brintfabrik"],
+                [2, 1, 1, 1]),
+        empty: (0, [], []),
+    }  # fmt: skip
+
+
+def test_records_enriched_page_by_page_give_the_same_answer(corpus, conn, database_url):
+    """Enriched in pages of two (a crash-resumable run's unit), then the analysis: the same
+    figures as the planted test's."""
+    conn.execute(
+        "INSERT INTO search_terms (query_design_id, term) VALUES (%s, 'klima')", [corpus.design]
+    )
+    for i in range(3):
+        corpus.add(i * 60, text="Vindmøller, havet og strøm")
+        corpus.add(WEEK + i * 60, text="Brintfabrik og CO2-afgift, klima.")
+    run_enrichment(conn, record_terms.TERMS, page_size=2)
+    rows = (
+        et.emergent_terms(conn, check_scope(conn, AnalysisScope(corpus.design)))
+        .tables["emergent_terms"]
+        .rows
+    )
+    # week 11: 9 tokens (klima counted, not ranked), its reference week 10's 9; b = 0
+    assert [(r["period"], r["term"], r["freq"], r["doc_freq"], r["ref_freq"]) for r in rows] == [
+        ("2026-W11", "brintfabrik", 3, 3, 0),
+        ("2026-W11", "co2-afgift", 3, 3, 0),
+    ]
 
 
 def test_the_asset_publishes_an_empty_design_and_the_suggestions(
-    corpus, conn, postgres, s3_object_store_resource
+    corpus, conn, database_url, postgres, s3_object_store_resource
 ):
     empty = materialize_research(
         ["emergent_terms"], corpus.design, postgres, s3_object_store_resource
@@ -155,7 +196,7 @@ def test_the_asset_publishes_an_empty_design_and_the_suggestions(
     assert empty.success
     meta = metadata(empty, "emergent_terms")
     assert meta["emergent_terms_rows"] == 0 and meta["suggested_terms"] == []
-    _plant(corpus, conn)
+    _plant(corpus, conn, database_url)
     result = materialize_research(
         ["emergent_terms"], corpus.design, postgres, s3_object_store_resource
     )

@@ -1,6 +1,6 @@
 -- Keyness of every term of each slice against the previous :reference_slices calendar slices
 -- (research/emergent_terms.py fills the temp tables emergent_counts (slice, term, freq, docs:
--- partial sums, several rows per pair) and emergent_slices (slice, tokens, records)).
+-- one row per pair, search terms removed) and emergent_slices (slice, tokens, records)).
 --   G² (Rayson & Garside): a = freq in the slice, b = freq in the reference, c, d = tokens
 --   of the slice and of the reference; E1 = c(a+b)/(c+d), E2 = d(a+b)/(c+d);
 --   G² = 2 (a ln(a/E1) + b ln(b/E2)), 0 ln 0 = 0.
@@ -11,12 +11,7 @@
 -- Ranked: terms over-represented in the slice (a/c > b/d) in at least :min_docs records, in
 -- slices whose reference holds tokens; rank by G², then term. prev_rank = the rank in the
 -- calendar slice before (NULL when not ranked there).
-WITH counts AS (
-    SELECT slice, term, sum(freq)::bigint AS freq, sum(docs)::bigint AS docs
-    FROM emergent_counts
-    GROUP BY slice, term
-),
-sizes AS (
+WITH sizes AS (
     SELECT s.slice, s.tokens, s.records,
            coalesce(sum(s.tokens) OVER (
                ORDER BY s.slice
@@ -35,7 +30,7 @@ scored AS (
            t.freq * (ln((1.0 + z.slices) / (1.0 + count(*) OVER (PARTITION BY t.term))) + 1)
                AS weight,
            z.tokens, z.ref_tokens
-    FROM counts AS t
+    FROM emergent_counts AS t
     JOIN sizes AS z ON z.slice = t.slice
 ),
 normed AS (

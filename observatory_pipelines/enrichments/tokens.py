@@ -1,4 +1,5 @@
-"""Danish-aware word tokens for term statistics (spec enrichments.md §3.4, tokeniser pitfalls).
+"""Danish-aware word tokens for term statistics (spec enrichments.md §3.4, tokeniser pitfalls);
+the enrichment record_terms (enrichments/terms.py) stores each record's n-grams once.
 
 - NFC, lower-cased; letters of every script kept (æøå, é, ü, ö: "café", "München");
 - a hyphenated compound is ONE token ("CO2-afgift" → ``co2-afgift``): the original's
@@ -30,8 +31,9 @@ _LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _MENTION = re.compile(r"(?<![\w@])@[\w.\-]+")
 _TOKEN_PATTERN = r"[^\W_]+(?:-[^\W_]+)*"
 _TOKEN = re.compile(_TOKEN_PATTERN)
-# tokens with only spaces (or a #) between them: the candidates for bigrams
-_RUN = re.compile(rf"{_TOKEN_PATTERN}(?:[ \t\u00a0#]+{_TOKEN_PATTERN})*")
+# one pass over the text: each token, and whether only spaces (or a #) separate it from
+# the next one (then both are in one run: the candidates for bigrams)
+_TOKEN_JOINED = re.compile(rf"({_TOKEN_PATTERN})([ \t\u00a0#]+(?=[^\W_]))?")
 _BREAK = "\u2029"  # what a removed link or mention leaves: no bigram spans it
 MIN_LENGTH = 2
 _VERDICT_CACHE = 500_000  # tokens whose keep/drop verdict is remembered (bounded memory)
@@ -67,19 +69,20 @@ def token_runs(text: str | None) -> list[list[str]]:
         text = _MENTION.sub(_BREAK, text)
     verdicts = _verdicts
     runs: list[list[str]] = []
-    for run in _RUN.findall(text):
-        current: list[str] = []
-        for token in _TOKEN.findall(run):
-            keep = verdicts.get(token)
-            if keep is None:
-                keep = _verdict(token)
-            if keep:
-                current.append(token)
-            elif current:
-                runs.append(current)
-                current = []
-        if current:
+    current: list[str] = []
+    for token, joined in _TOKEN_JOINED.findall(text):
+        keep = verdicts.get(token)
+        if keep is None:
+            keep = _verdict(token)
+        if keep:
+            current.append(token)
+            if joined:
+                continue
+        if current:  # a dropped token, or anything but spaces before the next, ends the run
             runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
     return runs
 
 
@@ -106,6 +109,14 @@ class SearchTermFilter:
             elif len(words) == 2:
                 bigrams.add((words[0], words[1]))
         return cls(frozenset(unigrams), frozenset(bigrams))
+
+    def sql_parameters(self) -> dict[str, list[str]]:
+        """The exclusions as ``research/sql/emergent_terms_counts.sql`` takes them (stored
+        bigrams are their two tokens joined by one space)."""
+        return {
+            "excluded_words": sorted(self.unigrams),
+            "excluded_pairs": sorted(f"{first} {second}" for first, second in self.bigrams),
+        }
 
     def ngrams(self, runs: list[list[str]]) -> list[str]:
         """Unigrams and bigrams (space-joined) of ``runs`` that are not search terms."""
