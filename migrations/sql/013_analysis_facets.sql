@@ -5,8 +5,7 @@
 --   * analysis_facet_state: one row per design whose facets are persisted: the code version
 --     of the SQL that folded them, the content_records partitions they were folded from (a
 --     partition dropped or added by retention/maintenance makes the next refresh a full
---     rebuild), and `dirty` (a change the triggers cannot subtract exactly: records or links
---     deleted).
+--     rebuild). Deleting records or links (an erasure) deletes the design's row and facets.
 --   * analysis_facets: stg_content's rows of the design, keyed by a hash of the facet's keys;
 --     records / engagement / scope_records are sums, so a change is added or subtracted.
 --   * analysis_facet_changes: signed facet inputs (+1 a (link, record) pair that appeared, -1
@@ -18,8 +17,6 @@ CREATE TABLE analysis_facet_state (
     query_design_id uuid PRIMARY KEY REFERENCES query_designs (id) ON DELETE CASCADE,
     code_version text NOT NULL,
     partitions oid[] NOT NULL,
-    dirty boolean NOT NULL DEFAULT false,
-    dirty_reason text,
     refreshed_at timestamptz NOT NULL DEFAULT now(),
     last_mode text NOT NULL,
     last_reason text,
@@ -71,6 +68,15 @@ CREATE TABLE analysis_facet_changes (
     views_count bigint
 );
 CREATE INDEX idx_analysis_facet_changes_design ON analysis_facet_changes (query_design_id);
+
+-- Everything stored for these designs' facets (state, facets, pending changes), deleted.
+CREATE FUNCTION analysis_facets_forget(designs uuid[]) RETURNS boolean
+LANGUAGE sql AS $$
+    WITH facets AS (DELETE FROM analysis_facets WHERE query_design_id = ANY (designs)),
+         changes AS (DELETE FROM analysis_facet_changes WHERE query_design_id = ANY (designs)),
+         state AS (DELETE FROM analysis_facet_state WHERE query_design_id = ANY (designs))
+    SELECT true
+$$;
 
 -- The facet inputs of one (link, record) pair, as dbt_like_sql/_facet_rows.sql reads them for
 -- the standard scope (no filter; the run is the design's first; duplicates left out).
@@ -193,17 +199,19 @@ BEGIN
 END
 $$;
 
--- Deleted records or links (an erasure, through the parent): the design is marked dirty and
--- its next refresh rebuilds it from its records. Rare, and exact by construction. Statements
+-- Deleted records or links (an erasure, through the parent): the design's stored facets,
+-- pending changes and state are deleted in the same transaction — they may name the person
+-- being erased (author pseudonyms and display names), so they must not wait for a refresh, and
+-- an erasure only ever deletes rows — and its next refresh is a first build from its records.
+-- Rare, and exact by construction. Rare, and exact by construction. Statements
 -- on one partition (partition maintenance moving rows out of the default) fire none of these
 -- statement triggers: the partition set they change makes the next refresh a rebuild.
 CREATE FUNCTION analysis_facets_records_deleted() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE analysis_facet_state AS s
-    SET dirty = true, dirty_reason = 'records deleted'
-    WHERE NOT s.dirty
-      AND EXISTS (
+    PERFORM analysis_facets_forget(array_agg(s.query_design_id))
+    FROM analysis_facet_state AS s
+    WHERE EXISTS (
         SELECT 1 FROM old_records AS o
         CROSS JOIN LATERAL (
             SELECT 1 FROM content_record_collections AS l
@@ -215,20 +223,11 @@ BEGIN
 END
 $$;
 
+-- Also a deleted design (its links cascade from query_designs, its state row too).
 CREATE FUNCTION analysis_facets_links_deleted() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE analysis_facet_state AS s
-    SET dirty = true, dirty_reason = 'links deleted'
-    WHERE NOT s.dirty
-      AND s.query_design_id IN (SELECT query_design_id FROM old_links);
-    -- A deleted design (its links cascade from query_designs): its facets and changes too.
-    DELETE FROM analysis_facets AS f
-    WHERE f.query_design_id IN (SELECT query_design_id FROM old_links)
-      AND NOT EXISTS (SELECT 1 FROM query_designs AS d WHERE d.id = f.query_design_id);
-    DELETE FROM analysis_facet_changes AS ch
-    WHERE ch.query_design_id IN (SELECT query_design_id FROM old_links)
-      AND NOT EXISTS (SELECT 1 FROM query_designs AS d WHERE d.id = ch.query_design_id);
+    PERFORM analysis_facets_forget(array_agg(DISTINCT query_design_id)) FROM old_links;
     RETURN NULL;
 END
 $$;

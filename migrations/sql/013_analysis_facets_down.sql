@@ -8,6 +8,7 @@ DROP FUNCTION IF EXISTS analysis_facets_records_updated();
 DROP FUNCTION IF EXISTS analysis_facets_links_deleted();
 DROP FUNCTION IF EXISTS analysis_facets_links_updated();
 DROP FUNCTION IF EXISTS analysis_facets_links_inserted();
+DROP FUNCTION IF EXISTS analysis_facets_forget(uuid[]);
 DROP TABLE IF EXISTS analysis_facet_changes;
 DROP TABLE IF EXISTS analysis_facets;
 DROP TABLE IF EXISTS analysis_facet_state;

@@ -7,8 +7,9 @@ the last one: the ``analysis_facet_changes`` rows that the triggers on
 ``content_record_collections`` and ``content_records`` logged (+1 for a (link, record) pair
 that appeared, -1 for one that changed away). The fold is ``_facet_fold.sql`` in both cases:
 
-- **full** (first build, ``code_version`` of the facet SQL changed, the design marked dirty by
-  a deletion, the set of ``content_records`` partitions changed, or asked for): the records
+- **full** (first build — also after an erasure, whose deletions delete the design's stored
+  facets at once —, ``code_version`` of the facet SQL changed, the set of ``content_records``
+  partitions changed, or asked for): the records
   are folded from an empty state exactly as a filtered scope is (the ``stg_content`` model),
   then stored; pending changes are discarded. Runs under SHARE locks on the records and the
   links, so no write commits between the read and the store (writers wait a few seconds).
@@ -122,7 +123,7 @@ def _full_reason(cur, design: str, force_full: bool) -> str | None:
     """Why this refresh must fold every record, or None when the stored facets can be
     brought up to date from the logged changes."""
     cur.execute(
-        "SELECT code_version, partitions, dirty, dirty_reason FROM analysis_facet_state "
+        "SELECT code_version, partitions FROM analysis_facet_state "
         "WHERE query_design_id = %(d)s FOR NO KEY UPDATE",
         {"d": design},
     )
@@ -133,8 +134,6 @@ def _full_reason(cur, design: str, force_full: bool) -> str | None:
         return "first build"
     if state["code_version"] != code_version():
         return f"code_version changed ({state['code_version']} -> {code_version()})"
-    if state["dirty"]:
-        return state["dirty_reason"] or "dirty"
     if list(state["partitions"]) != _partitions(cur):
         return "content_records partitions changed"
     return None
