@@ -255,6 +255,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3, help="ingest/COPY pairs (median of)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--result", type=Path, default=RESULT_PATH, help="where the JSON goes")
     args = parser.parse_args()
 
     pool = article_pool()  # before anything is timed
@@ -286,14 +287,14 @@ def main() -> None:
                 pairs.append({"ingest": ingest, "plain_copy": plain, "ratio": round(ratio, 3)})
                 print(json.dumps({"run": number + 1, **pairs[-1]}), file=sys.stderr)
                 # A 1 M run takes long on a busy machine: what is measured so far is kept.
-                record(summarise(args, pairs, counts, rss_samples, load_at_start))
+                record(args.result, summarise(args, pairs, counts, rss_samples, load_at_start))
             engine.dispose()
         finally:
             if not args.keep:
                 drop_database(server, name)
 
     result = summarise(args, pairs, counts, rss_samples, load_at_start)
-    record(result)
+    record(args.result, result)
     print(json.dumps(result))
 
 
@@ -340,9 +341,9 @@ def summarise(
     }
 
 
-def record(result: dict) -> None:
-    RESULT_PATH.parent.mkdir(parents=True, exist_ok=True)
-    RESULT_PATH.write_text(json.dumps(result, indent=2) + "\n")
+def record(path: Path, result: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":
