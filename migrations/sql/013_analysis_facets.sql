@@ -52,6 +52,7 @@ CREATE TABLE analysis_facets (
 
 CREATE TABLE analysis_facet_changes (
     query_design_id uuid NOT NULL,
+    change_id bigint GENERATED ALWAYS AS IDENTITY,
     sign smallint NOT NULL CHECK (sign IN (-1, 1)),
     platform text NOT NULL,
     arena text NOT NULL,
@@ -65,9 +66,10 @@ CREATE TABLE analysis_facet_changes (
     likes_count bigint,
     shares_count bigint,
     comments_count bigint,
-    views_count bigint
+    views_count bigint,
+    -- a refresh deletes its design's rows: a prefix of the key
+    CONSTRAINT analysis_facet_changes_pkey PRIMARY KEY (query_design_id, change_id)
 );
-CREATE INDEX idx_analysis_facet_changes_design ON analysis_facet_changes (query_design_id);
 
 -- Everything stored for these designs' facets (state, facets, pending changes), deleted.
 CREATE FUNCTION analysis_facets_forget(designs uuid[]) RETURNS boolean
@@ -91,7 +93,10 @@ BEGIN
                    WHERE s.query_design_id IN (SELECT query_design_id FROM new_links)) THEN
         RETURN NULL;  -- the ingest of designs without facets (benchmarks, tools) pays this only
     END IF;
-    INSERT INTO analysis_facet_changes
+    INSERT INTO analysis_facet_changes (
+        query_design_id, sign, platform, arena, collection_run_id, published_at,
+        pseudonymized_author_id, author_display_name, author_id, author_platform_id, terms,
+        likes_count, shares_count, comments_count, views_count)
     SELECT l.query_design_id, 1, c.platform, c.arena, l.first_collection_run_id, c.published_at,
            c.pseudonymized_author_id, c.author_display_name, c.author_id, c.author_platform_id,
            l.search_terms_matched, c.likes_count, c.shares_count, c.comments_count, c.views_count
@@ -118,7 +123,10 @@ BEGIN
                    WHERE s.query_design_id IN (SELECT query_design_id FROM new_links)) THEN
         RETURN NULL;
     END IF;
-    INSERT INTO analysis_facet_changes
+    INSERT INTO analysis_facet_changes (
+        query_design_id, sign, platform, arena, collection_run_id, published_at,
+        pseudonymized_author_id, author_display_name, author_id, author_platform_id, terms,
+        likes_count, shares_count, comments_count, views_count)
     SELECT x.query_design_id, x.sign, c.platform, c.arena, x.first_collection_run_id,
            c.published_at, c.pseudonymized_author_id, c.author_display_name, c.author_id,
            c.author_platform_id, x.search_terms_matched, c.likes_count, c.shares_count,
@@ -160,7 +168,10 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM analysis_facet_state) THEN
         RETURN NULL;
     END IF;
-    INSERT INTO analysis_facet_changes
+    INSERT INTO analysis_facet_changes (
+        query_design_id, sign, platform, arena, collection_run_id, published_at,
+        pseudonymized_author_id, author_display_name, author_id, author_platform_id, terms,
+        likes_count, shares_count, comments_count, views_count)
     SELECT l.query_design_id, x.sign, x.platform, x.arena, l.first_collection_run_id,
            x.published_at, x.pseudonymized_author_id, x.author_display_name, x.author_id,
            x.author_platform_id, l.search_terms_matched, x.likes_count, x.shares_count,

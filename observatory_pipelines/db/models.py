@@ -631,6 +631,68 @@ class EnrichmentNearDupBucket(Base):
     record_id, published_at = _record_key()
 
 
+class AnalysisFacetState(Base):
+    """Migration 013: a design whose standard-scope facets are stored (analysis/facets.py)."""
+
+    __tablename__ = "analysis_facet_state"
+    query_design_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("query_designs.id", ondelete="CASCADE"), primary_key=True
+    )
+    code_version: Mapped[str] = mapped_column(Text, nullable=False)
+    partitions: Mapped[list[int]] = mapped_column(ARRAY(OID), nullable=False)
+    refreshed_at: Mapped[datetime] = now_column()
+    last_mode: Mapped[str] = mapped_column(Text, nullable=False)
+    last_reason: Mapped[str | None] = mapped_column(Text)
+    last_changes_folded: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, server_default=text("0")
+    )
+
+
+class _FacetInputs:
+    """The facet inputs shared by the stored facets and the change log (migration 013)."""
+
+    collection_run_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    pseudonymized_author_id: Mapped[str | None] = mapped_column(Text)
+    author_display_name: Mapped[str | None] = mapped_column(Text)
+    author_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    author_platform_id: Mapped[str | None] = mapped_column(Text)
+    terms: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    likes_count: Mapped[int | None] = mapped_column(BigInteger)
+    shares_count: Mapped[int | None] = mapped_column(BigInteger)
+    comments_count: Mapped[int | None] = mapped_column(BigInteger)
+    views_count: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class AnalysisFacet(_FacetInputs, Base):
+    """Migration 013: one stg_content row of a design's standard scope (no foreign keys: a
+    deleted design's rows go with its links, see the migration's triggers)."""
+
+    __tablename__ = "analysis_facets"
+    query_design_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    facet_key: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    facet: Mapped[str] = mapped_column(Text, nullable=False)
+    platform: Mapped[str | None] = mapped_column(Text)
+    arena: Mapped[str | None] = mapped_column(Text)
+    hour: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    author_key: Mapped[str | None] = mapped_column(Text)
+    records: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    engagement: Mapped[int | None] = mapped_column(BigInteger)
+    scope_records: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class AnalysisFacetChange(_FacetInputs, Base):
+    """Migration 013: a signed facet input logged by the triggers, consumed by a refresh."""
+
+    __tablename__ = "analysis_facet_changes"
+    __table_args__ = (CheckConstraint("sign IN (-1, 1)", name="analysis_facet_changes_sign_check"),)
+    query_design_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    change_id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    sign: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    platform: Mapped[str] = mapped_column(Text, nullable=False)
+    arena: Mapped[str] = mapped_column(Text, nullable=False)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
 ALL_MODELS = [
     User,
     CreditAllocation,
@@ -661,4 +723,7 @@ ALL_MODELS = [
     EnrichmentNearDup,
     EnrichmentNearDupGroup,
     EnrichmentNearDupBucket,
+    AnalysisFacetState,
+    AnalysisFacet,
+    AnalysisFacetChange,
 ]
