@@ -14,6 +14,19 @@ the medians of ``--repeat`` runs, with the load average before and after (the ma
 shared). No database is needed. Prints one JSON line and writes bench/results/rss_fetch.json.
 
     .venv/bin/python bench/rss_fetch.py [--hosts 10] [--feeds-per-host 10] [--delay 0.25]
+
+``--scenario collection`` (issue 20, target 6) is a whole collection run instead: 2,000 feeds
+over 50 hosts (bench/rss_hosts.py, ports 55650-55699, one busiest host with 100 feeds, the
+others fewer and uneven, 0.25 s latency, 20 entries a feed of which 2 match), the design's
+feeds given as ``arenas.rss_feeds.feeds``, collected through ``start_run`` into a fresh
+database on the embedded server, spacing at its real 0.2 s. The bound is what the spacing
+imposes on the busiest host, its feeds x max(spacing, latency); the result is the measured
+run time beside it, their ratio (target <= 1.2), whether every host kept its spacing (from the
+servers' own request times), the peak RSS of the process tree (collector and parser
+processes; the feed servers and PostgreSQL are not in it) and its CPU seconds. Median of
+``--repeat`` runs, a fresh design each; writes bench/results/rss_fetch.collection.json.
+
+    .venv/bin/python bench/rss_fetch.py --scenario collection [--repeat 3]
 """
 
 from __future__ import annotations
@@ -96,6 +109,7 @@ def collect_once(feeds: dict[str, str], workers: int) -> tuple[float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", choices=("concurrency", "collection"), default="concurrency")
     parser.add_argument("--hosts", type=int, default=10)
     parser.add_argument("--feeds-per-host", type=int, default=10)
     # 0.28 s per feed is what the issue measured for real feeds (2,123 in 600 s).
@@ -105,6 +119,10 @@ def main() -> None:
                         help="ARENA_RATE_LIMIT_SCALE (RSS spacing is 0.2 s x this)")  # fmt: skip
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    if args.scenario == "collection":
+        from bench.rss_collection import run_collection_scenario
+
+        return run_collection_scenario(repeat=args.repeat)
 
     os.environ["ARENA_RATE_LIMIT_SCALE"] = str(args.spacing_scale)
     servers = [start_host(h, args.feeds_per_host, args.delay) for h in range(args.hosts)]

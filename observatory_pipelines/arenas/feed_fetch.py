@@ -1,12 +1,15 @@
-"""Fetch many sources at once, never two at once on one host.
+"""Fetch many sources at once, one host at a time, the busiest host first and never idle.
 
-A catalogue lists a host's feeds together (DR serves 18): a plain pool of N workers would
-give them all to DR, each waiting for DR's spacing, and the other hosts would wait too.
-``fetch_by_host`` hands a worker only a source whose host is idle, so different hosts run
-side by side while each host sees one request after the other, spaced by the HTTP client
-(``http._wait_for_slot``). Sources are read lazily from the iterator and results are
-yielded as they complete: memory holds at most ``workers`` results and a bounded queue of
-sources waiting for a busy host, never the whole list.
+A collection's time is bounded below by its busiest host: its sources one after the other,
+each taking max(spacing, latency). ``fetch_by_host`` groups the sources by host and gives
+each of ``workers`` lanes one host at a time, busiest first (a lane whose host is done takes
+the busiest host left), so the busiest host starts at once and every host's next request
+goes out as soon as its previous one is answered and the HTTP client's spacing allows
+(``http._wait_for_slot``). Work that is not fetching (parsing a feed) must not run on the
+lane: ``fetch_feed`` hands the body to the parser processes (``feed_parse``) and returns.
+The source list is grouped up front (a design's feeds are a list in memory already);
+results wait for the consumer in a bounded queue, so fetching runs at most ``ahead``
+results ahead of what has been consumed.
 
 ``fetch_feed`` is one RSS/Atom GET: conditional when the feed's validators are known, and
 every failure named with one of ``base.SKIP_REASONS`` instead of raised.
@@ -14,23 +17,32 @@ every failure named with one of ``base.SKIP_REASONS`` instead of raised.
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
-import feedparser
-
-from observatory_pipelines.arenas.base import ArenaError, Page, SkippedSource, SourceFailed
+from observatory_pipelines.arenas.base import ArenaError, Page, SourceFailed
+from observatory_pipelines.arenas.feed_parse import FeedMapping, parse_pool, skipped_page
 from observatory_pipelines.arenas.http import ArenaHttpClient, describe
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-# Sources read ahead per worker while looking for one on an idle host.
-LOOKAHEAD_PER_WORKER = 10
+# Results fetched but not yet consumed, per lane: enough that the parsers always have work.
+AHEAD_PER_WORKER = 2
+_LANE_DONE = object()
+
+
+def hosts_busiest_first(items: Iterable[T], host_of: Callable[[T], str]) -> deque[deque[T]]:
+    """Each host's items (in the order given), the host with the most items first."""
+    by_host: dict[str, deque[T]] = {}
+    for item in items:
+        by_host.setdefault(host_of(item), deque()).append(item)
+    return deque(sorted(by_host.values(), key=len, reverse=True))  # stable: ties keep order
 
 
 def fetch_by_host(
@@ -40,80 +52,90 @@ def fetch_by_host(
     *,
     workers: int,
     stop: threading.Event | None = None,
+    ahead: int | None = None,
 ) -> Iterator[tuple[T, R]]:
     """``(item, fetch(item))`` in completion order; at most ``workers`` fetches at once and
-    at most one per host. ``fetch`` should report its own failures in its result: an
-    exception it raises ends the iteration (after the running fetches finish).
+    one per host, hosts with the most items first. ``fetch`` should report its own failures
+    in its result: an exception it raises ends the iteration (the lanes stop after their
+    current fetch).
 
     When the consumer stops early (record cap, an interrupted run), ``stop`` is set before
-    the running fetches are awaited, so fetches that watch it (``ArenaHttpClient``'s retry
-    waits) end at once."""
+    the lanes are awaited, so fetches that watch it (``ArenaHttpClient``'s retry waits) end
+    at once."""
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
-    source = iter(items)
-    exhausted = False
-    waiting: deque[tuple[T, str]] = deque()  # read, but their host is busy
-    busy: set[str] = set()
-    running: dict[Future[R], tuple[T, str]] = {}
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
+    stop = stop or threading.Event()
+    hosts = hosts_busiest_first(items, host_of)
+    hosts_lock = threading.Lock()
+    results: queue.Queue = queue.Queue()
+    room = threading.Semaphore(ahead or workers * AHEAD_PER_WORKER)
 
-    def start(item: T, host: str) -> None:
-        busy.add(host)
-        running[pool.submit(fetch, item)] = (item, host)
+    def next_host() -> deque[T] | None:
+        with hosts_lock:
+            return hosts.popleft() if hosts else None
 
+    def lane() -> None:
+        try:
+            while not stop.is_set() and (mine := next_host()) is not None:
+                for item in mine:
+                    room.acquire()
+                    if stop.is_set():
+                        return
+                    try:
+                        results.put((item, fetch(item), None))
+                    except BaseException as exc:  # the consumer raises it
+                        results.put((item, None, exc))
+                        return
+        finally:
+            results.put(_LANE_DONE)
+
+    lanes = [
+        threading.Thread(target=lane, name=f"fetch-{n}", daemon=True)
+        for n in range(min(workers, len(hosts)))
+    ]
+    for thread in lanes:
+        thread.start()
+    running = len(lanes)
     try:
-        while True:
-            for entry in list(waiting):
-                if len(running) >= workers:
-                    break
-                if entry[1] not in busy:
-                    waiting.remove(entry)
-                    start(*entry)
-            while (
-                not exhausted
-                and len(running) < workers
-                and len(waiting) < workers * LOOKAHEAD_PER_WORKER
-            ):
-                try:
-                    item = next(source)
-                except StopIteration:
-                    exhausted = True
-                    break
-                host = host_of(item)
-                if host in busy:
-                    waiting.append((item, host))
-                else:
-                    start(item, host)
-            if not running:  # nothing busy, so nothing can be waiting either
-                return
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                item, host = running.pop(future)
-                busy.discard(host)
-                yield item, future.result()
+        while running:
+            got = results.get()
+            if got is _LANE_DONE:
+                running -= 1
+                continue
+            item, result, error = got
+            if error is not None:
+                raise error
+            yield item, result
+            room.release()
     finally:
-        # The consumer may stop early (record cap, interrupt): drop what has not started and
-        # tell what is running to stop waiting.
-        if stop is not None and (running or not exhausted):
+        # The consumer may stop early (record cap, interrupt): what has not started is
+        # dropped and what is running is told to stop waiting.
+        if running:
             stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)
+            for _ in lanes:
+                room.release()  # wake lanes waiting for room, so they see ``stop``
+        for thread in lanes:
+            thread.join()
 
 
 @dataclass
 class FetchedFeed:
-    """One feed's answer: the parsed feed, or the page saying why there is none."""
+    """One feed's answer: a parse under way in the parser processes, or the page that
+    says why there is nothing to parse (a skip, a 304)."""
 
     key: str
     url: str
-    parsed: Any | None  # feedparser's result when there are entries to map
-    page: Page  # skip / 304 report and the validators to cache
+    page: Page  # skip / 304 report, and the validators to cache
+    parsing: Future[Page] | None = None
 
-
-def _looks_like_html(content_type: str, body: bytes) -> bool:
-    if "html" in content_type and "xhtml" not in content_type:
-        return True
-    head = body[:512].lstrip().lower()
-    return head.startswith((b"<!doctype html", b"<html"))
+    def result(self) -> Page:
+        """The feed's page: its mapped entries with the response's validators, or a skip."""
+        if self.parsing is None:
+            return self.page
+        page = self.parsing.result()
+        if not page.skipped:  # an unparseable body's validators describe nothing worth keeping
+            page.validators = self.page.validators
+        return page
 
 
 def fetch_feed(
@@ -121,19 +143,16 @@ def fetch_feed(
     key: str,
     url: str,
     cached: dict[str, str] | None,
+    mapping: FeedMapping,
     stop: threading.Event | None = None,
 ) -> FetchedFeed:
-    """GET one feed, conditionally when ``cached`` holds its validators; never raises for
-    the feed's own failures (they come back as a ``SkippedSource`` on the page)."""
+    """GET one feed, conditionally when ``cached`` holds its validators, and hand its body
+    to the parser processes; never raises for the feed's own failures (they come back as a
+    ``SkippedSource`` on the page)."""
     where = describe(url)
-    page = Page(records=[])
 
     def skip(reason: str, detail: str) -> FetchedFeed:
-        message = f"feed {key}: {detail}"
-        page.errors.append(message)
-        page.rejection_reasons.append(message)
-        page.skipped.append(SkippedSource(key, reason, message, where))
-        return FetchedFeed(key, url, None, page)
+        return FetchedFeed(key, url, skipped_page(key, reason, detail, where))
 
     headers = {}
     if cached and cached.get("etag"):
@@ -146,6 +165,7 @@ def fetch_feed(
         return skip(exc.reason, str(exc))
     except ArenaError as exc:
         return skip("error", str(exc))
+    page = Page(records=[])
     validators = {
         name: response.headers[header]
         for name, header in (("etag", "etag"), ("last_modified", "last-modified"))
@@ -157,22 +177,9 @@ def fetch_feed(
         page.not_modified = 1
         if validators:  # a 304 may repeat only some of them: keep the others
             page.validators[url] = {**(cached or {}), **validators}
-        return FetchedFeed(key, url, None, page)
-    if response.status_code >= 400:
-        page.validators.clear()  # an error page's validators describe the error page
+        return FetchedFeed(key, url, page)
+    if response.status_code >= 400:  # an error page's validators describe the error page
         return skip("http_error", f"HTTP {response.status_code} from {where}")
     content_type = response.headers.get("content-type", "")
-    try:
-        parsed = feedparser.parse(response.content, response_headers={"content-type": content_type})
-    except Exception as exc:  # one feed's bytes must not end the others' fetching
-        page.validators.clear()
-        return skip("unparseable", f"unparseable ({type(exc).__name__}) at {where}")
-    if not parsed.entries and (parsed.get("bozo") or not parsed.get("version")):
-        page.validators.clear()
-        if _looks_like_html(content_type.lower(), response.content):
-            return skip(
-                "not_a_feed", f"an HTML page, not a feed ({content_type or 'no type'}) at {where}"
-            )
-        problem = type(parsed.get("bozo_exception")).__name__ if parsed.get("bozo") else "no feed"
-        return skip("unparseable", f"unparseable ({problem}) at {where}")
-    return FetchedFeed(key, url, parsed, page)
+    parsing = parse_pool().submit(key, url, where, response.content, content_type, mapping)
+    return FetchedFeed(key, url, page, parsing)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import feedparser
@@ -22,17 +23,15 @@ from observatory_pipelines.arenas.base import (
     CollectionRequest,
     Collector,
     HealthStatus,
-    NormalizedRecord,
     Page,
 )
 from observatory_pipelines.arenas.feed_fetch import fetch_by_host, fetch_feed
+from observatory_pipelines.arenas.feed_parse import FeedMapping
 from observatory_pipelines.arenas.http import ArenaHttpClient, host_key
 from observatory_pipelines.arenas.registry import register
-from observatory_pipelines.arenas.rss_entries import map_entry
 from observatory_pipelines.arenas.rss_feeds_catalog import DANISH_FEEDS, outlet_of
 from observatory_pipelines.arenas.support import (
     SourceTally,
-    map_page,
     record_cap,
 )
 
@@ -119,10 +118,22 @@ class RssFeedsCollector(Collector):
         seen: set[str] = set()
         tally = SourceTally(self.platform)
         stop = threading.Event()
+        # What the parser processes need to map a feed: the window and terms, not the list.
+        slim = replace(request, options={}, actors=[])
+        mapping = {
+            flag: FeedMapping(self.platform, self.arena, slim, flag) for flag in (False, True)
+        }
         fetched_feeds = fetch_by_host(
             feeds.items(),
             lambda kv: host_key(kv[1]),
-            lambda kv: fetch_feed(self.http, kv[0], kv[1], self.http_cache.get(kv[1]), stop),
+            lambda kv: fetch_feed(
+                self.http,
+                kv[0],
+                kv[1],
+                self.http_cache.get(kv[1]),
+                mapping[kv[0] in unfiltered],
+                stop,
+            ),  # fmt: skip
             workers=settings.rss_fetch_concurrency(),
             stop=stop,
         )
@@ -132,49 +143,25 @@ class RssFeedsCollector(Collector):
                     return
                 tally.tried += 1
                 self.units_spent += 1
-                if fetched.parsed is None:
-                    if fetched.page.skipped:
-                        tally.failed.extend(fetched.page.errors)
-                    else:
-                        tally.ok(fetched.page)  # 304: unchanged is a success
-                    yield fetched.page
+                page = fetched.result()
+                if page.skipped:
+                    tally.failed.extend(page.errors)
+                    yield page
                     continue
-                key, parsed = fetched.key, fetched.parsed
-                page = map_page(
-                    parsed.entries,
-                    lambda e, k=key, f=fetched: self._map(
-                        e, k, request, k in unfiltered, f.parsed.get("feed"), f.url
-                    ),
-                    seen=seen,
-                    limit=remaining,
-                )
-                page.validators = fetched.page.validators
-                if parsed.get("bozo") and parsed.entries:
-                    page.rejection_reasons.append(
-                        f"feed {key}: tolerated malformed feed ({type(parsed.bozo_exception).__name__})"
-                    )
-                remaining -= len(page.records)
-                yield tally.ok(page)
+                # Entries repeated across feeds (one story in several of an outlet's feeds)
+                # are kept once; the cap cuts the last page.
+                kept = []
+                for record in page.records:
+                    if len(kept) >= remaining:
+                        break
+                    if record.platform_id:
+                        if record.platform_id in seen:
+                            continue
+                        seen.add(record.platform_id)
+                    kept.append(record)
+                page.records = kept
+                remaining -= len(kept)
+                yield tally.ok(page)  # a 304 (nothing parsed) is a success too
         finally:
             fetched_feeds.close()  # sets ``stop`` for fetches still running
         tally.finish()
-
-    def _map(
-        self,
-        entry: Any,
-        key: str,
-        request: CollectionRequest,
-        unfiltered: bool,
-        feed: Any = None,
-        feed_url: str = "",
-    ) -> NormalizedRecord:
-        return map_entry(
-            entry,
-            platform=self.platform,
-            arena=self.arena,
-            key=key,
-            feed=feed,
-            feed_url=feed_url,
-            request=request,
-            unfiltered=unfiltered,
-        )

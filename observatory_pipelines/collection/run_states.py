@@ -14,7 +14,7 @@ and a task it failed is never completed and charged afterwards. ``completed``, `
 and ``cancelled`` are final. The SQL lives in ``sql/run_*.sql`` and ``sql/task_*.sql``.
 
 A running task records a heartbeat with the counters of every page it stores
-(``record_progress``); the sweep judges a run's idleness by it, and the answer tells the
+(``record_progress``, one statement with the page's source reports); the sweep judges a run's idleness by it, and the answer tells the
 worker whether its task is still running (a healed task stops instead of collecting on).
 A run's counters (``records_collected``, ``records_attributed``, ``credits_spent``) are the
 sums of its tasks', recomputed (``sql/run_totals.sql``) in the transaction of every change
@@ -165,27 +165,29 @@ def record_progress(
     records_rejected: int,
     credential_id: str | None,
     rate_limit_state: dict[str, Any],
+    sources: dict[str, Any] | None = None,
 ) -> bool:
-    """A task's counters after a page, its heartbeat, and its run's totals, in one
-    transaction. True while the task is running; False once it was closed (healed by the
-    sweep): the worker should stop. The counters are saved either way (the rows are stored)."""
+    """A task's counters after a page, its heartbeat, what the page said about its sources
+    (``source_reports.source_params``: skipped, not modified, validators) and its run's
+    totals, in one statement. True while the task is running; False once it was closed
+    (healed by the sweep): the worker should stop. The counters are saved either way (the
+    rows are stored)."""
+    params = {
+        "id": str(task_id),
+        "collected": records_collected,
+        "attributed": records_attributed,
+        "duplicates": duplicates_skipped,
+        "rejected": records_rejected,
+        "credential_id": credential_id,
+        "state": json.dumps(rate_limit_state, default=str),
+        "skipped": "[]",
+        "not_modified": 0,
+        "validators": "[]",
+        **(sources or {}),
+    }
     with engine.begin() as conn:
-        row = conn.execute(
-            text(_SQL["task_progress"]),
-            {
-                "id": str(task_id),
-                "collected": records_collected,
-                "attributed": records_attributed,
-                "duplicates": duplicates_skipped,
-                "rejected": records_rejected,
-                "credential_id": credential_id,
-                "state": json.dumps(rate_limit_state, default=str),
-            },
-        ).one_or_none()
-        if row is None:
-            return False
-        conn.execute(text(_SQL["run_totals"]), {"run_id": str(row.collection_run_id)})
-    return row.status == "running"
+        row = conn.execute(text(_SQL["task_progress"]), params).one_or_none()
+    return row is not None and row.status == "running"
 
 
 def previous_task_state(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -24,10 +23,6 @@ from observatory_pipelines.logs import get_logger
 
 log = get_logger(__name__)
 
-_SQL_DIR = Path(__file__).parent / "sql"
-_SQL = {
-    name: (_SQL_DIR / f"{name}.sql").read_text() for name in ("http_cache_save", "task_sources")
-}
 FIRST_SKIPPED_SHOWN = 20
 
 
@@ -69,28 +64,22 @@ def load_http_cache(engine: Engine, collector: Collector) -> None:
     }
 
 
-def record_sources(
-    engine: Engine, task_id: str, platform: str, page: Page, summary: SourceSummary
-) -> None:
-    """Store, log and count what ``page`` says about its sources (nothing when it says none)."""
+def note_sources(task_id: str, platform: str, page: Page, summary: SourceSummary) -> None:
+    """Count and log what ``page`` says about its sources (each skip logged once)."""
     summary.add(page)
     for source in page.skipped:
         log.warning(
             "collection.source_skipped", task_id=task_id, platform=platform,
             source=source.source, reason=source.reason, url=source.url, detail=source.detail[:500],
         )  # fmt: skip
-    if not (page.skipped or page.not_modified or page.validators):
-        return
-    with engine.begin() as conn:
-        if page.skipped or page.not_modified:
-            conn.execute(
-                text(_SQL["task_sources"]),
-                {
-                    "id": task_id,
-                    "skipped": json.dumps([s.as_dict() for s in page.skipped]),
-                    "not_modified": page.not_modified,
-                },
-            )
-        if page.validators:
-            rows = [{"url": url, **v} for url, v in page.validators.items()]
-            conn.execute(text(_SQL["http_cache_save"]), {"validators": json.dumps(rows)})
+
+
+def source_params(page: Page) -> dict[str, Any]:
+    """What ``page`` says about its sources, as the parameters of the task's page save
+    (``run_states.record_progress``): skips appended to the task, 304s added, validators
+    to ``http_cache``."""
+    return {
+        "skipped": json.dumps([s.as_dict() for s in page.skipped]),
+        "not_modified": page.not_modified,
+        "validators": json.dumps([{"url": url, **v} for url, v in page.validators.items()]),
+    }

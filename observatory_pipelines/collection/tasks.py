@@ -20,6 +20,7 @@ from observatory_pipelines.arenas.base import (
     ArenaQuotaExceeded,
     CollectionRequest,
     Collector,
+    Page,
     SearchTerm,
 )
 from observatory_pipelines.collection import run_states
@@ -35,7 +36,8 @@ from observatory_pipelines.collection.ingest import BulkIngester
 from observatory_pipelines.collection.source_reports import (
     SourceSummary,
     load_http_cache,
-    record_sources,
+    note_sources,
+    source_params,
 )
 from observatory_pipelines.logs import get_logger
 
@@ -149,8 +151,11 @@ class TaskRunner:
         self.pool = pool
         self.batch_size = batch_size
 
-    def _save(self, spec: TaskSpec, out: ArenaReport, state: dict[str, Any]) -> bool:
-        """Counters and heartbeat; False when the task was closed meanwhile (the sweep)."""
+    def _save(
+        self, spec: TaskSpec, out: ArenaReport, state: dict[str, Any], page: Page | None = None
+    ) -> bool:
+        """Counters, heartbeat and what ``page`` said about its sources, in one statement;
+        False when the task was closed meanwhile (the sweep)."""
         return run_states.record_progress(
             self.engine,
             spec.task_id,
@@ -160,6 +165,7 @@ class TaskRunner:
             records_rejected=out.records_rejected,
             credential_id=out.credential_id,
             rate_limit_state=state,
+            sources=source_params(page) if page is not None else None,
         )
 
     def run(
@@ -257,7 +263,7 @@ class TaskRunner:
         try:
             for page in collector.collect(_request(spec)):
                 out.pages += 1
-                record_sources(self.engine, spec.task_id, spec.platform, page, out.sources)
+                note_sources(spec.task_id, spec.platform, page, out.sources)
                 out.records_rejected += page.rejected
                 for reason in page.rejection_reasons[:20]:
                     out.rejection_reasons[reason] = out.rejection_reasons.get(reason, 0) + 1
@@ -268,7 +274,7 @@ class TaskRunner:
                     ingester.submit(buffer)  # written while the next pages are fetched
                     buffer = []
                 self._count(ingester, out)
-                if not self._save(spec, out, collector.rate_limit_state):
+                if not self._save(spec, out, collector.rate_limit_state, page):
                     raise TaskFailed(
                         "task was closed while it was still collecting (the sweep declared its "
                         "worker lost); stopped"

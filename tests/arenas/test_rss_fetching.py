@@ -5,6 +5,7 @@ different hosts side by side while one host gets one request at a time (issue 13
 from __future__ import annotations
 
 import itertools
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -127,23 +128,60 @@ def test_hosts_are_fetched_side_by_side_and_one_host_one_request_at_a_time(serve
     ), "no two hosts were fetched at the same time"
 
 
-def test_fetch_by_host_reads_sources_lazily():
-    read: list[int] = []
+def test_the_busiest_host_starts_first_and_no_host_is_asked_faster_than_its_spacing(
+    servers, monkeypatch
+):
+    """Uneven hosts, fewer lanes than hosts: the two busiest hosts are fetched first, the
+    others only once a lane has finished one of them; on every host, from its own request
+    times, one request at a time and never two starts closer than the 0.2 s spacing."""
+    monkeypatch.setenv("ARENA_RATE_LIMIT_SCALE", "1")
+    monkeypatch.setenv("RSS_FETCH_CONCURRENCY", "2")
+    shares = {"one": 1, "five": 5, "two": 2, "three": 3}  # listed as a catalogue might
+    hosts = {name: servers() for name in shares}
+    feeds = {}
+    for name, count in shares.items():
+        for n in range(count):
+            # Answers take 0.25 s, longer than the spacing, as the issue measured real feeds.
+            hosts[name].add_slow(f"/feed{n}", 0.25, file_reply("rss_dr_indland.xml"))
+            feeds[f"{name}_{n}"] = f"{hosts[name].url}/feed{n}"
 
-    def sources():
-        for n in range(1000):
-            read.append(n)
-            yield n
+    pages = list(build_collector("rss_feeds").collect(_request(feeds)))
 
-    results = fetch_by_host(sources(), lambda n: f"host{n % 50}", lambda n: n * 2, workers=4)
-    first = [next(results) for _ in range(3)]
-    assert len(first) == 3 and all(r == n * 2 for n, r in first)
-    # Memory follows the batch: far fewer than the 1,000 sources were read to start.
-    assert len(read) <= 4 * 10 + 4
-    results.close()
-    assert sorted(
-        n for n, _ in fetch_by_host(range(200), lambda n: "one", lambda n: n, workers=8)
-    ) == list(range(200))
+    assert len(pages) == 11 and not any(p.skipped for p in pages)
+    for name, server in hosts.items():
+        mine = sorted(server.timeline, key=lambda v: v.start)
+        assert len(mine) == shares[name]
+        for before, after in itertools.pairwise(mine):
+            assert after.start >= before.end, f"two requests at once on {name}"
+            assert after.start - before.start >= 0.2, f"requests to {name} too close"
+    first = {name: min(v.start for v in s.timeline) for name, s in hosts.items()}
+    last = {name: max(v.end for v in s.timeline) for name, s in hosts.items()}
+    lane_free = min(last["five"], last["three"])
+    assert first["two"] >= lane_free and first["one"] >= lane_free
+
+
+def test_fetch_by_host_starts_the_busiest_host_and_runs_only_so_far_ahead():
+    started: list[str] = []
+    lock = threading.Lock()
+
+    def fetch(item: tuple[str, int]) -> tuple[str, int]:
+        with lock:
+            started.append(item[0])
+        return item
+
+    # Listed small hosts first, as a catalogue might; "big" has the most items.
+    items = [("small", n) for n in range(3)] + [("mid", n) for n in range(5)]
+    items += [("big", n) for n in range(9)]
+    results = fetch_by_host(items, lambda kv: kv[0], fetch, workers=1, ahead=2)
+    first = next(results)
+    assert first == (("big", 0), ("big", 0))
+    # One lane, two results ahead: it waits for the consumer instead of fetching on.
+    assert started in (["big"], ["big", "big"])
+    rest = [item for item, _ in results]
+    assert started == ["big"] * 9 + ["mid"] * 5 + ["small"] * 3
+    assert sorted(rest + [first[0]]) == sorted(items)
+    everything = fetch_by_host(range(200), lambda n: "one", lambda n: n, workers=8)
+    assert [n for n, _ in everything] == list(range(200))  # one host: in order
 
 
 def test_stopping_a_collection_ends_the_retry_waits_of_fetches_still_running(servers, monkeypatch):
