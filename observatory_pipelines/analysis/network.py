@@ -126,6 +126,22 @@ def to_networkx(graph: dict) -> nx.Graph:
     return g
 
 
+def _undirected(g: nx.Graph) -> nx.Graph:
+    """Communities of a directed network are found on its undirected form (the weights of
+    a→b and b→a summed), as Gephi's modularity does: networkx's directed Louvain did not
+    finish in minutes on a 2,800-edge mention network, which is mostly stars."""
+    if not g.is_directed():
+        return g
+    undirected = nx.Graph()
+    undirected.add_nodes_from(g)
+    for source, target, weight in g.edges(data="weight", default=1):
+        if undirected.has_edge(source, target):
+            undirected[source][target]["weight"] += weight
+        else:
+            undirected.add_edge(source, target, weight=weight)
+    return undirected
+
+
 def add_metrics(graph: dict, seed: int = 0, community_edge_limit: int | None = None) -> dict:
     """Degree, weighted degree and a Louvain community on every node; a summary beside.
 
@@ -137,7 +153,7 @@ def add_metrics(graph: dict, seed: int = 0, community_edge_limit: int | None = N
     community: dict[str, int] = {}
     skip = community_edge_limit is not None and g.number_of_edges() > community_edge_limit
     if g.number_of_edges() and not skip:
-        found = nx.community.louvain_communities(g, weight="weight", seed=seed)
+        found = nx.community.louvain_communities(_undirected(g), weight="weight", seed=seed)
         ordered = sorted(found, key=lambda c: (-len(c), min(c)))
         for index, members in enumerate(ordered):
             for member in members:

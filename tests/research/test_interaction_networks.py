@@ -165,6 +165,8 @@ def test_every_network_has_its_planted_edges_and_frequencies(built, conn):
     assert out.summary["reply_edges"] == out.summary["reply_edges_total"] == 6
     assert out.summary["reply_nodes"] == 9
     assert out.networks["reply"]["metrics"]["directed"] is True
+    # directed networks get communities too (found on the undirected form)
+    assert all(n["community"] >= 0 for n in out.networks["reply"]["nodes"])
     assert out.networks["cohashtag"]["metrics"]["communities"] >= 1
     assert out.charts["most_addressed"].startswith(b"\x89PNG")
 
