@@ -56,9 +56,13 @@ def count_terms(conn: psycopg.Connection, params: dict[str, Any], period: str) -
         r["term"] for r in query(conn, "emergent_terms_search_terms", params)
     )
     scoped = {**params, "period": period}
+    # The join of the scope to enrichment_terms is estimated at one row (see bulk_session),
+    # so the planner would sort the unnested (record, term) rows to group them: hash them.
+    conn.execute("SET LOCAL enable_sort = off")
     temp_table(conn, "emergent_slices", "emergent_terms_slices", scoped)
     temp_table(conn, "emergent_counts", "emergent_terms_counts",
                {**scoped, **excluded.sql_parameters()})  # fmt: skip
+    conn.execute("SET LOCAL enable_sort = on")
     rows = conn.execute("SELECT slice, tokens, records FROM emergent_slices").fetchall()
     return {slice_start: [tokens, records] for slice_start, tokens, records in rows}
 

@@ -28,6 +28,7 @@ from observatory_pipelines.research.framework import (
     ResearchAnalysis,
     ResearchOutput,
     Table,
+    bulk_transaction,
     query,
 )
 from observatory_pipelines.research.parameters import Rule, check_parameters
@@ -155,7 +156,9 @@ def volume_spikes(
     bounds = {"complete_from": periods.day_start(first),
               "complete_to": periods.day_start(last + timedelta(days=1))}  # fmt: skip
     series: dict[tuple[str, str], dict[date, int]] = {}
-    for row in query(conn, "volume_spikes_daily", {**params, **bounds}):
+    with bulk_transaction(conn):
+        daily_rows = query(conn, "volume_spikes_daily", {**params, **bounds})
+    for row in daily_rows:
         day = date.fromisoformat(row["day"])
         series.setdefault((row["scope"], row["value"]), {})[day] = row["records"]
     # the design's history: its first to its last complete day with a record (any series);
@@ -194,14 +197,15 @@ def volume_spikes(
 def _add_details(conn, params, bounds, spikes: list[dict[str, Any]], top: int) -> None:
     if not spikes:
         return
-    rows = query(
-        conn,
-        "volume_spikes_details",
-        {**params, **bounds, "top_items": top,
-         "spike_scopes": [s["scope"] for s in spikes],
-         "spike_values": [s["value"] for s in spikes],
-         "spike_days": [date.fromisoformat(s["day"]) for s in spikes]},
-    )  # fmt: skip
+    with bulk_transaction(conn):  # every spike in one query: hashed joins, no index loops
+        rows = query(
+            conn,
+            "volume_spikes_details",
+            {**params, **bounds, "top_items": top,
+             "spike_scopes": [s["scope"] for s in spikes],
+             "spike_values": [s["value"] for s in spikes],
+             "spike_days": [date.fromisoformat(s["day"]) for s in spikes]},
+        )  # fmt: skip
     found = {(r["scope"], r["value"], r["day"], r["kind"]): r["items"] for r in rows}
     for spike in spikes:
         for kind in ("term", "actor", "url"):

@@ -1,6 +1,9 @@
 -- What each spike was made of: its three most frequent matched terms, most active authors
 -- (the pseudonym, else the platform-qualified display name, as actors_in_scope) and most
--- linked URLs (enrichment_urls, clean form, counted once per record), ties by name.
+-- linked URLs (enrichment_urls, clean form, counted once per record), ties by name. Every
+-- spike at once: only the records of spike days are read, joined to the spikes by day (a
+-- hash on the day; platform or term is the join filter), in research/framework's
+-- bulk_session (hash joins, no loop of index probes per record).
 WITH spikes AS (
     SELECT s.scope, s.value, s.day
     FROM unnest(CAST(:spike_scopes AS text[]), CAST(:spike_values AS text[]),
@@ -15,9 +18,11 @@ records AS (
     FROM {{ scope_records }}
     JOIN spikes AS s
       ON (c.published_at AT TIME ZONE 'Europe/Copenhagen')::date = s.day
-     AND ((s.scope = 'platform' AND c.platform = s.value)
-          OR (s.scope = 'term' AND s.value = ANY (l.search_terms_matched)))
+     AND CASE WHEN s.scope = 'platform' THEN c.platform = s.value
+              ELSE s.value = ANY (l.search_terms_matched) END
     WHERE {{ scope_where }}
+      AND (c.published_at AT TIME ZONE 'Europe/Copenhagen')::date
+          = ANY (CAST(:spike_days AS date[]))
       AND c.published_at >= CAST(:complete_from AS timestamptz)
       AND c.published_at < CAST(:complete_to AS timestamptz)
 ),
@@ -30,9 +35,12 @@ items AS (
     FROM records AS r WHERE r.author_key IS NOT NULL
     GROUP BY 1, 2, 3, 5
     UNION ALL
-    SELECT r.scope, r.value, r.day, 'url', u.url_clean, count(DISTINCT r.id)
-    FROM records AS r
-    JOIN enrichment_urls AS u ON u.record_id = r.id AND u.published_at = r.published_at
+    SELECT d.scope, d.value, d.day, 'url', d.url_clean, count(*)
+    FROM (  -- a URL linked twice by one record counts once
+        SELECT DISTINCT r.scope, r.value, r.day, u.url_clean, r.id
+        FROM records AS r
+        JOIN enrichment_urls AS u ON u.record_id = r.id AND u.published_at = r.published_at
+    ) AS d
     GROUP BY 1, 2, 3, 5
 ),
 ranked AS (
