@@ -7,18 +7,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import dagster as dg
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
-from observatory_pipelines.collection.assets import collected_content
 from observatory_pipelines.collection.credential_pool import add_credential
 from observatory_pipelines.collection.runs import start_run
-from observatory_pipelines.resources.partitions import query_designs_partitions
 from tests.arenas.conftest import Reply
 from tests.arenas.test_mastodon import HELVEDE, NEXT_1, SOCIAL, TAG, instance, mfile, on, tag_pages
-from tests.collection.conftest import make_design, make_user
+from tests.collection.conftest import make_design, make_user, materialize_collection
 
 FROM = datetime(2026, 11, 1, tzinfo=UTC)
 TO = datetime(2026, 11, 26, tzinfo=UTC)
@@ -179,21 +176,9 @@ def test_the_collect_query_design_asset_reports_the_stop_in_its_metadata(
     mastodon.add(on(SOCIAL, TAG), mfile("tag_groenland_social.json"))
     user = make_user(db)
     design = make_design(db, user, {"arenas": {"mastodon": {}}}, terms=[("grønland", "keyword")])
-    run_config = {
-        "ops": {
-            "collected_content": {"config": {"date_from": "2026-11-01", "date_to": "2026-11-25"}}
-        }
-    }
-    with dg.instance_for_test() as dagster_instance:
-        dagster_instance.add_dynamic_partitions(query_designs_partitions.name, [design])
-        result = dg.materialize(
-            [collected_content], partition_key=design, instance=dagster_instance,
-            resources={"postgres": postgres, "object_store": object_store_resource},
-            run_config=run_config,
-        )  # fmt: skip
-    assert result.success
-    (materialization,) = result.asset_materializations_for_node("collected_content")
-    meta = {k: v.value for k, v in materialization.metadata.items()}
+    meta = materialize_collection(
+        design, postgres, object_store_resource, "2026-11-01", "2026-11-25"
+    )
     assert meta["records_collected"] == 4 and meta["credits_spent"] == 0
     sources = meta["arenas"]["mastodon"]["sources"]
     assert sources["skipped_by_reason"] == {"rate_limited": 1}

@@ -10,7 +10,6 @@ import json
 import os
 from datetime import UTC, datetime, timedelta
 
-import dagster as dg
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
@@ -23,10 +22,8 @@ from observatory_pipelines.arenas.base import (
 )
 from observatory_pipelines.arenas.registry import build_collector
 from observatory_pipelines.arenas.telegram import TelegramCollector
-from observatory_pipelines.collection.assets import collected_content
 from observatory_pipelines.collection.credential_pool import add_credential
 from observatory_pipelines.collection.runs import start_run
-from observatory_pipelines.resources.partitions import query_designs_partitions
 from tests.arenas.conftest import Reply
 from tests.arenas.telegram_mtproto_server import (
     FakeDc,
@@ -36,7 +33,7 @@ from tests.arenas.telegram_mtproto_server import (
 )
 from tests.arenas.test_mastodon_collection import RSS
 from tests.arenas.test_telegram import channel_pages
-from tests.collection.conftest import make_design, make_user
+from tests.collection.conftest import make_design, make_user, materialize_collection
 
 FROM = datetime(2026, 11, 1, tzinfo=UTC)
 TO = datetime(2026, 11, 26, tzinfo=UTC)
@@ -525,21 +522,9 @@ def test_the_collect_query_design_asset_reports_a_flood_stop_in_its_metadata(
     user = make_user(db)
     config = {"arenas": {"telegram": {"custom_channels": ["debat_kanal"]}}}
     design = make_design(db, user, config, terms=[("grønland", "keyword")])
-    run_config = {
-        "ops": {
-            "collected_content": {"config": {"date_from": "2026-11-01", "date_to": "2026-11-25"}}
-        }
-    }
-    with dg.instance_for_test() as dagster_instance:
-        dagster_instance.add_dynamic_partitions(query_designs_partitions.name, [design])
-        result = dg.materialize(
-            [collected_content], partition_key=design, instance=dagster_instance,
-            resources={"postgres": postgres, "object_store": object_store_resource},
-            run_config=run_config,
-        )  # fmt: skip
-    assert result.success
-    (materialization,) = result.asset_materializations_for_node("collected_content")
-    meta = {k: v.value for k, v in materialization.metadata.items()}
+    meta = materialize_collection(
+        design, postgres, object_store_resource, "2026-11-01", "2026-11-25"
+    )
     assert meta["records_collected"] == 100 and meta["credits_spent"] == 0
     assert meta["arenas"]["telegram"]["sources"]["skipped_by_reason"] == {"rate_limited": 1}
     [task] = rows(db, "SELECT status, rate_limit_state FROM collection_tasks")

@@ -284,3 +284,26 @@ def log_lines():
     logger.addHandler(handler)
     yield lines
     logger.removeHandler(handler)
+
+
+def materialize_collection(
+    design: str, postgres, object_store_resource, date_from: str, date_to: str
+) -> dict[str, Any]:
+    """``collected_content`` of one design partition, in process on a fresh test instance:
+    the materialization's metadata (the run must succeed)."""
+    import dagster as dg
+
+    from observatory_pipelines.collection.assets import collected_content
+    from observatory_pipelines.resources.partitions import query_designs_partitions
+
+    window = {"date_from": date_from, "date_to": date_to}
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(query_designs_partitions.name, [design])
+        result = dg.materialize(
+            [collected_content], partition_key=design, instance=instance,
+            resources={"postgres": postgres, "object_store": object_store_resource},
+            run_config={"ops": {"collected_content": {"config": window}}},
+        )  # fmt: skip
+    assert result.success
+    (materialization,) = result.asset_materializations_for_node("collected_content")
+    return {k: v.value for k, v in materialization.metadata.items()}
