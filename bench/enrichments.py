@@ -27,6 +27,7 @@ enrichments.<names>.json) and prints one JSON line.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -54,8 +55,16 @@ from observatory_pipelines.demo.corpus import Corpus, CorpusConfig, Item
 from observatory_pipelines.enrichments.catalog import ENRICHMENTS
 from observatory_pipelines.enrichments.service import enrich
 
-# February to April 2026: the months the initial schema has partitions for.
+# February to April 2026: the months the initial schema has partitions for. Scale 50 gives
+# a little over 101,000 items (the default 100,000 + 1 %); more rows raise it in proportion.
 CORPUS = CorpusConfig(seed=2026, end=date(2026, 4, 30), days=88, scale=50, news_authors=2000)
+CORPUS_ITEMS = 101_000
+
+
+def corpus_scale(items: int) -> float:
+    return CORPUS.scale * max(1.0, 1.05 * items / CORPUS_ITEMS)
+
+
 PLATFORM = {"news": "rss_feeds", "bluesky": "bluesky", "reddit": "reddit",
             "x_twitter": "x_twitter"}  # fmt: skip
 COLUMNS = ("id", "published_at", "platform", "arena", "platform_id", "content_type", "url",
@@ -133,7 +142,8 @@ def main() -> None:
     url = create_database(server, name)
     try:
         migrate(url)
-        stream = Corpus(CORPUS).iter_items()
+        scale = corpus_scale(args.rows + new_rows)
+        stream = Corpus(dataclasses.replace(CORPUS, scale=scale)).iter_items()
         with connect(url, autocommit=True) as conn:
             started = time.perf_counter()
             base = len(copy_items(conn, islice(stream, args.rows)))
@@ -188,6 +198,7 @@ def main() -> None:
     result = {
         "benchmark": "enrichments",
         "rows": args.rows,
+        "corpus_scale": round(corpus_scale(args.rows + new_rows), 1),
         "only": args.only,
         "new_rows": new_rows,
         "repeat": args.repeat,
