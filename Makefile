@@ -57,5 +57,12 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# make bench: every script at its own default size; make bench SIZE=100000: the scale curve
+# (bench/curve.py) at that many records, then its table in docs/benchmarks.md and its plot
 bench: $(STAMP)
-	for script in bench/*.py; do $(PY) $$script || exit 1; done
+ifdef SIZE
+	$(PY) bench/curve.py run --size $(SIZE) $(if $(REPEAT),--repeat $(REPEAT)) $(if $(SKIP),--skip $(SKIP))
+	$(PY) bench/curve.py report
+else
+	for script in bench/*.py; do [ $$script = bench/curve.py ] || $(PY) $$script || exit 1; done
+endif
