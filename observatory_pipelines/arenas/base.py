@@ -118,6 +118,7 @@ SKIP_REASONS = (
     "unparseable",  # a body no parser could read
     "stopped",  # the collection stopped (interrupted, or its record cap reached) mid-retry
     "error",  # anything else the arena reported
+    "undated",  # an item the source showed without its date, not stored (telegram preview)
 )
 
 

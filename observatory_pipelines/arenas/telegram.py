@@ -16,8 +16,9 @@ the preview otherwise; ``mtproto`` refuses to run without one; ``preview`` never
 A record is the same row whichever path collected it: platform_id and content hash are
 the preview's post key ``<username lower-cased>/<message id>``, the URL
 ``https://t.me/<username>/<id>``, the date the message's own, so a rerun by the other
-path inserts nothing (except a message the preview showed without a date: it was dated
-by its collection time, so the MTProto path, which knows the date, stores it anew).
+path inserts nothing. A message the preview shows without a date is not stored by the
+preview (a skipped source with reason ``undated``, named by its post key): dated by its
+collection it would be a second row once MTProto stores it with its real date.
 
 Channels: ``custom_channels`` (Telegram usernames, with or without ``@``; URLs and host
 names are refused when the design is checked) and the design's actors' usernames. A
@@ -387,12 +388,14 @@ class TelegramCollector(Collector):
                 yield failed_source(message, exc.reason)
                 return
             title = page.channel_title
+            undated: list[str] = []
             mapped = map_page(
                 page.messages,
-                lambda m: self._map(m, channel, title, page, whole, request),  # noqa: B023
+                lambda m: self._map(m, channel, title, page, whole, request, undated),  # noqa: B023
                 seen=seen,
                 limit=self._remaining,
             )
+            mapped.skipped.extend(_undated_skips(undated))
             self._remaining -= len(mapped.records)
             yield tally.ok(mapped)
             ids = [m.message_id for m in page.messages if m.message_id is not None]
@@ -445,6 +448,7 @@ class TelegramCollector(Collector):
         page: PreviewPage,
         whole: bool,
         request: CollectionRequest,
+        undated: list[str],
     ) -> NormalizedRecord:
         if message.service:
             raise Skip  # "Channel created", "pinned a message": no post
@@ -474,6 +478,15 @@ class TelegramCollector(Collector):
         }
         published = plausible_date(message.published, meta)
         _keep(published, message.text, whole, request)
+        if published is None:
+            # Not stored dated by its collection (what ingest does with an undated record):
+            # every Telegram message has a date, the preview just did not show it, and a row
+            # dated by its collection would be stored again, with the real date, by the next
+            # MTProto run (the unique key holds the date). Neighbours' dates only bound it,
+            # they are not its date; a staging rule "undated and stored dated = duplicate"
+            # would catch only the opposite order. Named as a skipped source instead.
+            undated.append(f"{username.lower()}/{message.message_id}")
+            raise Skip
         return self._record(
             username,
             message.message_id,
@@ -565,6 +578,20 @@ class TelegramCollector(Collector):
             shares=message.forwards,
             comments=message.replies.replies if message.replies else None,
         )
+
+
+def _undated_skips(post_keys: list[str]) -> list[SkippedSource]:
+    """The preview's undated messages (matching and with text) as skipped sources."""
+    return [
+        SkippedSource(
+            f"telegram message {key}",
+            "undated",
+            "the public preview showed this message without a date; not stored (a record "
+            "dated by its collection would be stored again, dated, by MTProto)",
+            f"/{key}",
+        )
+        for key in post_keys
+    ]
 
 
 def _keep(published, text: str | None, whole: bool, request: CollectionRequest) -> None:

@@ -74,7 +74,7 @@ def test_channel_pages_are_read_back_to_the_window_start_and_mapped(tme):
     collector, pages = collect(request(["eksempel_kanal"]))
     found = records(pages)
     assert sorted(found) == [
-        "eksempel_kanal/18231", "eksempel_kanal/18232", "eksempel_kanal/18233",
+        "eksempel_kanal/18231", "eksempel_kanal/18232",
         "eksempel_kanal/18236", "eksempel_kanal/18237", "eksempel_kanal/18238",
     ]  # fmt: skip
     assert sum(p.rejected for p in pages) == 1  # the message without data-post
@@ -112,7 +112,10 @@ def test_channel_pages_are_read_back_to_the_window_start_and_mapped(tme):
     assert reply.raw_metadata["is_forwarded"] is True
     assert reply.raw_metadata["fwd_from_title"] is None
     assert "Jens Hansen" not in str(reply.raw_metadata)
-    assert found["eksempel_kanal/18233"].published_at is None  # undated: collection dates it
+    # 18233 matches but the preview shows it without a date: a skipped source, not a record.
+    [undated] = [s for p in pages for s in p.skipped]
+    assert (undated.source, undated.reason) == ("telegram message eksempel_kanal/18233", "undated")
+    assert undated.url == "/eksempel_kanal/18233"
     # Outside the window (18240, 18230), not matching (18234), no text (18235), service (18239).
     assert [s.query.get("before") for s in tme.requests(KANAL)] == [None, "18233"]
     assert collector.units_spent == 2 and collector.rate_limit_state["requests"] == 2
@@ -126,9 +129,8 @@ def test_an_actors_channel_is_taken_whole(tme):
     found = records(pages)
     # Every text message in the window, matching or not (18234 is about the weather).
     assert sorted(found) == [
-        "eksempel_kanal/18231", "eksempel_kanal/18232", "eksempel_kanal/18233",
-        "eksempel_kanal/18234", "eksempel_kanal/18236", "eksempel_kanal/18237",
-        "eksempel_kanal/18238",
+        "eksempel_kanal/18231", "eksempel_kanal/18232", "eksempel_kanal/18234",
+        "eksempel_kanal/18236", "eksempel_kanal/18237", "eksempel_kanal/18238",
     ]  # fmt: skip
     assert len(tme.requests(KANAL)) == 2
 
@@ -138,8 +140,8 @@ def test_an_unknown_channel_is_skipped_by_name_and_the_rest_goes_on(tme):
     tme.add("/s/tom_kanal", page("tom_kanal.html"))
     channel_pages(tme)
     _, pages = collect(request(["ukendt_kanal", "@tom_kanal", "eksempel_kanal"]))
-    assert len(records(pages)) == 6
-    [skip] = [s for p in pages for s in p.skipped]
+    assert len(records(pages)) == 5  # 18233, shown undated, is a skipped source
+    [skip] = [s for p in pages for s in p.skipped if s.reason != "undated"]
     assert skip.source == "telegram channel ukendt_kanal" and skip.reason == "http_error"
     assert "no public preview" in skip.detail and "/ukendt_kanal" in skip.detail
     assert len(tme.requests("/s/tom_kanal")) == 1  # an empty channel: one page, no more
@@ -154,7 +156,7 @@ def test_rate_limit_and_server_errors_are_retried_then_succeed(tme):
         page("eksempel_kanal_page1.html"),
     )
     collector, pages = collect(request(["eksempel_kanal"]))
-    assert len(records(pages)) == 6
+    assert len(records(pages)) == 5  # 18233, shown undated, is a skipped source
     assert collector.rate_limit_state["retries"] == 2
     assert len(tme.requests(KANAL)) == 4
 
@@ -164,20 +166,21 @@ def test_a_persistent_429_stops_the_run_cleanly_with_what_it_has(tme):
     tme.add(KANAL, page("eksempel_kanal_page1.html"))
     unknown_channel(tme, "anden_kanal")
     collector, pages = collect(request(["eksempel_kanal", "anden_kanal"]))
-    assert len(records(pages)) == 4  # page 1's matches stand
+    assert len(records(pages)) == 3  # page 1's matches stand (18233 undated: skipped)
     stopped = collector.rate_limit_state["stopped"]
     assert stopped["reason"] == "rate_limited"
     assert stopped["channels_not_finished"] == ["eksempel_kanal", "anden_kanal"]
-    assert [s.reason for p in pages for s in p.skipped] == ["rate_limited", "rate_limited"]
+    reasons = [s.reason for p in pages for s in p.skipped]
+    assert reasons == ["undated", "rate_limited", "rate_limited"]
     assert tme.requests("/s/anden_kanal") == []
 
 
 def test_the_request_budget_stops_the_run_and_says_so(tme):
     channel_pages(tme)
     collector, pages = collect(request(["eksempel_kanal"], max_requests=1))
-    assert len(records(pages)) == 4
+    assert len(records(pages)) == 3  # page 1's matches but the undated 18233
     assert collector.rate_limit_state["stopped"]["reason"] == "max_requests"
-    assert [s.reason for p in pages for s in p.skipped] == ["stopped"]
+    assert [s.reason for p in pages for s in p.skipped] == ["undated", "stopped"]
     assert len(tme.seen) == 1
 
 
@@ -198,8 +201,8 @@ def test_a_page_that_is_not_a_preview_fails_that_channel_naming_url_and_status(
     tme.add("/s/kaputt_kanal", reply)
     channel_pages(tme)
     _, pages = collect(request(["kaputt_kanal", "eksempel_kanal"]))
-    assert len(records(pages)) == 6
-    [skip] = [s for p in pages for s in p.skipped]
+    assert len(records(pages)) == 5  # 18233, shown undated, is a skipped source
+    [skip] = [s for p in pages for s in p.skipped if s.reason != "undated"]
     assert skip.source == "telegram channel kaputt_kanal"
     assert expected in skip.detail and "/s/kaputt_kanal" in skip.detail
 
@@ -210,8 +213,8 @@ def test_a_page_over_the_size_cap_is_refused(tme, monkeypatch):
     tme.add("/s/stor_kanal", Reply(200, huge, {"Content-Type": "text/html"}))
     channel_pages(tme)
     _, pages = collect(request(["stor_kanal", "eksempel_kanal"]))
-    assert len(records(pages)) == 6
-    [skip] = [s for p in pages for s in p.skipped]
+    assert len(records(pages)) == 5  # 18233, shown undated, is a skipped source
+    [skip] = [s for p in pages for s in p.skipped if s.reason != "undated"]
     assert skip.reason == "too_large" and "larger than 1 MB refused" in skip.detail
 
 
@@ -283,7 +286,7 @@ def test_a_design_collects_telegram_rows_once(db, tme, monkeypatch):
 
     [arena] = first.arenas
     assert (arena.platform, arena.status) == ("telegram", "completed")
-    assert arena.records_collected == 6 and arena.records_rejected == 1
+    assert arena.records_collected == 5 and arena.records_rejected == 1
     assert arena.credits_spent == 0 and arena.units_spent == 3
     stored = {
         r["platform_id"]: r
@@ -295,7 +298,7 @@ def test_a_design_collects_telegram_rows_once(db, tme, monkeypatch):
             " FROM content_records",
         )
     }
-    assert len(stored) == 6 and {r["platform"] for r in stored.values()} == {"telegram"}
+    assert len(stored) == 5 and {r["platform"] for r in stored.values()} == {"telegram"}
     report = stored["eksempel_kanal/18238"]
     assert report["arena"] == "social_media" and report["url"].endswith("/eksempel_kanal/18238")
     assert (report["views_count"], report["likes_count"], report["shares_count"]) == (
@@ -307,19 +310,21 @@ def test_a_design_collects_telegram_rows_once(db, tme, monkeypatch):
     assert report["author_display_name"] == "Eksempel Kanal 🇩🇰"
     assert report["pseudonymized_author_id"] not in (None, "eksempel_kanal")
     assert "🧊" in report["text_content"]
-    undated = stored["eksempel_kanal/18233"]
-    assert undated["raw_metadata"]["published_at_source"] == "collected_at"
+    assert "eksempel_kanal/18233" not in stored  # shown undated: never dated by collection
     [task] = rows(db, "SELECT status, skipped_sources, rate_limit_state FROM collection_tasks")
     assert task["status"] == "completed" and task["rate_limit_state"]["requests"] == 3
-    assert [s["source"] for s in task["skipped_sources"]] == ["telegram channel ukendt_kanal"]
+    assert sorted((s["source"], s["reason"]) for s in task["skipped_sources"]) == [
+        ("telegram channel ukendt_kanal", "http_error"),
+        ("telegram message eksempel_kanal/18233", "undated"),
+    ]
     sent = len(tme.seen)
     assert sent == 4  # two preview pages, the unknown channel's /s/ and its redirect target
 
     second = start_run(db, design, FROM, TO)
     [arena] = second.arenas
     assert arena.status == "completed"
-    assert (arena.records_collected, arena.duplicates_skipped) == (0, 6)
-    assert rows(db, "SELECT count(*) AS n FROM content_records")[0]["n"] == 6
+    assert (arena.records_collected, arena.duplicates_skipped) == (0, 5)
+    assert rows(db, "SELECT count(*) AS n FROM content_records")[0]["n"] == 5
     assert len(tme.seen) == 2 * sent
 
 
@@ -332,11 +337,12 @@ def test_a_spent_request_budget_completes_the_task_and_says_so(db, tme, monkeypa
     design = make_design(db, user, config, terms=[("grønland", "keyword")])
     report = start_run(db, design, FROM, TO)
     [arena] = report.arenas
-    assert arena.status == "completed" and arena.records_collected == 4
+    assert arena.status == "completed" and arena.records_collected == 3
     [task] = rows(db, "SELECT status, skipped_sources, rate_limit_state FROM collection_tasks")
     assert task["status"] == "completed"
     assert task["rate_limit_state"]["stopped"]["reason"] == "max_requests"
     assert [(s["source"], s["reason"]) for s in task["skipped_sources"]] == [
-        ("telegram channel eksempel_kanal", "stopped")
+        ("telegram message eksempel_kanal/18233", "undated"),
+        ("telegram channel eksempel_kanal", "stopped"),
     ]
     assert len(tme.seen) == 1

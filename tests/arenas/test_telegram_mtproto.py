@@ -336,7 +336,7 @@ def test_path_preview_never_uses_the_credential(dc, replay, monkeypatch):
     monkeypatch.setenv("TELEGRAM_API_URL", replay.url)
     channel_pages(replay)
     collector, pages = collect(dc, request(["eksempel_kanal"], path="preview"))
-    assert len(records(pages)) == 6 and collector.rate_limit_state["path"] == "preview"
+    assert len(records(pages)) == 5 and collector.rate_limit_state["path"] == "preview"
     assert dc.connections == 0 and len(replay.seen) == 2
 
 
@@ -473,7 +473,9 @@ def test_a_record_is_the_same_row_whichever_path_collected_it(db, dc, replay, mo
     design = make_design(db, user, config, terms=[("grønland", "keyword")])
 
     preview = start_run(db, design, FROM, TO)  # no credential in the pool: the preview
-    assert preview.arenas[0].records_collected == 6 and dc.connections == 0
+    # Five: 18233 the preview shows without a date is skipped (reason undated), not stored
+    # dated by its collection.
+    assert preview.arenas[0].records_collected == 5 and dc.connections == 0
     before = {
         r["platform_id"]: r
         for r in rows(db, "SELECT platform_id, content_hash, published_at FROM content_records")
@@ -483,22 +485,24 @@ def test_a_record_is_the_same_row_whichever_path_collected_it(db, dc, replay, mo
     mtproto = start_run(db, design, FROM, TO)  # auto: now over MTProto
     [arena] = mtproto.arenas
     assert task_of(db, mtproto.run_id)["rate_limit_state"]["path"] == "mtproto"
-    # Five of the six are the preview's rows; the one the preview showed without a date
-    # (dated by its collection) is stored again with the date MTProto knows.
+    # The five preview rows are MTProto's too; 18233, which the preview skipped undated, is
+    # stored once, with its real date: no row for the same message twice.
     assert (arena.records_collected, arena.duplicates_skipped) == (1, 5)
     after = rows(
         db,
         "SELECT platform_id, content_hash, published_at, raw_metadata->>'source' AS source"
         " FROM content_records ORDER BY platform_id, published_at",
     )
-    assert len(after) == 7
+    assert len(after) == 6 and len({r["platform_id"] for r in after}) == 6
     [new] = [r for r in after if r["source"] == "mtproto"]
     assert new["platform_id"] == "eksempel_kanal/18233"
     assert new["published_at"] == datetime(2026, 11, 21, 12, tzinfo=UTC)
-    assert new["content_hash"] == before["eksempel_kanal/18233"]["content_hash"]
+    assert {r["platform_id"]: r["content_hash"] for r in after if r["source"] != "mtproto"} == {
+        k: r["content_hash"] for k, r in before.items()
+    }
 
-    # The preview path once more (the design asks for it): nothing new, the undated
-    # message included (ingest knows its undated row by its id).
+    # The preview path once more (the design asks for it): nothing new; the undated
+    # message is skipped again (MTProto's dated row stays the only one).
     design_config = {
         "arenas": {"telegram": {"custom_channels": ["eksempel_kanal"], "path": "preview"}}
     }
@@ -510,7 +514,7 @@ def test_a_record_is_the_same_row_whichever_path_collected_it(db, dc, replay, mo
     again = start_run(db, design, FROM, TO)
     assert again.arenas[0].records_collected == 0
     assert task_of(db, again.run_id)["rate_limit_state"]["path"] == "preview"
-    assert rows(db, "SELECT count(*) AS n FROM content_records")[0]["n"] == 7
+    assert rows(db, "SELECT count(*) AS n FROM content_records")[0]["n"] == 6
 
 
 def test_the_collect_query_design_asset_reports_a_flood_stop_in_its_metadata(
