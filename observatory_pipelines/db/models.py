@@ -564,6 +564,39 @@ class EnrichmentEngagement(Base):
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
+class EnrichmentSentiment(Base):
+    """Migration 014; the CHECKs on scored/skip_reason/label live in its SQL."""
+
+    __tablename__ = "enrichment_sentiment"
+    record_id, published_at = _record_key()
+    platform: Mapped[str] = mapped_column(Text, nullable=False)
+    language: Mapped[str | None] = mapped_column(Text)
+    scored: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    skip_reason: Mapped[str | None] = mapped_column(Text)
+    sentiment_score: Mapped[float | None] = mapped_column(Float)
+    sentiment_label: Mapped[str | None] = mapped_column(Text)
+    title_score: Mapped[float | None] = mapped_column(Float)
+    body_score: Mapped[float | None] = mapped_column(Float)
+    afinn_raw: Mapped[int | None] = mapped_column(Integer)
+    sentiment_method: Mapped[str | None] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(Text, nullable=False)
+    method_version: Mapped[str] = mapped_column(Text, nullable=False)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class EnrichmentTerms(Base):
+    """Migration 016: terms[i] occurs counts[i] times in the record."""
+
+    __tablename__ = "enrichment_terms"
+    record_id, published_at = _record_key()
+    token_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    terms: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+    counts: Mapped[list[int]] = mapped_column(ARRAY(Integer), nullable=False)
+    method: Mapped[str] = mapped_column(Text, nullable=False)
+    method_version: Mapped[str] = mapped_column(Text, nullable=False)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
 class EnrichmentEntityRecord(Base):
     __tablename__ = "enrichment_entity_records"
     record_id, published_at = _record_key()
@@ -718,6 +751,8 @@ ALL_MODELS = [
     EnrichmentUrl,
     EnrichmentTags,
     EnrichmentEngagement,
+    EnrichmentSentiment,
+    EnrichmentTerms,
     EnrichmentEntityRecord,
     EnrichmentEntity,
     EnrichmentNearDup,
