@@ -2,6 +2,7 @@
 table + plot of each ratio against size over all sizes measured so far.
 
     python bench/curve.py run --size 100000 [--repeat 1] [--skip rss_collection ...]
+    python bench/curve.py run            # every benchmark at its own default (make bench)
     python bench/curve.py report
 
 ``run`` starts each script in ``bench/`` with the size mapped onto its own argument (see
@@ -166,10 +167,10 @@ def run_one(bench: Benchmark, size: int | None, repeat: int | None) -> dict:
     try:
         proc = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
     finally:
-        # the recorded full-size result stays as it was
-        if recorded is None:
+        # a curve run leaves the recorded default-size result as it was
+        if size is not None and recorded is None:
             result_file.unlink(missing_ok=True)
-        else:
+        elif size is not None:
             result_file.write_bytes(recorded)
     wall = time.monotonic() - started
     if proc.returncode != 0:
@@ -190,15 +191,17 @@ def run_one(bench: Benchmark, size: int | None, repeat: int | None) -> dict:
 
 
 def run(size: int | None, repeat: int | None, skip: set[str], only: set[str]) -> None:
-    folder = CURVE / (str(size) if size is not None else "default")
-    folder.mkdir(parents=True, exist_ok=True)
+    # without a size the scripts' own bench/results/<name>.json are the record, as before
+    folder = CURVE / str(size) if size is not None else None
     started = time.monotonic()
     for bench in BENCHMARKS:
         if bench.name in skip or (only and bench.name not in only):
             continue
         print(f"curve: {bench.name} at {size or 'its default size'}", file=sys.stderr, flush=True)
         record = run_one(bench, size, repeat)
-        (folder / f"{bench.name}.json").write_text(json.dumps(record) + "\n", encoding="utf-8")
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{bench.name}.json").write_text(json.dumps(record) + "\n", encoding="utf-8")
         print(json.dumps(record), flush=True)
     print(f"curve: size {size} done in {time.monotonic() - started:.0f} s", file=sys.stderr)
 
