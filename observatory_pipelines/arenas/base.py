@@ -227,6 +227,11 @@ class Collector(ABC):
     # True: collection fills ``http_cache`` (URL -> {etag, last_modified}) from the validators
     # earlier runs saw before ``collect``, so a rerun sends conditional requests.
     uses_http_cache: bool = False
+    # True for a pay-per-use platform that bills a read once per UTC day per credential (X
+    # API v2): collection fills ``billed_today`` (kind -> ids) with what the credential was
+    # billed for today by earlier tasks, and saves what the collector adds to
+    # ``newly_billed`` (table ``billed_reads``, docs/collection.md).
+    bills_reads_daily: bool = False
     # Keys of ``rate_limit_state`` that hold paid work still to be fetched (Bright Data's
     # snapshots): a new task of the same design and platform starts from what the newest
     # earlier task left under them (``carry_over``), so a new run does not pay again.
@@ -248,6 +253,8 @@ class Collector(ABC):
         # Saved to collection_tasks.rate_limit_state after every page.
         self.rate_limit_state: dict[str, Any] = dict(rate_limit_state or {})
         self.http_cache: dict[str, dict[str, str]] = {}
+        self.billed_today: dict[str, set[str]] = {}  # see bills_reads_daily
+        self.newly_billed: list[tuple[str, str]] = []
 
     def __init_subclass__(cls, **kwargs: Any):
         super().__init_subclass__(**kwargs)

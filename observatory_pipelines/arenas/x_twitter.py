@@ -202,6 +202,7 @@ class XTwitterCollector(Collector):
     arena = "social_media"
     supported_tiers = ("medium", "premium")
     needs_credentials = True
+    bills_reads_daily = True  # premium (X API v2) only; medium bills every tweet returned
     max_records_per_run = 10_000
     host_setting = "X_TWITTER_API_URL (medium) / X_TWITTER_V2_API_URL (premium)"
     # Medium: TwitterAPI.io's X-API-Key; premium: an X app's bearer token. One pooled
@@ -235,9 +236,10 @@ class XTwitterCollector(Collector):
         self.medium_url = (settings.x_twitter_api_url() or DEFAULT_TWITTERAPI_IO_URL).rstrip("/")
         self.v2_url = (settings.x_twitter_v2_api_url() or DEFAULT_X_V2_URL).rstrip("/")
         self.http = ArenaHttpClient(self.rate_limit_state, min_interval=self.min_request_interval)
-        # X bills a post or user once a UTC day: what this run has been billed for already.
-        self._billed_posts: set[str] = set()
-        self._billed_users: set[str] = set()
+        # X bills a post or user once a UTC day per developer app (the credential): what it
+        # has been billed for today, by this run and (loaded by collection) earlier ones.
+        self.billed_today: dict[str, set[str]] = {"post": set(), "user": set()}
+        self.newly_billed: list[tuple[str, str]] = []  # (kind, id), saved by collection
 
     @classmethod
     def check_options(cls, options: Mapping[str, Any]) -> None:
@@ -342,9 +344,13 @@ class XTwitterCollector(Collector):
         users = {
             str(u["id"]) for u in includes.get("users") or [] if isinstance(u, dict) and u.get("id")
         }
-        new_posts, new_users = posts - self._billed_posts, users - self._billed_users
-        self._billed_posts |= new_posts
-        self._billed_users |= new_users
+        new_posts = posts - self.billed_today["post"]
+        new_users = users - self.billed_today["user"]
+        self.billed_today["post"] |= new_posts
+        self.billed_today["user"] |= new_users
+        self.newly_billed.extend(
+            [("post", i) for i in new_posts] + [("user", i) for i in new_users]
+        )
         self._spend(len(new_posts) + USER_READ_UNITS * len(new_users))
         if not isinstance(data, list):
             raise SourceFailed("x_twitter v2 search: data is not a list", "unparseable")

@@ -24,6 +24,7 @@ from observatory_pipelines.arenas.base import (
     SearchTerm,
 )
 from observatory_pipelines.collection import run_states
+from observatory_pipelines.collection.billed_reads import load_billed_reads, save_billed_reads
 from observatory_pipelines.collection.credential_pool import (
     CredentialPool,
     Lease,
@@ -260,6 +261,7 @@ class TaskRunner:
         buffer: list[tuple] = []
         load_http_cache(self.engine, collector)
         load_design_links(self.engine, collector, spec)
+        load_billed_reads(self.engine, collector, out.credential_id)
         try:
             for page in collector.collect(_request(spec)):
                 out.pages += 1
@@ -274,6 +276,7 @@ class TaskRunner:
                     ingester.submit(buffer)  # written while the next pages are fetched
                     buffer = []
                 self._count(ingester, out)
+                save_billed_reads(self.engine, collector, out.credential_id)
                 if not self._save(spec, out, collector.rate_limit_state, page):
                     raise TaskFailed(
                         "task was closed while it was still collecting (the sweep declared its "
@@ -283,6 +286,11 @@ class TaskRunner:
             # Records already mapped are kept even when the source fails mid-way; if they
             # cannot be written (the database is gone) the first error still wins.
             _quietly(lambda: self._flush(ingester, buffer, out), "task.ingest_not_flushed", spec)
+            _quietly(
+                lambda: save_billed_reads(self.engine, collector, out.credential_id),
+                "task.billed_reads_not_saved",
+                spec,
+            )
             raise
         self._flush(ingester, buffer, out)
         out.records_repaired = enricher.stats.repaired

@@ -314,6 +314,23 @@ class HttpCache(Base):
     updated_at: Mapped[datetime] = now_column()
 
 
+class BilledRead(Base):
+    """Migration 017: a read a pay-per-use platform billed a credential for on a UTC day
+    (X API v2 bills a post or user once a day per app); ids only."""
+
+    __tablename__ = "billed_reads"
+    __table_args__ = (
+        CheckConstraint("kind IN ('post', 'user')", name="billed_reads_kind_check"),
+        CheckConstraint("length(read_id) <= 64", name="billed_reads_read_id_check"),
+    )
+    credential_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("api_credentials.id", ondelete="CASCADE"), primary_key=True
+    )
+    billed_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    read_id: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
 class CreditTransaction(Base):
     __tablename__ = "credit_transactions"
     __table_args__ = (
@@ -741,6 +758,7 @@ ALL_MODELS = [
     CollectionRun,
     CollectionTask,
     HttpCache,
+    BilledRead,
     CreditTransaction,
     UniversalContentRecord,
     ContentRecordCollection,

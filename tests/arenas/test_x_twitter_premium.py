@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import text
 
 from observatory_pipelines.arenas.base import (
     ArenaAuthError,
@@ -186,12 +187,19 @@ def test_an_invalid_query_is_skipped_and_the_accounts_go_on(api):
     assert set(records(pages)) == {"1990000000000000007", "1990000000000000008"}
 
 
-def test_a_design_collects_premium_rows_and_the_ledger_charges_post_and_user_reads(db, api, keys):
+def premium_design(db, api):
+    """(credential id, user, arenas config, design): a premium x_twitter design on one
+    pooled X app, its term and account searches served by the replay server."""
     paged(api)
     credential = add_credential(db, "x_twitter", "x app", {"bearer_token": TOKEN}, tier="premium")
     user = make_user(db, credits=5_000)
     config = {"arenas": {"x_twitter": {"tier": "premium", "custom_accounts": ["politiker"]}}}
     design = make_design(db, user, config, terms=[("grønland", "keyword")])
+    return credential, user, config, design
+
+
+def test_a_design_collects_premium_rows_and_the_ledger_charges_post_and_user_reads(db, api, keys):
+    credential, user, _, design = premium_design(db, api)
 
     report = start_run(db, design, FROM, TO)
 
@@ -232,3 +240,34 @@ def test_the_free_tier_is_refused_before_any_request(api):
     with pytest.raises(ArenaError, match="x_twitter has no free tier"):
         list(collector.collect(free))
     assert api.seen == []
+
+
+def test_reads_billed_today_on_the_credential_are_not_charged_again_by_a_later_run(db, api, keys):
+    credential, user, config, design = premium_design(db, api)
+    first = start_run(db, design, FROM, TO)
+    assert first.arenas[0].units_spent == 12  # 6 posts + 3 users x 2
+    billed = rows(db, "SELECT kind, count(*) AS n FROM billed_reads GROUP BY kind ORDER BY kind")
+    assert [(r["kind"], r["n"]) for r in billed] == [("post", 6), ("user", 3)]
+
+    # Another design, same credential (the same X app), same UTC day: X bills nothing again.
+    other = make_design(db, user, config, terms=[("grønland", "keyword")], name="anden")
+    second = start_run(db, other, FROM, TO)
+    [arena] = second.arenas
+    assert arena.status == "completed" and arena.records_collected == 0
+    assert (arena.units_spent, arena.credits_spent) == (0, 0)
+    assert ("settlement", 4) not in ledger(db, second.run_id)
+    assert CreditLedger(db).get_balance(user).available == 4_996
+    assert len(api.requests(ALL)) == 6  # read again: only the billing is not repeated
+
+    # The next UTC day (the stored day moved back one): X bills every read again.
+    with db.begin() as conn:
+        conn.execute(text("UPDATE billed_reads SET billed_day = billed_day - 1"))
+    third = start_run(db, design, FROM, TO)
+    assert (third.arenas[0].units_spent, third.arenas[0].credits_spent) == (12, 4)
+    assert sorted(ledger(db, third.run_id))[-1] == ("settlement", 4)
+    assert CreditLedger(db).get_balance(user).available == 4_992
+    # Yesterday's ids are pruned when today's are loaded; today's are the third run's.
+    days = rows(db, "SELECT DISTINCT billed_day, credential_id FROM billed_reads")
+    assert [(r["billed_day"], str(r["credential_id"])) for r in days] == [
+        (datetime.now(UTC).date(), credential)
+    ]
