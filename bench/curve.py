@@ -65,7 +65,7 @@ BENCHMARKS = (
         {"partition move / INSERT SELECT": "ratio"},
     ),
     Benchmark(
-        "backup", ("bench/backup.py",), "--rows", "--repeat", {"backup / pg_dump|gzip": "ratio"}
+        "backup", ("bench/backup.py",), "--rows", "--repeat", {"backup / pg_dump + gzip": "ratio"}
     ),
     Benchmark(
         "analysis",
@@ -295,9 +295,11 @@ def plot(points: dict[str, dict[int, float]], out: Path = PLOT) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(9, 5.5))
-    for label, by_size in points.items():
+    for index, (label, by_size) in enumerate(points.items()):
         xs = sorted(by_size)
-        ax.plot(xs, [by_size[x] for x in xs], marker="o", label=label)
+        # the colour cycle has 10 colours: the lines after them are told apart by their dashes
+        style = "-" if index < 10 else "--"
+        ax.plot(xs, [by_size[x] for x in xs], marker="o", linestyle=style, label=label)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("records in the benchmark database")
