@@ -119,6 +119,9 @@ def arena_lines(entry: dict[str, Any]) -> list[str]:
             needs += f"; none on {', '.join(credentials['not_on_tiers'])}"
     elif credentials.get("optional"):
         needs = "optional: a pooled credential is used when the operator added one"
+        if credentials["fields"]:
+            fields = ", ".join(" or ".join(names) for names in credentials["fields"])
+            needs += f" ({fields})"
     else:
         needs = "none"
     limits = entry["limits"]

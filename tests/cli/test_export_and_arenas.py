@@ -119,7 +119,13 @@ def test_arenas_list_is_the_registry(observatory):
         assert entry["arena"] == cls.arena
         assert entry["tiers"] == list(cls.supported_tiers)
         assert entry["credentials"]["needed"] == cls.needs_credentials
-        assert bool(entry["credentials"]["fields"]) == cls.needs_credentials
+        assert entry["credentials"]["optional"] == cls.credentials_optional
+        # fields are listed for a needed credential, and for an optional one that has them
+        # (telegram's MTProto path); never for an arena that takes none
+        if entry["credentials"]["fields"]:
+            assert cls.needs_credentials or cls.credentials_optional
+        else:
+            assert not cls.credential_fields
         assert entry["limits"]["min_seconds_between_requests"] == cls.min_request_interval
         cost = PLATFORM_COSTS[cls.platform]
         for tier, priced in entry["costs"].items():

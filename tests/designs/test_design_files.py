@@ -95,7 +95,8 @@ def test_every_error_of_a_file_is_reported_at_once(tmp_path):
 
 # Options whose values are checked as what they name (no default to borrow).
 SAMPLE_VALUES = {
-    "path": "''",
+    "path": "''",  # file_import: a prefix below FILE_IMPORT_DIR ('' = all of it)
+    "telegram.path": "mtproto",  # telegram: auto | preview | mtproto
     "instances": "[mastodon.social]",  # Mastodon host names
     "custom_channels": "[eksempel_kanal]",  # Telegram usernames
     "custom_channel_ids": "['1201234567890123456']",  # Discord snowflakes
@@ -125,7 +126,9 @@ def test_the_options_every_arena_takes_are_its_own_declaration(tmp_path):
                 value = {"bool": "true", "int": "5", "list of ints": "[5]"}.get(
                     option.type, "[x]" if "list" in option.type else "'imports/x/'"
                 )
-            value = SAMPLE_VALUES.get(option.name, value)
+            value = SAMPLE_VALUES.get(
+                f"{platform}.{option.name}", SAMPLE_VALUES.get(option.name, value)
+            )
             tier = cls.supported_tiers[0]
             path = write(
                 tmp_path,
