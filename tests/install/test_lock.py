@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.metadata as metadata
 import re
+import sysconfig
 import tomllib
 from pathlib import Path
 
@@ -79,8 +80,13 @@ def test_the_lock_pins_every_transitive_dependency():
 
 
 def test_this_venv_runs_exactly_the_locked_versions():
+    # Only what pip installed into this venv's site-packages: a test that imported setuptools
+    # puts its vendored copies (setuptools/_vendor/packaging-*.dist-info …) on sys.path too.
+    site = {Path(p).resolve() for p in sysconfig.get_paths().values() if "site-packages" in p}
     installed = {
-        canonicalize_name(dist.metadata["Name"]): dist.version for dist in metadata.distributions()
+        canonicalize_name(dist.metadata["Name"]): dist.version
+        for dist in metadata.distributions()
+        if Path(str(dist.locate_file(""))).resolve() in site
     }
     differing = {
         name: (pinned, installed.get(name))
