@@ -155,9 +155,17 @@ def _tail(case: LocalRunCase) -> str:
     return "\n".join(own) + "\n...\n" + text_[-3000:]
 
 
+def _cmdline(process: psutil.Process) -> list[str]:
+    """A child's command line; [] for one that has just exited (a zombie, or gone)."""
+    try:
+        return process.cmdline()
+    except psutil.Error:
+        return []
+
+
 def _dg_dev(make: subprocess.Popen) -> psutil.Process:
     (dg_dev,) = [
-        p for p in psutil.Process(make.pid).children(recursive=True) if "dev" in p.cmdline()
+        p for p in psutil.Process(make.pid).children(recursive=True) if "dev" in _cmdline(p)
     ]
     return dg_dev
 
