@@ -46,6 +46,7 @@ from observatory_pipelines.arenas.bright_data import (
     BrightDataClient,
     SnapshotPending,
     carried_snapshots,
+    iter_batches,
 )
 from observatory_pipelines.arenas.registry import register
 from observatory_pipelines.arenas.support import (
@@ -131,15 +132,30 @@ class FacebookCollector(Collector):
 
     # -- sources and cost ---------------------------------------------------------------
 
+    # What the collection loop below differs in per platform (instagram overrides them).
+    sources_option = "custom_pages"
+    refusal = (
+        "not a facebook.com page URL; skipped (only facebook.com pages are sent to Bright Data)"
+    )
+    urls_per_trigger = 1
+    trigger_params: dict[str, str] = {}
+
+    def source_url(self, raw: str) -> str | None:
+        """The canonical URL Bright Data is sent for ``raw``; None: not this platform's."""
+        return page_url(raw, self.hosts, self.root)
+
+    def dataset_for(self, url: str) -> str:
+        return GROUPS_DATASET if "/groups/" in url else POSTS_DATASET
+
     def sources(self, request: CollectionRequest) -> tuple[list[str], list[str]]:
-        """(page URLs to collect, names refused because they are not on this platform)."""
-        raw = [str(p) for p in (request.options or {}).get("custom_pages") or []]
+        """(URLs to collect, names refused because they are not on this platform)."""
+        raw = [str(p) for p in (request.options or {}).get(self.sources_option) or []]
         for actor in request.actors:
             raw += [v for v in (actor.platform_username, actor.platform_user_id) if v][:1]
         urls: list[str] = []
         refused: list[str] = []
         for value in raw:
-            url = page_url(value, self.hosts, self.root)
+            url = self.source_url(value)
             if url is None:
                 refused.append(value.strip()[:200])
             elif url not in urls:
@@ -166,36 +182,33 @@ class FacebookCollector(Collector):
     def collect(self, request: CollectionRequest) -> Iterator[Page]:
         if request.tier != "medium":
             raise ArenaError(
-                f"facebook has no {request.tier} tier here: medium is Bright Data; premium, "
-                "Meta Content Library, needs an institutional application and is not implemented"
+                f"{self.platform} has no {request.tier} tier here: medium is Bright Data; "
+                "premium, Meta Content Library, needs an institutional application and is not "
+                "implemented"
             )
-        pages, refused = self.sources(request)
+        urls, refused = self.sources(request)
         tally = SourceTally(self.platform)
         for name in refused:
-            yield tally.fail(
-                f"facebook {name!r}: not a facebook.com page URL; skipped (only "
-                "facebook.com pages are sent to Bright Data)"
-            )
+            yield tally.fail(f"{self.platform} {name!r}: {self.refusal}")
         remaining = record_cap(self, request)
         start, end = copenhagen_dates(request)
-        per_page = window_days(request) * POSTS_PER_DAY
         seen: set[str] = set()
-        for url in pages:
+        for batch in iter_batches(urls, self.urls_per_trigger):
             if remaining <= 0:
                 break
             tally.tried += 1
-            dataset = GROUPS_DATASET if "/groups/" in url else POSTS_DATASET
-            key = f"{dataset} {url} {start} {end}"
+            dataset = self.dataset_for(batch[0])
+            per_url = max(1, min(window_days(request) * POSTS_PER_DAY, remaining // len(batch)))
             inputs = [
-                {
-                    "url": url,
-                    "num_of_posts": min(per_page, remaining),
-                    "start_date": start,
-                    "end_date": end,
-                }
+                {"url": url, "num_of_posts": per_url, "start_date": start, "end_date": end}
+                for url in batch
             ]
+            key = f"{dataset} {' '.join(batch)} {start} {end}"
+            label = batch[0] if len(batch) == 1 else f"{batch[0]} (+{len(batch) - 1})"
             try:
-                entry, fresh = self.client.pending_or_trigger(key, dataset, inputs)
+                entry, fresh = self.client.pending_or_trigger(
+                    key, dataset, inputs, **self.trigger_params
+                )
                 if entry.get("status") == "downloaded":
                     continue  # this task already stored it
                 if fresh:
@@ -205,7 +218,7 @@ class FacebookCollector(Collector):
             except (ArenaAuthError, ArenaQuotaExceeded):
                 raise
             except (SourceFailed, SnapshotPending, ArenaError) as exc:
-                yield tally.fail(f"facebook {url}: {exc}")
+                yield tally.fail(f"{self.platform} {label}: {exc}")
                 continue
             finally:
                 self.units_spent = self.client.rows_billed

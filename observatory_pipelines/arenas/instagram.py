@@ -16,44 +16,30 @@ Library) is the institutional path and is not built. Comments are not collected 
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Iterator
 from typing import Any
 
 from observatory_pipelines.arenas.base import (
-    ArenaAuthError,
-    ArenaError,
     ArenaOption,
-    ArenaQuotaExceeded,
     CollectionRequest,
     NormalizedRecord,
-    Page,
-    SourceFailed,
 )
-from observatory_pipelines.arenas.bright_data import SnapshotPending, iter_batches
 from observatory_pipelines.arenas.facebook import (
     FacebookCollector,
     _int,
     _text,
-    copenhagen_dates,
     page_url,
-    window_days,
 )
 from observatory_pipelines.arenas.registry import register
 from observatory_pipelines.arenas.support import (
     Reject,
     Skip,
-    SourceTally,
     in_window,
-    map_page,
-    record_cap,
 )
 from observatory_pipelines.arenas.text import plausible_date
 
 POSTS_DATASET = "gd_lk5ns7kz21pck8jpis"
 PROFILES_PER_TRIGGER = 25
-POSTS_PER_DAY = 50
 INSTAGRAM_HOSTS = {"instagram.com", "www.instagram.com", "m.instagram.com"}
 NOT_PROFILES = {"p", "reel", "reels", "explore", "stories", "tv", "accounts", "direct"}
 _CODE = re.compile(r"/(?:p|reel|tv)/([A-Za-z0-9_-]+)")
@@ -86,68 +72,19 @@ class InstagramCollector(FacebookCollector):
     hosts = INSTAGRAM_HOSTS
     root = "https://www.instagram.com"
 
-    def sources(self, request: CollectionRequest) -> tuple[list[str], list[str]]:
-        raw = [str(p) for p in (request.options or {}).get("custom_profiles") or []]
-        for actor in request.actors:
-            raw += [v for v in (actor.platform_username, actor.platform_user_id) if v][:1]
-        urls: list[str] = []
-        refused: list[str] = []
-        for value in raw:
-            url = profile_url(value)
-            if url is None:
-                refused.append(value.strip()[:200])
-            elif url not in urls:
-                urls.append(url)
-        return urls, refused
+    sources_option = "custom_profiles"
+    refusal = (
+        "not an instagram.com profile URL; skipped (only instagram.com profiles are sent to "
+        "Bright Data)"
+    )
+    urls_per_trigger = PROFILES_PER_TRIGGER
+    trigger_params = {"type": "discover_new", "discover_by": "url"}
 
-    def collect(self, request: CollectionRequest) -> Iterator[Page]:
-        if request.tier != "medium":
-            raise ArenaError(
-                f"instagram has no {request.tier} tier here: medium is Bright Data; premium, "
-                "Meta Content Library, needs an institutional application and is not implemented"
-            )
-        profiles, refused = self.sources(request)
-        tally = SourceTally(self.platform)
-        for name in refused:
-            yield tally.fail(
-                f"instagram {name!r}: not an instagram.com profile URL; skipped (only "
-                "instagram.com profiles are sent to Bright Data)"
-            )
-        remaining = record_cap(self, request)
-        start, end = copenhagen_dates(request)
-        seen: set[str] = set()
-        for batch in iter_batches(profiles, PROFILES_PER_TRIGGER):
-            if remaining <= 0:
-                break
-            tally.tried += 1
-            per_profile = max(1, min(window_days(request) * POSTS_PER_DAY, remaining // len(batch)))
-            inputs = [
-                {"url": url, "num_of_posts": per_profile, "start_date": start, "end_date": end}
-                for url in batch
-            ]
-            key = f"{POSTS_DATASET} {' '.join(batch)} {start} {end}"
-            label = batch[0] if len(batch) == 1 else f"{batch[0]} (+{len(batch) - 1})"
-            try:
-                entry, fresh = self.client.pending_or_trigger(
-                    key, POSTS_DATASET, inputs, type="discover_new", discover_by="url"
-                )
-                if entry.get("status") == "downloaded":
-                    continue
-                if fresh:
-                    yield Page(records=[])  # the snapshot id is saved before polling
-                rows = self.client.wait_and_download(entry)
-            except (ArenaAuthError, ArenaQuotaExceeded):
-                raise
-            except (SourceFailed, SnapshotPending, ArenaError) as exc:
-                yield tally.fail(f"instagram {label}: {exc}")
-                continue
-            finally:
-                self.units_spent = self.client.rows_billed
-            mapper = functools.partial(self._map, request=request)
-            page = map_page(rows, mapper, seen=seen, limit=remaining)
-            remaining -= len(page.records)
-            yield tally.ok(page)
-        tally.finish()
+    def source_url(self, raw: str) -> str | None:
+        return profile_url(raw)
+
+    def dataset_for(self, url: str) -> str:
+        return POSTS_DATASET
 
     def _map(self, item: Any, request: CollectionRequest) -> NormalizedRecord:
         if not isinstance(item, dict):
