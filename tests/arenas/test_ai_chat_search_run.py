@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import text
 
 from observatory_pipelines.collection.credential_pool import add_credential
 from observatory_pipelines.collection.runs import start_run
@@ -19,7 +18,7 @@ from observatory_pipelines.costs import credits_for
 from observatory_pipelines.credits.ledger import CreditLedger
 from observatory_pipelines.enrichments.links import record_links
 from tests.arenas.conftest import file_reply, used_just_now
-from tests.collection.conftest import make_design, make_user
+from tests.collection.conftest import make_design, make_user, rows
 
 FROM, TO = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 26, tzinfo=UTC)
 CHAT = "/api/v1/chat/completions"
@@ -31,11 +30,6 @@ TREPART_UNITS = 42 + 910 + 1100 + 500
 def _reply(name: str, status: int = 200, **headers: str):
     kind = "application/json" if name.endswith(".json") else "text/html"
     return file_reply(f"ai_chat_search/{name}", status, content_type=kind, **headers)
-
-
-def rows(db, sql: str, **params):
-    with db.connect() as conn:
-        return conn.execute(text(sql), params).mappings().all()
 
 
 @pytest.fixture

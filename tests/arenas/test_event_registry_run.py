@@ -18,7 +18,7 @@ from observatory_pipelines.collection.runs import start_run
 from observatory_pipelines.credits.ledger import CreditLedger
 from observatory_pipelines.security.pseudonymize import pseudonymize
 from tests.arenas.conftest import file_reply
-from tests.collection.conftest import make_design, make_user
+from tests.collection.conftest import make_design, make_user, rows
 
 PATH = "/api/v1/article/getArticles"
 PSEUDO_KEY = "event-registry-test-key"
@@ -28,11 +28,6 @@ FROM, TO = TODAY - timedelta(days=7), TODAY  # the last 30 days: 1 token a reque
 
 def _reply(name: str, status: int = 200, **headers: str):
     return file_reply(f"event_registry/{name}", status, **headers)
-
-
-def rows(db, sql: str, **params):
-    with db.connect() as conn:
-        return conn.execute(text(sql), params).mappings().all()
 
 
 def _keys_sent(replay) -> list[str]:

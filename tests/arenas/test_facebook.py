@@ -19,7 +19,7 @@ from observatory_pipelines.collection.credential_pool import add_credential
 from observatory_pipelines.collection.runs import start_run
 from observatory_pipelines.credits.ledger import CreditLedger
 from tests.arenas.conftest import Reply, file_reply, json_reply
-from tests.collection.conftest import make_design, make_user
+from tests.collection.conftest import make_design, make_user, rows
 
 TRIGGER = "/datasets/v3/trigger"
 SNAPSHOT_ID = "s_m4x7enmven8djfqak"
@@ -31,11 +31,6 @@ PAGES = ["drnyheder", "https://evil.example.com/drnyheder"]
 
 def _reply(name: str, status: int = 200, **kw):
     return file_reply(f"facebook/{name}", status, **kw)
-
-
-def rows(db, sql: str, **params):
-    with db.connect() as conn:
-        return conn.execute(text(sql), params).mappings().all()
 
 
 @pytest.fixture

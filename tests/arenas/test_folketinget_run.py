@@ -15,6 +15,7 @@ from observatory_pipelines.collection.runs import start_run
 from observatory_pipelines.credits.ledger import CreditLedger
 from observatory_pipelines.security.pseudonymize import pseudonymize
 from tests.arenas.conftest import file_reply
+from tests.collection.conftest import rows
 
 FROM, TO = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
 KEY = "folketinget-test-pseudonymization-key"
@@ -43,11 +44,6 @@ def _design(db, arenas: dict) -> tuple[str, str]:
             {"d": design},
         )
     return str(user), str(design)
-
-
-def rows(db, sql: str, **params):
-    with db.connect() as conn:
-        return conn.execute(text(sql), params).mappings().all()
 
 
 def test_a_run_stores_cases_and_meetings_and_a_rerun_inserts_nothing(db, replay, monkeypatch):

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import text
 
 from observatory_pipelines.arenas.base import (
     ArenaAuthError,
@@ -25,7 +24,7 @@ from observatory_pipelines.collection.credential_pool import add_credential
 from observatory_pipelines.collection.runs import start_run
 from observatory_pipelines.credits.ledger import CreditLedger
 from tests.arenas.conftest import Reply, file_reply, used_just_now
-from tests.collection.conftest import make_design, make_user
+from tests.collection.conftest import make_design, make_user, rows
 
 FROM, TO = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 26, tzinfo=UTC)
 SERPER = "/serper/autocomplete"
@@ -62,11 +61,6 @@ def collect(tier: str, terms: list[str], credentials: dict):
         date_from=FROM, date_to=TO, terms=[Term(t) for t in terms], tier=tier
     )
     return collector, list(collector.collect(request))
-
-
-def rows(db, sql: str, **params):
-    with db.connect() as conn:
-        return conn.execute(text(sql), params).mappings().all()
 
 
 def test_serper_suggestions_become_the_free_tiers_snapshot(hosts):

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import text
 
 from observatory_pipelines.arenas.base import CollectionRequest
 from observatory_pipelines.arenas.instagram import InstagramCollector, profile_url
@@ -19,7 +18,7 @@ from observatory_pipelines.collection.credential_pool import add_credential
 from observatory_pipelines.collection.runs import start_run
 from observatory_pipelines.credits.ledger import CreditLedger
 from tests.arenas.conftest import file_reply
-from tests.collection.conftest import make_design, make_user
+from tests.collection.conftest import make_design, make_user, rows
 
 TRIGGER = "/datasets/v3/trigger"
 SNAPSHOT_ID = "s_ig7enmven8djfqzz"
@@ -36,11 +35,6 @@ PROFILES = [
 
 def _reply(name: str, status: int = 200, **kw):
     return file_reply(f"instagram/{name}", status, **kw)
-
-
-def rows(db, sql: str, **params):
-    with db.connect() as conn:
-        return conn.execute(text(sql), params).mappings().all()
 
 
 @pytest.fixture

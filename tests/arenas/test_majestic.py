@@ -23,7 +23,7 @@ from observatory_pipelines.collection.credential_pool import add_credential
 from observatory_pipelines.collection.runs import start_run
 from observatory_pipelines.credits.ledger import CreditLedger
 from tests.arenas.conftest import Reply, file_reply
-from tests.collection.conftest import make_design, make_user
+from tests.collection.conftest import make_design, make_user, rows
 
 PATH = "/api/json"
 KEY = "MAJESTIC-SECRET-KEY-0123"
@@ -39,11 +39,6 @@ CONFIG = {
 def _reply(name: str, status: int = 200) -> Reply:
     ctype = "text/html" if name.endswith(".html") else "application/json"
     return file_reply(f"majestic/{name}", status, content_type=ctype)
-
-
-def rows(db, sql: str, **params):
-    with db.connect() as conn:
-        return conn.execute(text(sql), params).mappings().all()
 
 
 @pytest.fixture

@@ -9,13 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import text
 
 from observatory_pipelines.collection.credential_pool import add_credential
 from observatory_pipelines.collection.runs import start_run
 from tests.arenas.conftest import Reply
 from tests.arenas.test_mastodon import HELVEDE, NEXT_1, SOCIAL, TAG, instance, mfile, on, tag_pages
-from tests.collection.conftest import make_design, make_user, materialize_collection
+from tests.collection.conftest import make_design, make_user, materialize_collection, rows, task_of
 
 FROM = datetime(2026, 11, 1, tzinfo=UTC)
 TO = datetime(2026, 11, 26, tzinfo=UTC)
@@ -38,21 +37,6 @@ def mastodon(replay, monkeypatch):
     monkeypatch.setenv("MASTODON_DEFAULT_INSTANCES", f"{HELVEDE},{SOCIAL}")
     monkeypatch.delenv("MASTODON_ALLOWED_INSTANCES", raising=False)
     return replay
-
-
-def rows(engine, sql, **params):
-    with engine.connect() as conn:
-        return conn.execute(text(sql), params).mappings().all()
-
-
-def task_of(engine, run_id, platform="mastodon"):
-    return rows(
-        engine,
-        "SELECT status, error_message, skipped_sources, rate_limit_state, credential_id"
-        " FROM collection_tasks WHERE collection_run_id = :r AND platform = :p",
-        r=run_id,
-        p=platform,
-    )[0]
 
 
 def test_a_design_collects_mastodon_rows_once(db, mastodon):
@@ -83,7 +67,7 @@ def test_a_design_collects_mastodon_rows_once(db, mastodon):
     assert anna["pseudonymized_author_id"] and anna["pseudonymized_author_id"] != "anna@helvede.net"
     assert {r["content_type"] for r in stored} == {"post", "reply"}
     assert not [r for r in stored if r["author_display_name"] in ("Bob", "Skjult", "Uden URI")]
-    task = task_of(db, first.run_id)
+    task = task_of(db, first.run_id, "mastodon")
     assert task["status"] == "completed" and task["skipped_sources"] == []
     assert task["credential_id"] is None  # no token in the pool: collected without one
     sent_first = len(mastodon.seen)
@@ -115,7 +99,7 @@ def test_a_refused_token_flags_its_credential_and_the_other_arenas_go_on(db, mas
     assert by_platform["rss_feeds"].status == "completed"
     assert by_platform["rss_feeds"].records_collected == 1
     assert by_platform["mastodon"].status == "failed"
-    task = task_of(db, report.run_id)
+    task = task_of(db, report.run_id, "mastodon")
     assert (
         task["status"] == "failed"
         and "access token for helvede.net was refused" in (task["error_message"])
@@ -143,7 +127,7 @@ def test_a_spent_rate_limit_stops_that_instance_and_says_so_on_the_task(db, mast
     design = make_design(db, user, {"arenas": {"mastodon": {}}}, terms=[("grønland", "keyword")])
     report = start_run(db, design, FROM, TO)
     assert report.status == "completed" and report.records_collected == 4
-    task = task_of(db, report.run_id)
+    task = task_of(db, report.run_id, "mastodon")
     assert task["status"] == "completed"
     [skip] = task["skipped_sources"]
     assert skip["reason"] == "rate_limited" and skip["source"] == "mastodon helvede.net"

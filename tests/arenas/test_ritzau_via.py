@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import text
 
 from observatory_pipelines.arenas.base import (
     ArenaError,
@@ -22,7 +21,7 @@ from observatory_pipelines.arenas.ritzau_via_items import html_to_text, release_
 from observatory_pipelines.collection.runs import start_run
 from observatory_pipelines.costs import credits_for
 from tests.arenas.conftest import Reply, file_reply
-from tests.collection.conftest import make_design, make_user
+from tests.collection.conftest import make_design, make_user, rows
 
 FROM = datetime(2026, 2, 1, tzinfo=UTC)
 TO = datetime(2026, 3, 1, tzinfo=UTC)
@@ -276,11 +275,6 @@ def test_registered_free_declared_and_healthy(api):
 
 
 # -- whole collection runs ---------------------------------------------------------------
-
-
-def rows(engine, sql, **params):
-    with engine.connect() as conn:
-        return conn.execute(text(sql), params).mappings().all()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import text
 
 from observatory_pipelines.arenas.base import (
     ActorRef,
@@ -22,7 +21,7 @@ from observatory_pipelines.arenas.telegram import TelegramCollector
 from observatory_pipelines.collection.runs import start_run
 from observatory_pipelines.costs import credits_for
 from tests.arenas.conftest import Reply, file_reply
-from tests.collection.conftest import make_design, make_user
+from tests.collection.conftest import make_design, make_user, rows
 
 FROM = datetime(2026, 11, 1, tzinfo=UTC)
 TO = datetime(2026, 11, 26, tzinfo=UTC)
@@ -266,11 +265,6 @@ def test_health_check_fails_when_the_preview_is_gone(tme):
 
 
 # -- a whole collection run --------------------------------------------------------------
-
-
-def rows(engine, sql, **params):
-    with engine.connect() as conn:
-        return conn.execute(text(sql), params).mappings().all()
 
 
 def test_a_design_collects_telegram_rows_once(db, tme, monkeypatch):

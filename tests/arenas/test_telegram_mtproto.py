@@ -33,7 +33,7 @@ from tests.arenas.telegram_mtproto_server import (
 )
 from tests.arenas.test_mastodon_collection import RSS
 from tests.arenas.test_telegram import channel_pages
-from tests.collection.conftest import make_design, make_user, materialize_collection
+from tests.collection.conftest import make_design, make_user, materialize_collection, rows, task_of
 
 FROM = datetime(2026, 11, 1, tzinfo=UTC)
 TO = datetime(2026, 11, 26, tzinfo=UTC)
@@ -378,21 +378,6 @@ def test_health_check_with_a_credential_checks_the_login_over_mtproto(dc):
 # -- whole collection runs ---------------------------------------------------------------
 
 
-def rows(engine, sql, **params):
-    with engine.connect() as conn:
-        return conn.execute(text(sql), params).mappings().all()
-
-
-def task_of(engine, run_id, platform="telegram"):
-    return rows(
-        engine,
-        "SELECT status, error_message, skipped_sources, rate_limit_state, credential_id"
-        " FROM collection_tasks WHERE collection_run_id = :r AND platform = :p",
-        r=run_id,
-        p=platform,
-    )[0]
-
-
 def test_a_design_collects_telegram_rows_over_mtproto_once(db, dc):
     dc.add(load_channel("mtproto_eksempel_kanal.json"))
     credential = add_credential(db, "telegram", "observatoriets konto", credentials(dc))
@@ -419,7 +404,7 @@ def test_a_design_collects_telegram_rows_over_mtproto_once(db, dc):
     assert report["language"] == "da" and report["search_terms_matched"] == ["grønland"]
     assert report["pseudonymized_author_id"] not in (None, "eksempel_kanal")
     assert "🧊" in report["text_content"] and report["raw_metadata"]["source"] == "mtproto"
-    task = task_of(db, first.run_id)
+    task = task_of(db, first.run_id, "telegram")
     assert task["status"] == "completed" and str(task["credential_id"]) == credential
     assert task["rate_limit_state"]["path"] == "mtproto"
     assert [s["source"] for s in task["skipped_sources"]] == ["telegram channel ukendt_kanal"]
@@ -453,7 +438,7 @@ def test_a_refused_session_flags_its_credential_and_the_other_arenas_go_on(db, d
     assert by_platform["rss_feeds"].status == "completed"
     assert by_platform["rss_feeds"].records_collected == 1
     assert by_platform["telegram"].status == "failed"
-    task = task_of(db, report.run_id)
+    task = task_of(db, report.run_id, "telegram")
     assert "AUTH_KEY_UNREGISTERED" in task["error_message"]
     assert dc.session not in task["error_message"] and API_HASH not in task["error_message"]
     assert str(task["credential_id"]) == credential
@@ -484,7 +469,7 @@ def test_a_record_is_the_same_row_whichever_path_collected_it(db, dc, replay, mo
     add_credential(db, "telegram", "observatoriets konto", credentials(dc))
     mtproto = start_run(db, design, FROM, TO)  # auto: now over MTProto
     [arena] = mtproto.arenas
-    assert task_of(db, mtproto.run_id)["rate_limit_state"]["path"] == "mtproto"
+    assert task_of(db, mtproto.run_id, "telegram")["rate_limit_state"]["path"] == "mtproto"
     # The five preview rows are MTProto's too; 18233, which the preview skipped undated, is
     # stored once, with its real date: no row for the same message twice.
     assert (arena.records_collected, arena.duplicates_skipped) == (1, 5)
@@ -513,7 +498,7 @@ def test_a_record_is_the_same_row_whichever_path_collected_it(db, dc, replay, mo
         )
     again = start_run(db, design, FROM, TO)
     assert again.arenas[0].records_collected == 0
-    assert task_of(db, again.run_id)["rate_limit_state"]["path"] == "preview"
+    assert task_of(db, again.run_id, "telegram")["rate_limit_state"]["path"] == "preview"
     assert rows(db, "SELECT count(*) AS n FROM content_records")[0]["n"] == 6
 
 

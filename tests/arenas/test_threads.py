@@ -23,7 +23,7 @@ from observatory_pipelines.collection.runs import start_run
 from observatory_pipelines.credits.ledger import CreditLedger
 from observatory_pipelines.security.pseudonymize import pseudonymize
 from tests.arenas.conftest import Reply, file_reply
-from tests.collection.conftest import make_design, make_user
+from tests.collection.conftest import make_design, make_user, rows
 
 SEARCH = "/v1.0/keyword_search"
 PSEUDO_KEY = "threads-test-key"
@@ -34,11 +34,6 @@ TOKEN = "THAAtest-long-lived-token-0123"
 def _reply(name: str, status: int = 200, **headers: str) -> Reply:
     ctype = "text/html" if name.endswith(".html") else "application/json"
     return file_reply(f"threads/{name}", status, content_type=ctype, **headers)
-
-
-def rows(db, sql: str, **params):
-    with db.connect() as conn:
-        return conn.execute(text(sql), params).mappings().all()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from observatory_pipelines.collection.runs import start_run
 from observatory_pipelines.credits.ledger import CreditLedger
 from observatory_pipelines.security.pseudonymize import pseudonymize
 from tests.arenas.conftest import file_reply
-from tests.collection.conftest import make_design, make_user
+from tests.collection.conftest import make_design, make_user, rows
 
 TOKEN = "/v2/oauth/token/"
 QUERY = "/v2/research/video/query/"
@@ -29,11 +29,6 @@ FROM, TO = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 8, tzinfo=UTC)
 
 def _reply(name: str, status: int = 200, **kwargs):
     return file_reply(f"tiktok/{name}", status, **kwargs)
-
-
-def rows(db, sql: str, **params):
-    with db.connect() as conn:
-        return conn.execute(text(sql), params).mappings().all()
 
 
 @pytest.fixture

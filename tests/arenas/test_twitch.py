@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import text
 
 from observatory_pipelines.arenas.base import (
     ArenaAuthError,
@@ -25,7 +24,7 @@ from observatory_pipelines.collection.credential_pool import add_credential
 from observatory_pipelines.collection.runs import start_run
 from observatory_pipelines.costs import credits_for
 from tests.arenas.conftest import Reply, file_reply, load_json
-from tests.collection.conftest import make_design, make_user
+from tests.collection.conftest import make_design, make_user, rows
 
 FROM = datetime(2026, 11, 1, tzinfo=UTC)
 TO = datetime(2026, 12, 1, tzinfo=UTC)
@@ -312,11 +311,6 @@ def test_registered_free_declared_and_healthy(api):
 
 
 # -- whole collection runs ---------------------------------------------------------------
-
-
-def rows(engine, sql, **params):
-    with engine.connect() as conn:
-        return conn.execute(text(sql), params).mappings().all()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import text
 
 from observatory_pipelines.arenas.base import (
     ActorRef,
@@ -24,7 +23,7 @@ from observatory_pipelines.collection.runs import start_run
 from observatory_pipelines.costs import credits_for
 from observatory_pipelines.credits.ledger import CreditLedger
 from tests.arenas.conftest import Reply, file_reply
-from tests.collection.conftest import make_design, make_user
+from tests.collection.conftest import make_design, make_user, rows
 
 FROM = datetime(2026, 11, 20, tzinfo=UTC)
 TO = datetime(2026, 11, 27, tzinfo=UTC)
@@ -282,11 +281,6 @@ def test_registered_priced_and_declared():
 
 
 # -- whole collection runs ---------------------------------------------------------------
-
-
-def rows(engine, sql, **params):
-    with engine.connect() as conn:
-        return conn.execute(text(sql), params).mappings().all()
 
 
 def ledger(engine, run_id) -> list[tuple[str, int]]:

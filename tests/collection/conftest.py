@@ -307,3 +307,20 @@ def materialize_collection(
     assert result.success
     (materialization,) = result.asset_materializations_for_node("collected_content")
     return {k: v.value for k, v in materialization.metadata.items()}
+
+
+def rows(engine, sql: str, **params) -> list:
+    """The rows of ``sql`` (bound ``params``) as mappings, on a fresh connection."""
+    with engine.connect() as conn:
+        return conn.execute(text(sql), params).mappings().all()
+
+
+def task_of(engine, run_id, platform: str):
+    """The collection task of ``platform`` in run ``run_id``: status, errors, state."""
+    return rows(
+        engine,
+        "SELECT status, error_message, skipped_sources, rate_limit_state, credential_id"
+        " FROM collection_tasks WHERE collection_run_id = :r AND platform = :p",
+        r=run_id,
+        p=platform,
+    )[0]

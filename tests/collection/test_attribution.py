@@ -24,16 +24,12 @@ from observatory_pipelines.collection.enrich import Enricher
 from observatory_pipelines.collection.ingest import BulkIngester
 from observatory_pipelines.collection.runs import start_run
 from observatory_pipelines.db import urls
+from tests.collection.conftest import rows
 
 from .conftest import item, make_design, make_user
 
 FROM = datetime(2026, 3, 1, tzinfo=UTC)
 TO = datetime(2026, 3, 8, tzinfo=UTC)
-
-
-def rows(engine, sql, **params):
-    with engine.connect() as conn:
-        return conn.execute(text(sql), params).mappings().all()
 
 
 def design_config(feed: str) -> dict:

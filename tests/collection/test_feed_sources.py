@@ -8,12 +8,12 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
 
 from observatory_pipelines.collection.assets import _metadata
 from observatory_pipelines.collection.runs import start_run
 from tests.arenas.conftest import ReplayServer, Reply, Seen
 from tests.arenas.timed_replay import TimedReplayServer
+from tests.collection.conftest import rows
 
 from .conftest import make_design, make_user
 
@@ -55,11 +55,6 @@ def _quick_feeds(monkeypatch):
     monkeypatch.setenv("ARENA_RATE_LIMIT_SCALE", "0")
     monkeypatch.setenv("ARENA_HTTP_MAX_RETRIES", "0")
     monkeypatch.setenv("RSS_FEED_TIMEOUT_SECONDS", "0.5")
-
-
-def rows(engine, sql, **params):
-    with engine.connect() as conn:
-        return conn.execute(text(sql), params).mappings().all()
 
 
 def test_a_rerun_asks_every_feed_changed_since_and_counts_the_304s(db):

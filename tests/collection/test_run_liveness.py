@@ -16,6 +16,7 @@ from observatory_pipelines.collection.credential_pool import add_credential
 from observatory_pipelines.collection.runs import start_run
 from observatory_pipelines.collection.sweep import find_stale_runs, sweep
 from observatory_pipelines.credits.ledger import CreditLedger
+from tests.collection.conftest import rows
 
 from .conftest import FakeNews, item, make_design, make_user
 
@@ -69,11 +70,6 @@ def age_run(db, hours: float, *, heartbeat: bool) -> None:
             ),
             shift,
         )
-
-
-def rows(db, sql: str, **params):
-    with db.connect() as conn:
-        return conn.execute(text(sql), params).mappings().all()
 
 
 def assert_run_counters_are_task_sums(db, run_id: str) -> dict:
