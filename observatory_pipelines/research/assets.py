@@ -2,9 +2,9 @@
 
 Each asset reads one query design's records (and the enrichment tables it names) within
 the ``analysis_scope`` resource's filters — the same launchpad config as the analysis
-group — and stores its tables, networks and charts (research/publish.py). Eager like the
-descriptive analyses: a finished collection of a design, or a new enrichment run, brings
-the design's research outputs up to date once nothing they read is still running.
+group — and stores its tables, networks and charts (research/publish.py). A finished
+collection of a design brings that design's research outputs up to date once the
+enrichments it requested have run (``AFTER_THE_DESIGNS_COLLECTION``).
 """
 
 import json
@@ -36,6 +36,25 @@ COLLECTED_CONTENT = dg.AssetKey("collected_content")
 GROUP = "research"
 PREVIEW_ROWS = 10
 log = get_logger(__name__)
+
+# Not ``eager()``: the enrichments are unpartitioned, so every enrichment run would count as
+# an update of every design's partition and re-run all designs' analyses, and a design's
+# analyses would be requested in the very tick its collection requests the enrichments
+# (reading them before they saw the new records). Instead a design's analyses run once the
+# design was collected (or their partition is new) AND, after that, an enrichment run ended
+# with none still running: the new records are enriched by then, and other designs wait for
+# their own collections. The enrichment keys are told apart from the collection by name.
+_COLLECTION = dg.AssetSelection.assets(COLLECTED_CONTENT)
+AFTER_THE_DESIGNS_COLLECTION = (
+    (
+        dg.AutomationCondition.newly_missing()
+        | dg.AutomationCondition.any_deps_updated().allow(_COLLECTION)
+    ).since_last_handled()
+    & dg.AutomationCondition.any_deps_updated().ignore(_COLLECTION)
+    & ~dg.AutomationCondition.any_deps_missing()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("after_the_designs_collection")
 
 
 def _md_table(table: Table, limit: int = PREVIEW_ROWS) -> str:
@@ -73,7 +92,7 @@ def _asset(analysis: ResearchAnalysis) -> dg.AssetsDefinition:
         group_name=GROUP,
         code_version=analysis.version,
         kinds={"postgres", "python"},
-        automation_condition=dg.AutomationCondition.eager(),
+        automation_condition=AFTER_THE_DESIGNS_COLLECTION,
         description=analysis.description,
         required_resource_keys={"postgres", "object_store", "analysis_scope"},
     )
