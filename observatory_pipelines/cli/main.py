@@ -20,7 +20,7 @@ import psycopg
 from sqlalchemy import exc as sa_exc
 
 from observatory_pipelines import logs
-from observatory_pipelines.cli import arenas_cmd, credits_cmd, export_cmd, runs_cmd
+from observatory_pipelines.cli import arenas_cmd, credits_cmd, export_cmd, runs_cmd, suggest_cmd
 from observatory_pipelines.cli.errors import (
     EXIT_CODES,
     EXIT_FAILED,
@@ -54,7 +54,7 @@ DELEGATED: dict[str, tuple[str, str]] = {
 }
 
 # Everything mounted with a parser of its own, in the order --help lists them.
-REGISTERED = (designs_cli, credits_cmd, runs_cmd, export_cmd, arenas_cmd, erasure_cli)
+REGISTERED = (designs_cli, credits_cmd, runs_cmd, export_cmd, suggest_cmd, arenas_cmd, erasure_cli)
 
 
 def epilog() -> str:
