@@ -209,7 +209,12 @@ def temporal_comparison(
     tables["platform_comparison"] = compare_platforms(conn, params)
     return ResearchOutput(
         tables=tables,
-        charts={"period_comparison_chart": chart},
+        charts={
+            "period_comparison_chart": chart,
+            "platform_language_sentiment_chart": trend_plots.platform_language_sentiment(
+                tables["platform_comparison"].rows
+            ),
+        },
         summary={**totals, "runs_compared": bool(tables["run_overlap"].rows)},
         parameters={**values, "period": period, "time_zone": periods.TIME_ZONE},
     )

@@ -1,5 +1,6 @@
 """Charts of the time-based research analyses: emergent terms per slice, the spike
-timeline, period A vs B per platform (PNG through ``analysis.plots``)."""
+timeline, period A vs B per platform, language and sentiment by platform (PNG through
+``analysis.plots``)."""
 
 from __future__ import annotations
 
@@ -99,4 +100,63 @@ def period_bars(rows: list[dict[str, Any]], previous: str, current: str) -> byte
     ax.set_ylabel("records")
     ax.set_title(f"Records per platform: {previous} vs {current}")
     ax.legend(fontsize="small")
+    return _png(fig)
+
+
+LANGUAGES_SHOWN = 5  # the most frequent languages over all platforms; the rest as "other"
+
+
+def language_shares(rows: list[dict[str, Any]]) -> dict[str, list[float]]:
+    """Per language (the most frequent over all platforms, then "other"), its share of each
+    platform's records, in the order of ``rows``; languages no platform has are left out."""
+    totals: dict[str, int] = {}
+    for row in rows:
+        for language, count in (row["languages"] or {}).items():
+            totals[language] = totals.get(language, 0) + count
+    shown = sorted(totals, key=lambda lang: (-totals[lang], lang))[:LANGUAGES_SHOWN]
+    out: dict[str, list[float]] = {}
+    for language in [*shown, "other"]:
+        shares = []
+        for row in rows:
+            counts = row["languages"] or {}
+            part = (
+                counts.get(language, 0)
+                if language != "other"
+                else sum(v for k, v in counts.items() if k not in shown)
+            )
+            shares.append(round(part / row["records"], 4) if row["records"] else 0.0)
+        if any(shares):
+            out[language] = shares
+    return out
+
+
+def platform_language_sentiment(rows: list[dict[str, Any]]) -> bytes:
+    """Per platform: the language mix as shares of its records (stacked), and the mean
+    sentiment of its scored records (a dot; none when nothing was scored)."""
+    fig, (mix, tone) = plt.subplots(1, 2, figsize=(max(7, 1.1 * len(rows) + 5), 3.8))
+    if not rows:
+        _empty(mix, "no records")
+        _empty(tone, "no records")
+        return _png(fig)
+    names = [row["platform"] for row in rows]
+    positions = list(range(len(rows)))
+    bottom = [0.0] * len(rows)
+    for language, shares in language_shares(rows).items():
+        mix.bar(positions, shares, 0.6, bottom=bottom, label=language)
+        bottom = [b + s for b, s in zip(bottom, shares, strict=True)]
+    mix.set_xticks(positions, names, rotation=30, ha="right")
+    mix.set_ylim(0, 1)
+    mix.set_ylabel("share of records")
+    mix.set_title("Language by platform")
+    mix.legend(fontsize="x-small", loc="upper right")
+    scored = [(i, row["sentiment_mean"]) for i, row in enumerate(rows) if row["sentiment_scored"]]
+    tone.axhline(0, color="#999999", linewidth=0.8)
+    if scored:
+        tone.scatter([i for i, _ in scored], [m for _, m in scored], color="#b2182b", zorder=3)
+    else:
+        tone.text(0.5, 0.5, "no scored records", ha="center", va="center", transform=tone.transAxes)
+    tone.set_xticks(positions, names, rotation=30, ha="right")
+    tone.set_ylim(-1, 1)
+    tone.set_ylabel("mean sentiment (−1 … 1)")
+    tone.set_title("Sentiment by platform")
     return _png(fig)
