@@ -228,7 +228,7 @@ TEMPORAL_COMPARISON = ResearchAnalysis(
     "content overlap % both ways and Jaccard); platforms side by side (authors, engagement "
     "percentile, links, languages, sentiment).",
     compute=temporal_comparison,
-    revision=1,
+    revision=2,  # 2: the language and sentiment by platform chart
     parameters={**DEFAULTS, "period_default": periods.DEFAULT_PERIOD},
     reads=("record_engagement", "record_urls", "record_sentiment"),
 )
