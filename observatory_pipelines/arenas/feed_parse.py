@@ -26,6 +26,7 @@ import feedparser
 
 from observatory_pipelines.arenas.base import CollectionRequest, Page, SkippedSource
 from observatory_pipelines.arenas.rss_entries import map_entry
+from observatory_pipelines.arenas.rss_reader import read_rss
 from observatory_pipelines.arenas.support import map_page
 
 # A 2-core machine parses on both; more processes than cores only add memory.
@@ -163,10 +164,12 @@ def parse_feed(
     """The page of one feed's entries (every matching entry mapped, none deduplicated:
     the collector drops ids it has seen), or a skipped page naming why there is none."""
     try:
-        # Neither feedparser's HTML sanitizer nor its rewriting of links inside HTML is
-        # needed (a fifth of its time): mapping keeps the visible text only, scripts and
-        # styles dropped (``text.strip_html``), and resolves the entry's own link itself.
-        parsed = feedparser.parse(
+        # The common RSS 2.0 feed is read by ``rss_reader`` (the same entries, ~30x less
+        # CPU); the rest by feedparser. Neither feedparser's HTML sanitizer nor its rewriting
+        # of links inside HTML is needed (a fifth of its time): mapping keeps the visible
+        # text only, scripts and styles dropped (``text.strip_html``), and resolves the
+        # entry's own link itself.
+        parsed = read_rss(body, content_type) or feedparser.parse(
             body,
             response_headers={"content-type": content_type},
             sanitize_html=False,

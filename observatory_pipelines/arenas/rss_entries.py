@@ -103,8 +103,10 @@ def map_entry(
         "tags": [t.get("term") for t in entry.get("tags") or [] if t.get("term")],
     }
     raw_date = entry.get("published") or entry.get("updated")
-    struct = entry.get("published_parsed") or entry.get("updated_parsed")
-    candidate = parse_datetime(raw_date) or _struct_to_dt(struct)
+    # feedparser's own parse only when ours fails (``rss_reader`` computes it on demand)
+    candidate = parse_datetime(raw_date) or _struct_to_dt(
+        entry.get("published_parsed") or entry.get("updated_parsed")
+    )
     published = plausible_date(candidate or raw_date, meta)
     if not in_window(published, request):
         raise Skip
