@@ -38,6 +38,7 @@ from observatory_pipelines.db.scratch import drop_database  # noqa: E402
 from observatory_pipelines.enrichments.catalog import TERMS  # noqa: E402
 from observatory_pipelines.enrichments.service import enrich  # noqa: E402
 from observatory_pipelines.research.catalog import ANALYSES  # noqa: E402
+from observatory_pipelines.research.framework import timed_steps  # noqa: E402
 
 SCAN_SQL = "SELECT count(*), sum(length(text_content)) FROM content_records"
 ENRICHMENT_FILL = ROOT / "bench" / "sql" / "research_enrichments.sql"
@@ -69,14 +70,23 @@ def run_real_enrichments(url: str) -> dict:
                          "table_mb": round(size / 2**20, 1)}}  # fmt: skip
 
 
-def time_analysis(conn, analysis, params) -> tuple[float, dict]:
-    started = time.perf_counter()
-    output = analysis.compute(conn, params)
-    seconds = time.perf_counter() - started
+def time_analysis(conn, analysis, params) -> tuple[float, dict, dict[str, float]]:
+    """Seconds, output sizes, and seconds per SQL file (summed over its runs) with the rest
+    as "python" (shaping, network metrics, charts)."""
+    with timed_steps() as steps:
+        started = time.perf_counter()
+        output = analysis.compute(conn, params)
+        seconds = time.perf_counter() - started
     conn.rollback()  # the asset's connection ends here: its temp tables go
-    return seconds, {name: len(t.rows) for name, t in output.tables.items()} | {
-        "summary": output.summary
-    }
+    per_step: dict[str, float] = {}
+    for name, took in steps:
+        per_step[name] = per_step.get(name, 0.0) + took
+    per_step["python"] = seconds - sum(per_step.values())
+    return (
+        seconds,
+        {name: len(t.rows) for name, t in output.tables.items()} | {"summary": output.summary},
+        per_step,
+    )
 
 
 def main() -> None:
@@ -86,6 +96,8 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", choices=[a.name for a in ANALYSES])
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     parser.add_argument("--reuse", metavar="URL", help="a database a --keep run left (kept)")
+    parser.add_argument("--setup-only", action="store_true",
+                        help="build (and keep) the database, print its URL, measure nothing")  # fmt: skip
     args = parser.parse_args()
     analyses = [a for a in ANALYSES if not args.only or a.name in args.only]
 
@@ -100,6 +112,10 @@ def main() -> None:
         fill_enrichments(url)
     enrichments = run_real_enrichments(url)
     setup_seconds = time.perf_counter() - started
+    if args.setup_only:
+        print(json.dumps({"database_url": url, "rows": args.rows,
+                          "setup_seconds": round(setup_seconds, 1), "enrichments": enrichments}))  # fmt: skip
+        return
     result: dict = {"benchmark": "research", "rows": args.rows, "repeat": args.repeat,
                     "setup_seconds": round(setup_seconds, 1),
                     "enrichments": enrichments}  # fmt: skip
@@ -111,13 +127,15 @@ def main() -> None:
             load_before = os.getloadavg()
             scans: list[float] = []
             seconds: dict[str, list[float]] = {a.name: [] for a in analyses}
+            steps: dict[str, list[dict[str, float]]] = {a.name: [] for a in analyses}
             outputs: dict[str, dict] = {}
             for _ in range(args.repeat):  # interleaved, so load changes hit all alike
                 scans += analysis_bench._timed(lambda: conn.execute(SCAN_SQL).fetchone(), 1)[0]
                 conn.rollback()
                 for analysis in analyses:
-                    took, outputs[analysis.name] = time_analysis(conn, analysis, params)
+                    took, outputs[analysis.name], split = time_analysis(conn, analysis, params)
                     seconds[analysis.name].append(took)
+                    steps[analysis.name].append(split)
                     print(json.dumps({analysis.name: round(took, 3)}), file=sys.stderr)
             load_after = os.getloadavg()
         scan = statistics.median(scans)
@@ -128,6 +146,16 @@ def main() -> None:
                 name: {
                     **analysis_bench._stats(runs),
                     "vs_scan": round(statistics.median(runs) / scan, 2),
+                    # median seconds of each step over the runs, slowest first
+                    "steps": dict(
+                        sorted(
+                            (
+                                (step, round(statistics.median(r[step] for r in steps[name]), 3))
+                                for step in steps[name][0]
+                            ),
+                            key=lambda item: -item[1],
+                        )
+                    ),  # fmt: skip
                     "outputs": outputs[name],
                 }
                 for name, runs in seconds.items()

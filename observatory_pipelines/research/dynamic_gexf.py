@@ -108,15 +108,14 @@ class SlicedNetwork:
 
     @classmethod
     def read(cls, conn: psycopg.Connection, sql: str, params: dict[str, Any]) -> SlicedNetwork:
-        """The kept edges per bucket, then the per-bucket frequencies of the nodes they touch
-        (``_dynamic_edges.sql``: two parts of one query)."""
+        """The kept edges per bucket and the per-bucket frequencies of the nodes they touch
+        (``_dynamic_edges.sql``: one query, rows of part 'edge', then of part 'node')."""
         network = cls()
-        for row in query(conn, sql, {**params, "part": "edges", "nodes": []}):
+        for row in query(conn, sql, params):
             bucket = date.fromisoformat(row["bucket"])
-            network.edges.setdefault((row["source"], row["target"]), {})[bucket] = row["weight"]
-        wanted = sorted({node for pair in network.edges for node in pair})
-        for row in query(conn, sql, {**params, "part": "nodes", "nodes": wanted}) if wanted else []:
-            bucket = date.fromisoformat(row["bucket"])
+            if row["part"] == "edge":
+                network.edges.setdefault((row["source"], row["target"]), {})[bucket] = row["weight"]
+                continue
             node = network.nodes.setdefault(
                 row["source"],
                 {"label": row["label"] or row["source"], "type": row["node_type"],

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -39,6 +41,32 @@ from observatory_pipelines.analysis.sql_models import (
 
 SQL_DIR = Path(__file__).with_name("sql")
 STREAM_ROWS = 10_000  # rows fetched per round trip by ``stream``
+# (SQL file, seconds) of each query/temp_table while ``timed_steps`` is active (the benchmark)
+_STEPS: ContextVar[list[tuple[str, float]] | None] = ContextVar("research_steps", default=None)
+
+
+@contextmanager
+def timed_steps() -> Iterator[list[tuple[str, float]]]:
+    """Collect (SQL file, seconds) of every ``query`` and ``temp_table`` run inside, so a
+    benchmark can say which statements an analysis' time goes to (the rest is Python:
+    shaping, network metrics, charts)."""
+    steps: list[tuple[str, float]] = []
+    token = _STEPS.set(steps)
+    try:
+        yield steps
+    finally:
+        _STEPS.reset(token)
+
+
+@contextmanager
+def _step(name: str) -> Iterator[None]:
+    steps = _STEPS.get()
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        if steps is not None:
+            steps.append((name, time.perf_counter() - started))
 
 
 class ResearchInputError(ValueError):
@@ -119,7 +147,7 @@ def query(conn: psycopg.Connection, name: str, params: dict[str, Any]) -> list[d
     """All rows of ``research/sql/<name>.sql`` (for results that are small by construction:
     top lists, aggregates, edges after a cut)."""
     body = research_sql(name)
-    with conn.cursor(row_factory=dict_row) as cur:
+    with _step(name), conn.cursor(row_factory=dict_row) as cur:
         cur.execute(to_psycopg(body), _bound(body, params))
         return [{k: jsonable(v) for k, v in row.items()} for row in cur.fetchall()]
 
@@ -140,7 +168,7 @@ def temp_table(conn: psycopg.Connection, table: str, name: str, params: dict[str
     analysis read, so the scope's records are scanned once. Needs an open transaction."""
     body = research_sql(name)
     identifier = sql.Identifier(table)
-    with conn.cursor() as cur:
+    with _step(name), conn.cursor() as cur:
         cur.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(identifier))
         create = sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS ").format(identifier)
         cur.execute(create.as_string(conn) + to_psycopg(body), _bound(body, params))

@@ -68,21 +68,19 @@ def read_network(
     conn: psycopg.Connection, sql: str, params: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     """The kept edges of one network and the nodes they touch (``_interaction_edges.sql``:
-    two parts of one query, so the two aggregates are never joined in SQL)."""
-    edges = query(conn, sql, {**params, "part": "edges", "nodes": []})
-    wanted = sorted({row[side] for row in edges for side in ("source", "target")})
-    nodes = {
-        row["source"]: {
-            "id": row["source"],
-            "label": row["label"] or row["source"],
-            "type": row["node_type"],
-            "platform": row["platforms"],
-            "frequency": row["frequency"],
-        }
-        for row in (
-            query(conn, sql, {**params, "part": "nodes", "nodes": wanted}) if wanted else []
-        )
-    }
+    one query, its rows of part 'edge' heaviest first, then those of part 'node')."""
+    edges, nodes = [], {}
+    for row in query(conn, sql, params):
+        if row["part"] == "edge":
+            edges.append({k: row[k] for k in ("source", "target", "weight", "edges_total")})
+        else:
+            nodes[row["source"]] = {
+                "id": row["source"],
+                "label": row["label"] or row["source"],
+                "type": row["node_type"],
+                "platform": row["platforms"],
+                "frequency": row["frequency"],
+            }
     return edges, nodes
 
 

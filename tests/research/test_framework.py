@@ -18,6 +18,8 @@ from observatory_pipelines.research.framework import (
     Table,
     query,
     stream,
+    temp_table,
+    timed_steps,
 )
 from tests.research.conftest import metadata
 
@@ -64,6 +66,17 @@ def test_query_and_stream_read_the_scope_only(corpus, conn):
     assert query(conn, "scope_platform_counts", params) == [{"platform": "bluesky", "records": 2}]
     with conn.transaction():
         assert [r["records"] for r in stream(conn, "scope_platform_counts", params)] == [2]
+
+
+def test_timed_steps_names_each_statement_and_only_while_active(corpus, conn):
+    corpus.add(0, platform="bluesky")
+    params = check_scope(conn, AnalysisScope(query_design_id=corpus.design))
+    query(conn, "scope_platform_counts", params)  # not collected: nothing is timing
+    with timed_steps() as steps, conn.transaction():
+        query(conn, "scope_platform_counts", params)
+        assert temp_table(conn, "research_links", "links_in_scope", params) == 0  # no links
+    assert [name for name, _ in steps] == ["scope_platform_counts", "links_in_scope"]
+    assert all(seconds >= 0 for _, seconds in steps)
 
 
 def test_csv_is_spreadsheet_safe_and_an_empty_table_keeps_its_header():
