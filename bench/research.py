@@ -9,9 +9,13 @@ shared, near-duplicate groups of three), and record_terms run for real (its time
 table size reported under "enrichments"); the enrichments themselves are timed by
 bench/enrichments.py. Each analysis runs as its asset runs it (``compute`` on one connection
 with the standard scope), --repeat times, interleaved with one sequential scan of the
-records (``SELECT count(*), sum(length(text_content))``); medians reported, with each
-analysis' ratio to the scan, the load average before and after, and the peak RSS. Writes
-bench/results/research.json and prints one JSON line.
+records (``SELECT count(*), sum(length(text_content))``) and bench/analysis.py's
+descriptive + network suite (issue 19's yardstick: each analysis within 3x the suite);
+medians reported, with each analysis' ratio to the scan and to the suite, its seconds per
+SQL file (framework.timed_steps; the rest as "python": shaping, network metrics, charts),
+the load average before and after, and the peak RSS. --setup-only builds and keeps the
+database and prints its URL for --reuse. Writes bench/results/research.json and prints
+one JSON line.
 """
 
 from __future__ import annotations
@@ -126,11 +130,14 @@ def main() -> None:
             conn.rollback()
             load_before = os.getloadavg()
             scans: list[float] = []
+            suites: list[float] = []  # bench/analysis.py's descriptive + network suite
             seconds: dict[str, list[float]] = {a.name: [] for a in analyses}
             steps: dict[str, list[dict[str, float]]] = {a.name: [] for a in analyses}
             outputs: dict[str, dict] = {}
             for _ in range(args.repeat):  # interleaved, so load changes hit all alike
                 scans += analysis_bench._timed(lambda: conn.execute(SCAN_SQL).fetchone(), 1)[0]
+                conn.rollback()
+                suites += analysis_bench._timed(lambda: analysis_bench.suite(conn, design), 1)[0]
                 conn.rollback()
                 for analysis in analyses:
                     took, outputs[analysis.name], split = time_analysis(conn, analysis, params)
@@ -138,24 +145,34 @@ def main() -> None:
                     steps[analysis.name].append(split)
                     print(json.dumps({analysis.name: round(took, 3)}), file=sys.stderr)
             load_after = os.getloadavg()
-        scan = statistics.median(scans)
+        scan, suite = statistics.median(scans), statistics.median(suites)
         result.update(
             scan_seconds=round(scan, 3),
             scan=analysis_bench._stats(scans),
+            suite_seconds=round(suite, 3),
+            suite=analysis_bench._stats(suites),
+            suite_vs_scan=round(suite / scan, 2),
             analyses={
                 name: {
                     **analysis_bench._stats(runs),
                     "vs_scan": round(statistics.median(runs) / scan, 2),
+                    # issue 19: each analysis within 3x the suite
+                    "vs_suite": round(statistics.median(runs) / suite, 2),
                     # median seconds of each step over the runs, slowest first
                     "steps": dict(
                         sorted(
                             (
-                                (step, round(statistics.median(r[step] for r in steps[name]), 3))
+                                (
+                                    step,
+                                    round(
+                                        statistics.median(r.get(step, 0.0) for r in steps[name]), 3
+                                    ),
+                                )
                                 for step in steps[name][0]
                             ),
                             key=lambda item: -item[1],
                         )
-                    ),  # fmt: skip
+                    ),
                     "outputs": outputs[name],
                 }
                 for name, runs in seconds.items()
@@ -168,6 +185,7 @@ def main() -> None:
             f"{platform.python_version()}, {os.cpu_count()} CPUs (shared)",
         )
         result["total_vs_scan"] = round(result["total_seconds"] / scan, 2)
+        result["total_vs_suite"] = round(result["total_seconds"] / suite, 2)
     finally:
         if not args.keep:  # a reused database is kept
             drop_database(server, urls.parse_database_url(url).database)
