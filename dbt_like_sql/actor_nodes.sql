@@ -3,6 +3,7 @@
 -- depends_on: actors_in_scope
 -- analyze: author_key
 -- order_by: author_key
+-- returns: stream
 SELECT a.author_key,
        coalesce(max(act.canonical_name), max(a.display_name), a.author_key) AS label,
        min(a.platform) AS platform,

@@ -2,6 +2,7 @@
 -- depends_on: term_sets
 -- analyze: author_key, term
 -- order_by: author_key, term
+-- returns: stream
 SELECT ts.author_key, u.term, sum(ts.records)::bigint AS records
 FROM term_sets AS ts
 CROSS JOIN LATERAL unnest(ts.terms) AS u(term)

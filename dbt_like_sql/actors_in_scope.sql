@@ -3,6 +3,7 @@
 -- depends_on: stg_content
 -- analyze: author_key, actor_id
 -- order_by: author_key, platform
+-- returns: stream
 SELECT s.author_key,
        s.platform,
        max(s.pseudonymized_author_id COLLATE "C") AS pseudonymized_author_id,

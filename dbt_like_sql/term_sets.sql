@@ -6,6 +6,7 @@
 -- depends_on: stg_content
 -- analyze: author_key
 -- order_by: author_key, terms
+-- returns: stream
 SELECT s.author_key, d.terms, sum(s.records)::bigint AS records
 FROM stg_content AS s
 CROSS JOIN LATERAL (

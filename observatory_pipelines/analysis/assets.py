@@ -12,6 +12,7 @@ when asked (they are large and belong to a person).
 """
 
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -111,6 +112,30 @@ def _put_json(store, key: str, payload: Any) -> None:
     store.put(key, data, content_type="application/json")
 
 
+PREVIEW_ROWS = 10
+
+
+def _streamed_model(
+    name: str, scope: str, params: dict[str, Any], lines: Iterator[bytes], preview: list[dict]
+) -> Iterator[bytes]:
+    """The stored document of a ``returns: stream`` model (the same JSON as ``_put_json``
+    writes for the others) around its rows' JSON lines as Postgres sends them; the first
+    PREVIEW_ROWS rows are parsed into ``preview`` on the way."""
+    head = json.dumps(
+        {"model": name, "scope": scope, "params": jsonable(params)}, ensure_ascii=False
+    )
+    yield (head[:-1] + ', "rows": [\n').encode()
+    pending = b""
+    for chunk in lines:
+        if len(preview) < PREVIEW_ROWS:
+            pending += chunk
+            *complete, pending = pending.split(b"\n")
+            wanted = complete[: PREVIEW_ROWS - len(preview)]
+            preview.extend(json.loads(line.lstrip(b",")) for line in wanted)
+        yield bytes(chunk)
+    yield b"]}\n"
+
+
 def _read_model(store, design: str, params: dict[str, Any], name: str) -> dict:
     """The stored rows of model ``name`` for exactly these parameters, or a clear failure."""
     scope = scope_id(params)
@@ -171,7 +196,8 @@ MODEL_SPECS = [
     partitions_def=query_designs_partitions,
     can_subset=True,
     description="The dbt-like SQL models of one query design, built as temp tables in one "
-    "transaction; each model's rows are stored as JSON in the outputs bucket.",
+    "transaction; each model's rows are stored as JSON in the outputs bucket (those no other "
+    "asset reads streamed from Postgres, never loaded into Python).",
 )
 def analysis_sql_models(
     context: dg.AssetExecutionContext,
@@ -182,16 +208,25 @@ def analysis_sql_models(
     design = context.partition_key
     selected = [name for name in MODELS if dg.AssetKey(name) in context.selected_asset_keys]
     refreshes: list = []
+    store = object_store.outputs()
+    previews: dict[str, list[dict]] = {}
+
+    def publish(name: str, lines: Iterator[bytes]) -> None:
+        # Inside the analysis transaction (the temp table is read while it is uploaded).
+        preview = previews.setdefault(name, [])
+        document = _streamed_model(name, scope, params, lines, preview)
+        store.put(_model_key(design, scope, name), document, content_type="application/json")
+
     with _connect(postgres) as conn:
         params = check_scope(conn, analysis_scope.scope(design))
-        results = run_models(conn, params, selected, facet_refreshes=refreshes)
-    store = object_store.outputs()
-    scope = scope_id(params)
+        scope = scope_id(params)
+        results = run_models(conn, params, selected, facet_refreshes=refreshes, publish=publish)
     for name in selected:
         rows = results[name]
         key = _model_key(design, scope, name)
         used = {p: params[p] for p in MODELS[name].params}
-        _put_json(store, key, {"model": name, "scope": scope, "params": params, "rows": rows})
+        if MODELS[name].returns != "stream":
+            _put_json(store, key, {"model": name, "scope": scope, "params": params, "rows": rows})
         metadata: dict[str, Any] = {
             "object_key": dg.MetadataValue.text(key),
             "params": dg.MetadataValue.json(jsonable(used)),
@@ -203,7 +238,10 @@ def analysis_sql_models(
                     metadata[key] = dg.MetadataValue.int(value)
                 elif value is not None:
                     metadata[key] = dg.MetadataValue.text(value)
-        if MODELS[name].returns == "count":
+        if MODELS[name].returns == "stream":
+            metadata["dagster/row_count"] = dg.MetadataValue.int(rows[0]["rows"])
+            metadata["preview"] = dg.MetadataValue.md(_md_table(previews[name]))
+        elif MODELS[name].returns == "count":
             metadata["dagster/row_count"] = dg.MetadataValue.int(rows[0]["rows"])
         else:
             metadata["dagster/row_count"] = dg.MetadataValue.int(len(rows))

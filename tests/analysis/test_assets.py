@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 
@@ -10,6 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from observatory_pipelines.analysis import assets
+from observatory_pipelines.analysis.scope import AnalysisScope, check_scope
+from observatory_pipelines.analysis.sql_models import load_models, run_models
 from observatory_pipelines.collection import assets as collection_assets
 
 ALL = [
@@ -89,6 +92,40 @@ def test_everything_materializes_for_one_design(corpus, postgres, object_store_r
 
         # the other design is untouched: nothing stored for it
         assert list(store.list(f"analysis/{corpus.other_design}/")) == []
+
+
+STREAMED = [name for name, model in load_models().items() if model.returns == "stream"]
+
+
+def test_streamed_models_store_the_rows_they_would_have_returned(
+    conn, corpus, postgres, s3_object_store_resource
+):
+    """The models stored by streaming (actors_in_scope, ...) hold the same JSON document as
+    when their rows were read back into Python, in S3 too; their preview shows the first rows."""
+    assert set(STREAMED) == {"actors_in_scope", "actor_nodes", "term_sets", "actor_terms"}
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("query_designs", [corpus.design])
+        result = _materialize(
+            instance, corpus.design, postgres, s3_object_store_resource, selection=STREAMED
+        )
+        assert result.success
+    params = check_scope(conn, AnalysisScope(corpus.design))
+    as_rows = {n: dataclasses.replace(m, returns="rows") for n, m in load_models().items()}
+    expected = run_models(conn, params, STREAMED, as_rows)
+    conn.commit()
+    store = s3_object_store_resource.outputs()
+    for name in STREAMED:
+        meta = _metadata(result, name)
+        stored = json.loads(store.get_bytes(meta["object_key"].value))
+        assert stored == {
+            "model": name,
+            "scope": "standard",
+            "params": json.loads(json.dumps(assets.jsonable(params))),
+            "rows": expected[name],
+        }
+        assert len(expected[name]) > 1, name
+        assert meta["dagster/row_count"].value == len(expected[name])
+        assert meta["preview"].value == assets._md_table(expected[name])
 
 
 def test_subset_filters_and_s3(corpus, postgres, s3_object_store_resource):

@@ -9,6 +9,7 @@ set never reads or writes the stored facets): the path filtered scopes take.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -40,6 +41,19 @@ def _outputs(results: dict, params: dict) -> dict:
     }
 
 
+def run_every_model(conn, params: dict, **options) -> dict:
+    """Every model's rows; those of ``returns: stream`` models as they are streamed (parsed
+    from the JSON lines run_models hands to ``publish``), so they are compared too."""
+    streamed: dict[str, list] = {}
+
+    def publish(name: str, lines) -> None:
+        streamed[name] = json.loads(b"[" + b"".join(lines) + b"]")
+
+    results = run_models(conn, params, MODEL_NAMES, publish=publish, **options)
+    assert set(streamed) == {n for n, m in load_models().items() if m.returns == "stream"}
+    return {**results, **streamed}
+
+
 def _stored_facets(conn, design: str) -> list[tuple]:
     return conn.execute(
         "SELECT facet, platform, arena, collection_run_id, hour, author_key, "
@@ -66,9 +80,9 @@ def refresh_and_compare(conn, design: str, **scope) -> facets.FacetRefresh:
     the refresh did."""
     params = check_scope(conn, AnalysisScope(design, **scope))
     refreshes: list[facets.FacetRefresh] = []
-    incremental = run_models(conn, params, MODEL_NAMES, facet_refreshes=refreshes)
+    incremental = run_every_model(conn, params, facet_refreshes=refreshes)
     conn.commit()
-    full = run_models(conn, params, MODEL_NAMES, models=load_models())
+    full = run_every_model(conn, params, models=load_models())
     conn.commit()
     assert _outputs(incremental, params) == _outputs(full, params)
     assert sorted(_stored_facets(conn, design), key=repr) == sorted(

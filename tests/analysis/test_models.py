@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -120,3 +121,32 @@ def test_run_of_another_design_is_rejected(conn, corpus):
 def test_stg_content_returns_only_its_count(conn, corpus):
     params = AnalysisScope(corpus.design).params()
     assert run_models(conn, params, ["stg_content"]) == {"stg_content": [{"rows": 9}]}
+
+
+def test_stream_models_send_their_rows_as_json_lines_not_python_rows(conn, tmp_path):
+    """``returns: stream``: run_models returns only the count and hands ``publish`` the rows as
+    JSON text, in order; quotes, backslashes, control characters, the CSV quote and delimiter
+    characters of the COPY, non-ASCII text, NULLs and arrays pass unchanged."""
+    _write(
+        tmp_path,
+        "m",
+        "-- order_by: n DESC\n-- returns: stream\n"
+        "SELECT * FROM (VALUES (1, E'a\"b\\\\c\\n\\t\\x01\\x02,;', ARRAY['x', NULL], NULL::uuid),"
+        " (3, 'æøå 🙂', ARRAY[]::text[], '6f1ed002-ab5d-42de-9b9c-7f1e0d6e9d8a'::uuid),"
+        " (2, '', NULL, NULL)) AS v(n, text, terms, id)",
+    )
+    models = load_models.__wrapped__(tmp_path)
+    published: dict[str, bytes] = {}
+
+    def publish(name, lines):
+        published[name] = b"".join(lines)
+
+    assert run_models(conn, {}, ["m"], models, publish=publish) == {"m": [{"rows": 3}]}
+    assert json.loads(b"[" + published["m"] + b"]") == [
+        {"n": 3, "text": "æøå 🙂", "terms": [], "id": "6f1ed002-ab5d-42de-9b9c-7f1e0d6e9d8a"},
+        {"n": 2, "text": "", "terms": None, "id": None},
+        {"n": 1, "text": 'a"b\\c\n\t\x01\x02,;', "terms": ["x", None], "id": None},
+    ]
+    assert published["m"].count(b"\n") == 3  # one row a line
+    # Without a publisher nothing is streamed; the count is still there.
+    assert run_models(conn, {}, ["m"], models) == {"m": [{"rows": 3}]}
