@@ -14,8 +14,8 @@ must finish a zip file on disk, so that one is uploaded from a temporary file.
 - NDJSON: COPY (FORMAT text) parsed by Arrow's CSV reader into string batches; Arrow
   kernels turn each batch into JSON lines (``ndjson_lines.py``), byte-identical to
   ``row_to_json``, which cost ~5 s per 1M records in Postgres.
-- Parquet: COPY (FORMAT csv) parsed by Arrow's CSV reader (``arrow_csv.py``: pieces of whole
-  rows, so a record larger than a read block parses too) with explicit types:
+- Parquet: COPY (FORMAT csv) parsed by Arrow's streaming CSV reader (``arrow_csv.py``; a
+  record larger than a read block is parsed on its own) with explicit types:
   int64 counts, float64 engagement, timestamp[us, UTC], list<string> terms.
 """
 
@@ -267,7 +267,6 @@ def parquet_chunks(
     reader = read_batches(
         stream,
         _NAMES,
-        quoted=True,
         parse_options=pacsv.ParseOptions(newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(
             column_types={name: raw_types.get(name, pa.string()) for name, _ in COLUMNS},

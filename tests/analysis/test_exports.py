@@ -223,14 +223,34 @@ def test_export_to_s3(conn, corpus, s3_object_store_resource):
 
 
 def test_ndjson_and_parquet_records_larger_than_a_read_block(conn, corpus, store):
-    big = 'æøå "citat" \\ ' * 200_000  # ~3.2 MB, larger than the 1 MB CSV read blocks
-    conn.execute("UPDATE content_records SET text_content = %s WHERE platform_id = 'p2'", [big])
+    from observatory_pipelines.analysis.arrow_csv import BLOCK_BYTES
+
+    # ~3.2 MB: inside one read block; ~4.5 MB: larger than a block, parsed on its own
+    # between two streaming readers; the records around them go through the readers.
+    big = 'æøå "citat" \\ ' * 200_000
+    larger = '🌍 ny\nlinje, "x" ' * 250_000
+    assert len(big.encode()) < BLOCK_BYTES < len(larger.encode())
+    for platform_id, text in (("p2", big), ("p5", larger)):
+        conn.execute(
+            "UPDATE content_records SET text_content = %s WHERE platform_id = %s",
+            [text, platform_id],
+        )
     conn.commit()
+    params = check_scope(conn, AnalysisScope(corpus.design))
+    texts = [
+        row[0]
+        for row in conn.execute(
+            "SELECT r.text_content FROM (" + export_sql("export_rows") + ") AS r", params
+        )
+    ]
+    conn.rollback()
+    assert big in texts and larger in texts
     result, data = _export(conn, corpus.design, "ndjson", store)
     objects = [json.loads(line) for line in data.decode("utf-8").splitlines()]
-    assert result.rows == len(objects) == 9 and objects[1]["text_content"] == big
+    assert result.rows == len(objects) == 9
+    assert [o["text_content"] for o in objects] == texts
     result, data = _export(conn, corpus.design, "parquet", store)
-    assert pq.read_table(io.BytesIO(data)).column("text_content")[1].as_py() == big
+    assert pq.read_table(io.BytesIO(data)).column("text_content").to_pylist() == texts
 
 
 class _FailingStore:
