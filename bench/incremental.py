@@ -72,13 +72,6 @@ def add_new_records(conn, design: str, first: int, count: int) -> None:
     conn.commit()
 
 
-def drain(name: str, lines) -> None:
-    """run_models' ``publish`` for the benchmark: the streamed models' JSON is produced and
-    received as the asset receives it (then dropped instead of uploaded)."""
-    for _ in lines:
-        pass
-
-
 def suite(conn, design: str, *, full: bool, from_records: bool = False) -> tuple[dict, list]:
     """The analysis suite. ``from_records``: today's full recompute (the models' own SQL over
     the records, the stored facets neither read nor written: the filtered scopes' path);
@@ -94,7 +87,7 @@ def suite(conn, design: str, *, full: bool, from_records: bool = False) -> tuple
         models=load_models() if from_records else None,
         full_recompute=full,
         facet_refreshes=refreshes,
-        publish=drain,
+        publish=analysis_bench.drain,
     )
     graphs = {name: build_network(name, results[model]) for name, model in NETWORK_MODELS.items()}
     conn.commit()
