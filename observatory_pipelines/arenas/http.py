@@ -94,6 +94,7 @@ class ArenaHttpClient:
         headers: dict[str, str] | None = None,
         rate_reset_wait: Callable[[httpx.Response], float | None] | None = None,
         transport: httpx.BaseTransport | None = None,
+        keepalive: int | None = None,
     ):
         self.state = state
         # Seconds a 429 without Retry-After should wait, read from the platform's own
@@ -120,6 +121,13 @@ class ArenaHttpClient:
             # would see the proxy instead of the site.
             transport=transport,
             trust_env=transport is None,
+            # Connections kept open between requests (httpx keeps 20): a client fetching
+            # more hosts at once (RSS: one lane per host) keeps one per lane, instead of
+            # closing and reconnecting on every request past the 20th host.
+            limits=httpx.Limits(
+                max_connections=max(100, keepalive or 0),
+                max_keepalive_connections=keepalive or 20,
+            ),
         )
 
     def close(self) -> None:

@@ -93,6 +93,7 @@ class RssFeedsCollector(Collector):
             self.rate_limit_state,
             timeout=settings.rss_feed_timeout_seconds(),
             min_interval=self.min_request_interval,
+            keepalive=settings.rss_fetch_concurrency(),
         )
 
     def estimate_units(self, request: CollectionRequest) -> int:
