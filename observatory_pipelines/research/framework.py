@@ -19,7 +19,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
@@ -196,3 +196,11 @@ def bulk_session(conn: psycopg.Connection) -> None:
         "SELECT set_config('work_mem', %s, true), set_config('enable_nestloop', 'off', true)",
         [settings.analysis_work_mem()],
     )
+    # The temp tables (the scope's links: ~1.1 rows a record) outgrow the default 8 MB of
+    # local buffers and would be written out and read back; like the SQL models, a session
+    # that has not touched a temp table yet (an asset's fresh connection) gets the analysis
+    # size. Postgres refuses the change once it has, so that session keeps what it has.
+    with suppress(psycopg.errors.Error), conn.transaction():
+        conn.execute(
+            "SELECT set_config('temp_buffers', %s, false)", [settings.analysis_temp_buffers()]
+        )

@@ -9,6 +9,7 @@ import json
 import networkx as nx
 import pytest
 
+from observatory_pipelines import settings
 from observatory_pipelines.analysis.network import add_metrics
 from observatory_pipelines.analysis.scope import AnalysisScope, check_scope
 from observatory_pipelines.research import assets, publish
@@ -16,6 +17,7 @@ from observatory_pipelines.research.framework import (
     ResearchAnalysis,
     ResearchOutput,
     Table,
+    bulk_transaction,
     query,
     stream,
     temp_table,
@@ -77,6 +79,16 @@ def test_timed_steps_names_each_statement_and_only_while_active(corpus, conn):
         assert temp_table(conn, "research_links", "links_in_scope", params) == 0  # no links
     assert [name for name, _ in steps] == ["scope_platform_counts", "links_in_scope"]
     assert all(seconds >= 0 for _, seconds in steps)
+
+
+def test_bulk_transaction_gives_a_fresh_session_the_analysis_temp_buffers(corpus, conn):
+    params = check_scope(conn, AnalysisScope(query_design_id=corpus.design))
+    assert conn.execute("SHOW temp_buffers").fetchone()[0] == "8MB"  # the server's default
+    with bulk_transaction(conn):
+        temp_table(conn, "research_links", "links_in_scope", params)
+    assert conn.execute("SHOW temp_buffers").fetchone()[0] == settings.analysis_temp_buffers()
+    with bulk_transaction(conn):  # temp tables used: Postgres keeps the size, no error
+        assert temp_table(conn, "research_links", "links_in_scope", params) == 0
 
 
 def test_csv_is_spreadsheet_safe_and_an_empty_table_keeps_its_header():
