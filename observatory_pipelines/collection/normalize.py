@@ -16,10 +16,10 @@ import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from observatory_pipelines.arenas.base import NormalizedRecord
 from observatory_pipelines.arenas.text import split_author, without_emails
+from observatory_pipelines.collection.url_normalize import is_http_url
 
 MAX_TEXT_CHARS = 100_000
 MAX_TITLE_CHARS = 10_000
@@ -38,13 +38,6 @@ FUTURE_TOLERANCE = timedelta(days=2)
 
 class RecordRejected(ValueError):
     """The record cannot be stored; the message says why (no content, only field names)."""
-
-
-def _http_url(value: str | None) -> bool:
-    if not value:
-        return False
-    parts = urlsplit(value)
-    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
 def _text(value: Any, limit: int, field: str, repairs: list[str]) -> str | None:
@@ -124,7 +117,7 @@ def clean_record(record: NormalizedRecord, collected_at: datetime) -> tuple[bool
         meta = {**meta, "url_too_long": url[:200]}
         repairs.append("url:dropped_too_long")
         url = None
-    elif url and not _http_url(url):
+    elif url and not is_http_url(url):
         # A relative or javascript:/mailto: link points nowhere a reader can follow.
         meta = {**meta, "url_invalid": url[:MAX_URL_CHARS]}
         repairs.append("url:not_http")
@@ -150,7 +143,7 @@ def clean_record(record: NormalizedRecord, collected_at: datetime) -> tuple[bool
     record.media_urls = [
         m.replace("\x00", "")
         for m in media[:MAX_MEDIA_URLS]
-        if isinstance(m, str) and len(m) <= MAX_URL_CHARS and _http_url(m)
+        if isinstance(m, str) and len(m) <= MAX_URL_CHARS and is_http_url(m)
     ]
 
     platform_id = _text(record.platform_id, 100_000, "platform_id", [])
