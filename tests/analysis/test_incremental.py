@@ -411,3 +411,13 @@ def test_stored_facets_give_every_model_the_same_column_types(conn, corpus):
     from_facets = _temp_column_types(conn, params)
     assert len(from_records) > 50
     assert from_facets == from_records
+
+
+def test_stored_facets_leave_half_a_page_free_for_in_place_updates(conn, corpus):
+    """Migration 019: a refresh's updates of the facet sums stay on their page (HOT), which
+    needs free space there; a full rebuild's fresh rows keep it too."""
+    refresh_and_compare(conn, corpus.design)
+    options = conn.execute(
+        "SELECT reloptions FROM pg_class WHERE oid = 'analysis_facets'::regclass"
+    ).fetchone()[0]
+    assert options == ["fillfactor=50"]

@@ -1,0 +1,1 @@
+ALTER TABLE analysis_facets RESET (fillfactor);
