@@ -97,6 +97,10 @@ FROM content_records
 """
 
 
+# The yardstick of the suite (issue 20, target 3): one sequential scan of the records.
+SCAN_SQL = "SELECT count(*), sum(length(text_content)) FROM content_records"
+
+
 def _timed(fn, repeat: int) -> tuple[list[float], object]:
     """Seconds of each of ``repeat`` runs of ``fn`` and its last value."""
     seconds, value = [], None
@@ -328,7 +332,7 @@ def main() -> None:
     }
     try:
         with psycopg.connect(urls.libpq_url(url)) as conn:
-            scan_sql = "SELECT count(*), sum(length(text_content)) FROM content_records"
+            scan_sql = SCAN_SQL
             conn.execute(scan_sql).fetchone()  # warm the cache
             scans, suites, copies = [], [], []
             for _ in range(args.repeat):  # interleaved, so load changes hit all three alike
