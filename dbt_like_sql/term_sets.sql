@@ -15,6 +15,7 @@ CROSS JOIN LATERAL (
                 WHEN cardinality(s.terms) = 2 AND s.terms[1] <> s.terms[2] THEN s.terms
                 ELSE ARRAY(SELECT DISTINCT t FROM unnest(s.terms) AS u(t) WHERE t IS NOT NULL)
            END AS terms
+    OFFSET 0  -- kept a subquery: flattened, the planner computed the CASE twice a row
 ) AS d
 WHERE s.facet = 'author' AND cardinality(d.terms) > 0
 GROUP BY s.author_key, d.terms
