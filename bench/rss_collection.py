@@ -215,8 +215,10 @@ def run_collection_scenario(repeat: int) -> None:
                 with TreeMeter({hosts.pid}) as meter:
                     _rss, cpu_before, main_before = meter.rss_and_cpu()
                     started = time.perf_counter()
+                    started_at = time.monotonic()  # the feed hosts' clock
                     report = start_run(engine, design, FROM, TO)
                     seconds = time.perf_counter() - started
+                    ended_at = time.monotonic()
                     _rss, cpu_after, main_after = meter.rss_and_cpu()
                     cpu, main_cpu = cpu_after - cpu_before, main_after - main_before
             finally:
@@ -234,6 +236,10 @@ def run_collection_scenario(repeat: int) -> None:
                 "collector_process_cpu_s": round(main_cpu, 2),  # the rest: parser processes
                 "load_1m": {"start": round(load_at_start, 2), "end": round(os.getloadavg()[0], 2)},
                 **spacing_report(timeline, spacing),
+                # before the first request (run, credits, task, caches) and after the last
+                # answer (its parse, the last ingest, completion, settlement)
+                "first_request_after_start_s": round(min(t[2] for t in timeline) - started_at, 3),
+                "end_after_last_answer_s": round(ended_at - max(t[3] for t in timeline), 3),
             }
             runs.append(run)
             print(json.dumps({"run": number + 1, **run}), file=sys.stderr)

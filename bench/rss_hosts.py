@@ -75,8 +75,8 @@ async def serve(config: dict) -> None:
                         + f"Content-Length: {len(body)}\r\n\r\n".encode() + body
                     )  # fmt: skip
                     await writer.drain()
-            except (asyncio.IncompleteReadError, ConnectionError):
-                pass
+            except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+                pass  # the client went away, or the hosts are shutting down
             finally:
                 writer.close()
 

@@ -7,6 +7,7 @@ the run can mark this task failed and go on with the others.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,6 +45,10 @@ from observatory_pipelines.logs import get_logger
 
 log = get_logger(__name__)
 MAX_QUOTA_ROTATIONS = 10
+# A slow source (2,000 feeds, two records each) never fills a batch before it ends: its
+# records are written at least this often, in the background while it fetches, instead of
+# all at once after the last page.
+INGEST_AT_LEAST_EVERY_S = 1.0
 
 CollectorFactory = Callable[..., Collector]
 
@@ -259,6 +264,7 @@ class TaskRunner:
 
     def _collect(self, spec, collector, enricher, ingester, out: ArenaReport) -> None:
         buffer: list[tuple] = []
+        submitted = time.monotonic()
         load_http_cache(self.engine, collector)
         load_design_links(self.engine, collector, spec)
         load_billed_reads(self.engine, collector, out.credential_id)
@@ -272,9 +278,10 @@ class TaskRunner:
                 before = enricher.stats.rejected
                 buffer.extend(enricher.rows(page.records, datetime.now(UTC)))
                 out.records_rejected += enricher.stats.rejected - before
-                if len(buffer) >= self.batch_size:
+                due = time.monotonic() - submitted >= INGEST_AT_LEAST_EVERY_S
+                if len(buffer) >= self.batch_size or (buffer and due):
                     ingester.submit(buffer)  # written while the next pages are fetched
-                    buffer = []
+                    buffer, submitted = [], time.monotonic()
                 self._count(ingester, out)
                 save_billed_reads(self.engine, collector, out.credential_id)
                 if not self._save(spec, out, collector.rate_limit_state, page):
