@@ -225,9 +225,9 @@ def test_export_to_s3(conn, corpus, s3_object_store_resource):
 def test_ndjson_and_parquet_records_larger_than_a_read_block(conn, corpus, store):
     from observatory_pipelines.analysis.arrow_csv import BLOCK_BYTES
 
-    # ~3.2 MB: inside one read block; ~4.5 MB: larger than a block, parsed on its own
-    # between two streaming readers; the records around them go through the readers.
-    big = 'æøå "citat" \\ ' * 200_000
+    # ~1.5 MB: larger than a COPY chunk, inside one read block; ~4.5 MB: larger than a
+    # block, parsed on its own; the records around them are parsed in groups of chunks.
+    big = 'æøå "citat" \\ ' * 90_000
     larger = '🌍 ny\nlinje, "x" ' * 250_000
     assert len(big.encode()) < BLOCK_BYTES < len(larger.encode())
     for platform_id, text in (("p2", big), ("p5", larger)):
@@ -417,3 +417,62 @@ def test_csv_bytes_match_the_oracle_on_awkward_values(conn, corpus, store):
     result, data = _export(conn, corpus.design, "csv", store)
     assert result.rows == 9
     assert data == _csv_oracle(conn, corpus.design)
+
+
+def test_parquet_values_equal_the_database_rows_on_awkward_values(conn, corpus, store):
+    """Every value of every record read back with pyarrow equals what psycopg reads from the
+    export rows: NULLs, a > 4 MB text, æøå, emoji, formula-looking text, quotes and
+    newlines, timestamps at both 2026 DST edges (Europe/Copenhagen; stored and written UTC),
+    term lists with an empty string, a NULL element, none, and NULL."""
+    awkward_records = {
+        "p1": {
+            "text_content": 'Ærø 🌍 "citat"\r\nny linje\\N \\ tab\t \x01 slut',
+            "published_at": "2026-03-29 00:59:59.999999+00",  # CET -> CEST at 01:00 UTC
+        },
+        "p2": {"text_content": '=HYPERLINK("x")\n' + '🌍 æøå, "q"\n' * 400_000},  # > 4 MB
+        "p4": {"title": None, "author_display_name": None, "engagement_score": None},
+        "p5": {"published_at": "2026-10-25 01:00:00+00", "title": "+45 12 34"},  # CEST -> CET
+        "p6": {"url": "", "engagement_score": float("nan"), "views_count": 2**62},
+    }
+    awkward_terms = {"p1": ["", "æ|ø"], "p4": ["a", None], "p5": [], "p6": None}
+    for platform_id, values in awkward_records.items():
+        assignments = ", ".join(f"{column} = %s" for column in values)
+        conn.execute(
+            f"UPDATE content_records SET {assignments} WHERE platform_id = %s",
+            [*values.values(), platform_id],
+        )
+    conn.execute(  # the link names the record by (id, published_at)
+        "UPDATE content_record_collections AS l SET published_at = c.published_at "
+        "FROM content_records AS c WHERE c.id = l.content_record_id"
+    )
+    for platform_id, terms in awkward_terms.items():
+        conn.execute(
+            "UPDATE content_record_collections AS l SET search_terms_matched = %s "
+            "FROM content_records AS c WHERE c.id = l.content_record_id AND c.platform_id = %s",
+            [terms, platform_id],
+        )
+    conn.commit()
+    params = check_scope(conn, AnalysisScope(corpus.design))
+    with conn.cursor() as cur:
+        cur.execute("SELECT * FROM (" + export_sql("export_rows") + ") AS r", params)
+        names = [column.name for column in cur.description]
+        expected = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    conn.rollback()
+    result, data = _export(conn, corpus.design, "parquet", store)
+    exported = pq.read_table(io.BytesIO(data)).to_pylist()
+    assert result.rows == len(exported) == len(expected) == 9
+    for got, want in zip(exported, expected, strict=True):
+        assert list(got) == names
+        for name in names:
+            if isinstance(want[name], float) and want[name] != want[name]:  # NaN
+                assert got[name] != got[name], name
+            else:
+                assert got[name] == want[name], (name, got[name], want[name])
+    seen = {
+        ("<NULL>",) if r["search_terms_matched"] is None else tuple(r["search_terms_matched"])
+        for r in exported
+    }
+    assert {("", "æ|ø"), ("a", None), (), ("<NULL>",)} <= seen
+    times = {r["published_at"] for r in exported}
+    assert datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=UTC) in times
+    assert datetime(2026, 10, 25, 1, tzinfo=UTC) in times
