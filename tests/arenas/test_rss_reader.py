@@ -94,6 +94,11 @@ BUILT = {
         "<dc:language>da-DK</dc:language><image><link>https://img.example.dk/</link></image>",
     ),
 }
+BUILT["windows_1252_declared"] = (
+    '<?xml version="1.0" encoding="windows-1252"?><rss version="2.0"><channel>'
+    "<link>https://avis.example.dk/</link><item><title>Grønland “citat” €</title>"
+    "<guid>w-1</guid></item></channel></rss>"
+).encode("windows-1252")
 HANDED_TO_FEEDPARSER = {
     "atom": (RESPONSES / "rss_fidelity_atom.xml").read_bytes(),
     "xml_base": _feed('<item xml:base="https://x.dk/"><title>Grønland</title></item>'),
