@@ -209,15 +209,16 @@ def worker(args) -> None:
     with psycopg.connect(urls.libpq_url(args.database_url)) as conn:
         params = check_scope(conn, AnalysisScope(args.design))
         before = _rss_now_mb()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         result = export_records(conn, params, args.worker, store, f"exports/bench/x.{args.worker}")
-        seconds = time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     store.remove(result.key)
     peak = _status_mb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         json.dumps(
             {
                 "seconds": round(seconds, 3),
+                "client_cpu_seconds": round(cpu_seconds, 2),  # this process, all threads
                 "rows": result.rows,
                 "bytes": result.size,
                 "sheets": result.sheets,
@@ -303,6 +304,33 @@ def measure_exports(url: str, design: str, formats: list[str], repeat: int) -> d
     }
 
 
+def exports_only(url: str, design: str, args) -> dict:
+    """The export rounds alone (--exports-only), judged like the full run."""
+    formats = [f for f in args.formats.split(",") if f]
+    result = measure_exports(url, design, formats, args.export_repeat)
+    result["targets"] = _export_targets(result["exports"])
+    result["machine"] = _machine()
+    return result
+
+
+def _export_targets(exports: dict) -> dict:
+    return {
+        **{
+            f"{fmt}_le_1.3x_copy": exports[fmt]["vs_copy"] <= 1.3
+            for fmt in ("csv", "ndjson", "parquet")
+            if fmt in exports
+        },
+        "export_rss_lt_250mb": all(e["peak_rss_mb"] < 250 for e in exports.values()),
+    }
+
+
+def _machine() -> str:
+    return (
+        f"{platform.machine()}, {platform.python_implementation()} "
+        f"{platform.python_version()}, {os.cpu_count()} CPUs (shared)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -310,6 +338,11 @@ def main() -> None:
     parser.add_argument("--export-repeat", type=int, default=3)
     parser.add_argument("--formats", default="csv,ndjson,parquet,xlsx")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument(
+        "--exports-only",
+        action="store_true",
+        help="only the exports and their COPY baseline (bench/results/analysis_exports.json)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--design", help=argparse.SUPPRESS)
@@ -330,6 +363,16 @@ def main() -> None:
         "rows": args.rows,
         "setup_seconds": round(setup_seconds, 1),
     }
+    if args.exports_only:
+        try:
+            result.update(exports_only(url, design, args))
+        finally:
+            if not args.keep:
+                drop_database(server, urls.parse_database_url(url).database)
+        out = ROOT / "bench" / "results" / "analysis_exports.json"
+        out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(json.dumps(result, ensure_ascii=False))
+        return
     try:
         with psycopg.connect(urls.libpq_url(url)) as conn:
             scan_sql = SCAN_SQL
@@ -360,17 +403,9 @@ def main() -> None:
         exports = result["exports"]
         result["targets"] = {
             "suite_le_5x_scan": result["suite_vs_scan"] <= 5,
-            **{
-                f"{fmt}_le_1.3x_copy": exports[fmt]["vs_copy"] <= 1.3
-                for fmt in ("csv", "ndjson", "parquet")
-                if fmt in exports
-            },
-            "export_rss_lt_250mb": all(e["peak_rss_mb"] < 250 for e in exports.values()),
+            **_export_targets(exports),
         }
-        result["machine"] = (
-            f"{platform.machine()}, {platform.python_implementation()} "
-            f"{platform.python_version()}, {os.cpu_count()} CPUs (shared)"
-        )
+        result["machine"] = _machine()
     finally:
         if not args.keep:
             drop_database(server, urls.parse_database_url(url).database)
