@@ -218,3 +218,20 @@ def test_model_assets_depend_only_on_declared_models(name):
     model = assets.MODELS[name]
     spec = next(s for s in assets.MODEL_SPECS if s.key == dg.AssetKey(name))
     assert {d.asset_key for d in spec.deps} == {dg.AssetKey(d) for d in model.depends_on}
+
+
+def test_a_streamed_document_is_whole_whatever_the_chunks_and_previews_ten_rows():
+    """COPY may hand over pieces that do not end at a line: the document is the same and the
+    preview holds the first PREVIEW_ROWS rows, parsed across the piece boundaries."""
+    rows = [{"n": n, "text": 'a\\"b,\n' * (n % 3)} for n in range(25)]
+    lines = "".join(("," if n else "") + json.dumps(row) + "\n" for n, row in enumerate(rows))
+    pieces = [lines.encode()[i : i + 7] for i in range(0, len(lines.encode()), 7)]
+    preview: list[dict] = []
+    document = b"".join(assets._streamed_model("m", "standard", {"p": 1}, iter(pieces), preview))
+    assert json.loads(document) == {
+        "model": "m",
+        "scope": "standard",
+        "params": {"p": 1},
+        "rows": rows,
+    }
+    assert preview == rows[: assets.PREVIEW_ROWS]
