@@ -3,9 +3,9 @@
 The chunks come from ``exports._copy_stream``: each holds whole rows, because Postgres sends
 one CopyData message per row ("messages sent from the backend will always correspond to
 single data rows", protocol docs, COPY operations) and the chunks are cut between messages.
-Consecutive chunks are parsed together, ~4 MB per ``read_csv`` call in blocks of 2 MB:
+Consecutive chunks are parsed together, ~2 MB per ``read_csv`` call in blocks of 2 MB:
 making a reader costs about as much as parsing a 1 MB block (one reader per ~1 MB chunk
-took ~3x the parse time at 1 M records), and Arrow's streaming reader over a Python file,
+took ~3x the parse time of 8 MB groups), and Arrow's streaming reader over a Python file,
 as fast, held ~40 MB more memory at its peak.
 
 Arrow needs every row to fit in a read block: a record larger than the block (a 3 MB
@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 BLOCK_BYTES = 2 << 20  # > the ~1 MB chunks plus one ordinary row
-GROUP_BYTES = 4 << 20  # chunks parsed by one read_csv call (8 MB: +20 MB peak RSS)
+GROUP_BYTES = 2 << 20  # chunks parsed by one read_csv call (4 MB: +11 MB peak RSS, 8 MB: +20)
 
 
 def read_batches(
