@@ -433,18 +433,17 @@ class ContentRecordCollection(Base):
 
     The design's records are its rows here (never ``content_records.query_design_id``, which
     names only the design that stored the record first). No foreign key to content_records:
-    partition maintenance moves rows by DELETE + INSERT (see migrations/sql/008_*).
+    partition maintenance moves rows by DELETE + INSERT (see migrations/sql/008_*). The
+    design and first run are not foreign keys either since migration 018: statement triggers
+    check them once per ingest statement instead of once per row, and cascade (design) or
+    unset (run) on delete as the keys did (migrations/sql/018_link_reference_checks.sql).
     """
 
     __tablename__ = "content_record_collections"
-    query_design_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("query_designs.id", ondelete="CASCADE"), primary_key=True
-    )
+    query_design_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     content_record_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
-    first_collection_run_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("collection_runs.id", ondelete="SET NULL")
-    )
+    first_collection_run_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     collection_run_ids: Mapped[list[uuid.UUID]] = mapped_column(
         ARRAY(UUID(as_uuid=True)), nullable=False, server_default=text("'{}'::uuid[]")
     )
