@@ -21,13 +21,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from feedparser.datetimes import _parse_date
 from feedparser.encodings import convert_to_utf8
-from feedparser.html import _cp1252
-from feedparser.mixin import _FeedParserMixin
-from feedparser.urls import _urljoin
 from feedparser.util import FeedParserDict
 from lxml import etree
+
+from observatory_pipelines.arenas import feedparser_rules as rules
+from observatory_pipelines.arenas.text import parse_datetime
 
 _DC = "http://purl.org/dc/elements/1.1/"
 _CONTENT = "http://purl.org/rss/1.0/modules/content/"
@@ -55,31 +54,15 @@ class _NotReproduced(Exception):
     """The feed has something this reader does not reproduce: feedparser parses it."""
 
 
-class _AuthorContext:
-    """Lets feedparser's own ``_sync_author_detail`` work on one of our entries."""
-
-    def __init__(self, entry: dict[str, Any]):
-        self.entry = entry
-
-    def _get_context(self) -> dict[str, Any]:
-        return self.entry
-
-
 class _Entry(dict):
-    """An entry whose ``published_parsed``/``updated_parsed`` (feedparser's own date parse,
-    which mapping falls back on only when its own parse fails) are computed when read."""
+    """An entry as FeedParserDict reads it: no ``updated`` → the published one (its own,
+    deprecated, fallback). No ``*_parsed`` dates: mapping reads them only when its own parse
+    of the date fails, and a feed with such a date is left to feedparser (``_date``)."""
 
     def get(self, key: str, default: Any = None) -> Any:
-        if key in _PARSED_DATES and key not in self and _PARSED_DATES[key] in self:
-            self[key] = _parse_date(self[_PARSED_DATES[key]])
-        if key in _UPDATED_FALLBACK and key not in self:
-            # FeedParserDict's own (deprecated) fallback: no updated → the published one
-            return self.get(_UPDATED_FALLBACK[key], default)
+        if key == "updated" and key not in self:
+            return self.get("published", default)
         return super().get(key, default)
-
-
-_PARSED_DATES = {"published_parsed": "published", "updated_parsed": "updated"}
-_UPDATED_FALLBACK = {"updated": "published", "updated_parsed": "published_parsed"}
 
 
 def _text(element: Any) -> str:
@@ -92,7 +75,16 @@ def _text(element: Any) -> str:
         output = output.encode("iso-8859-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
         pass
-    return output.translate(_cp1252) if _CP1252_RANGE.search(output) else output
+    return output.translate(rules.CP1252) if _CP1252_RANGE.search(output) else output
+
+
+def _date(element: Any) -> str:
+    """A date as the feed wrote it; one mapping cannot parse itself → not reproduced (the
+    fallback on feedparser's own date parse is feedparser's)."""
+    value = _plain(element)
+    if value and parse_datetime(value) is None:
+        raise _NotReproduced
+    return value
 
 
 def _attributes(element: Any) -> dict[str, str]:
@@ -138,7 +130,7 @@ def _entry(item: Any) -> _Entry:
                 if "title" in entry:
                     raise _NotReproduced  # feedparser keeps the first non-empty one
                 value = _plain(child)
-                kind = "text/html" if _FeedParserMixin.looks_like_html(value) else "text/plain"
+                kind = "text/html" if rules.looks_like_html(value) else "text/plain"
                 entry["title"], entry["title_detail"] = value, _detail(kind, value)
             elif name == "description":
                 if "summary_detail" in entry:
@@ -146,7 +138,7 @@ def _entry(item: Any) -> _Entry:
                 value = _plain(child)
                 entry["summary"], entry["summary_detail"] = value, _detail("text/html", value)
             elif name == "link":
-                value = _urljoin("", _plain(child)).replace("&amp;", "&")
+                value = rules.urljoin("", _plain(child)).replace("&amp;", "&")
                 entry["link"] = _AMP_REFERENCE.sub(r"&\g<1>", value)
             elif name == "guid":
                 attrs = _attributes(child)
@@ -154,13 +146,12 @@ def _entry(item: Any) -> _Entry:
                     raise _NotReproduced
                 is_link = attrs.get("ispermalink", "true") == "true"
                 value = _text(child)
-                entry["id"] = _urljoin("", value) if is_link and value else value
+                entry["id"] = rules.urljoin("", value) if is_link and value else value
                 entry.setdefault("guidislink", is_link and "link" not in entry)
                 if is_link:
                     entry.setdefault("link", entry["id"])
             elif name == "pubdate":
-                entry["published"] = _plain(child)
-                entry.pop("published_parsed", None)
+                entry["published"] = _date(child)
             elif name == "author":
                 authors += 1
                 _author(entry, _plain(child))
@@ -171,15 +162,14 @@ def _entry(item: Any) -> _Entry:
                     raise _NotReproduced
                 entry.setdefault("enclosures", []).append(_href(_attributes(child)))
             elif name == "comments":
-                entry["comments"] = _urljoin("", _plain(child))
+                entry["comments"] = rules.urljoin("", _plain(child))
             else:
                 raise _NotReproduced
         elif namespace == _DC and name == "creator":
             authors += 1
             _author(entry, _plain(child))
         elif namespace == _DC and name == "date":
-            entry["updated"] = _plain(child)
-            entry.pop("updated_parsed", None)
+            entry["updated"] = _date(child)
         elif namespace == _CONTENT and name == "encoded":
             value = _plain(child)
             entry.setdefault("content", []).append(_detail("text/html", value))
@@ -199,9 +189,12 @@ def _entry(item: Any) -> _Entry:
 
 
 def _author(entry: _Entry, value: str) -> None:
-    entry["author"] = value
+    entry["author"] = value  # feedparser keeps the byline as written
     entry["authors"] = [{}]
-    _FeedParserMixin._sync_author_detail(_AuthorContext(entry))
+    detail = rules.author_detail(value) if value else None
+    if detail is not None:  # the same dict as the last of ``authors``, as in feedparser
+        entry["authors"][-1].update(detail)
+        entry.setdefault("author_detail", entry["authors"][-1])
 
 
 def _category(entry: _Entry, element: Any) -> None:
@@ -233,7 +226,7 @@ def _channel(channel: Any) -> tuple[dict[str, Any], list[_Entry]]:
         if namespace == "" and name == "item":
             entries.append(_entry(child))
         elif namespace == "" and name == "link":
-            feed["link"] = _AMP_REFERENCE.sub(r"&\g<1>", _urljoin("", _plain(child)))
+            feed["link"] = _AMP_REFERENCE.sub(r"&\g<1>", rules.urljoin("", _plain(child)))
         elif name == "language" and namespace in ("", _DC):
             feed["language"] = _plain(child)
         elif namespace == _ATOM and name == "link":
@@ -241,8 +234,8 @@ def _channel(channel: Any) -> tuple[dict[str, Any], list[_Entry]]:
             if "href" not in attrs or len(child):
                 raise _NotReproduced
             rel, kind = attrs.get("rel", "alternate"), attrs.get("type", "text/html")
-            if rel == "alternate" and kind in _FeedParserMixin.html_types:
-                feed["link"] = _urljoin("", attrs["href"])
+            if rel == "alternate" and kind in rules.HTML_TYPES:
+                feed["link"] = rules.urljoin("", attrs["href"])
         elif namespace == "" and name in ("image", "textinput"):
             continue  # their <link> and <title> are theirs, not the channel's or an item's
         elif any(True for _ in child.iter("item", "{*}item")):
