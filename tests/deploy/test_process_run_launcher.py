@@ -26,7 +26,13 @@ from observatory_pipelines.resources.process_run_launcher import (
 
 @pytest.fixture()
 def sleeper():
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    # SIGTERM's default action and unblocked whatever this process inherited: a worker sets
+    # its own handling, and one clean-clone suite saw the sleeper outlive SIGTERM.
+    code = (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_DFL); "
+        "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM}); time.sleep(120)"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code])
     yield process
     if process.poll() is None:
         process.kill()
