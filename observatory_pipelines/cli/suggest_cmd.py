@@ -13,7 +13,7 @@ import argparse
 import json
 import re
 
-from observatory_pipelines.analysis.scope import AnalysisInputError, AnalysisScope, check_scope
+from observatory_pipelines.analysis.scope import AnalysisScope, check_scope
 from observatory_pipelines.cli import database
 from observatory_pipelines.cli.errors import CliError
 from observatory_pipelines.cli.output import print_json, print_lines, table
@@ -67,11 +67,9 @@ def suggest_command(args: argparse.Namespace) -> int:
         date_from=args.date_from,
         date_to=args.date_to,
     )
-    try:
-        with connect(database.database_url()) as conn:
-            found = suggest_terms(conn, check_scope(conn, scope), args.limit)
-    except (AnalysisInputError, ValueError) as exc:
-        raise CliError(str(exc)) from None
+    # A refused scope or parameter (ValueError) is main.run_handler's: one line, exit 1.
+    with connect(database.database_url()) as conn:
+        found = suggest_terms(conn, check_scope(conn, scope), args.limit)
     if args.json:
         print_json({
             "design": design["name"],
