@@ -4,7 +4,8 @@ slices before it (issue 19 analysis 4; spec enrichments.md §3.4).
 Each record is tokenised once, by the enrichment ``record_terms`` (``enrichments/terms.py``
 over ``enrichments/tokens.py``: Danish-aware, stop words removed), which stores its n-grams
 with their counts. Here everything is relational: the scope's records joined to those rows
-are summed per (slice, term) into a temp table, the design's search terms removed
+are summed per (slice, term) into a temp table in one pass that also sizes the slices
+(``sql/emergent_terms_grams.sql``), the design's search terms removed after it
 (``sql/emergent_terms_counts.sql``), and keyness, TF-IDF, ranks and "new" computed in SQL
 (``sql/emergent_terms_keyness.sql``). No text is read, and memory stays bounded in Postgres.
 """
@@ -51,18 +52,18 @@ SUGGESTION_COLUMNS = ("term", "period", "rank", "freq", "doc_freq", "keyness_g2"
 
 def count_terms(conn: psycopg.Connection, params: dict[str, Any], period: str) -> dict[date, list]:
     """Fill the temp tables emergent_counts and emergent_slices from the scope's stored
-    n-grams; {slice: [tokens, records]}. Needs an open transaction."""
+    n-grams, read once (emergent_grams); {slice: [tokens, records]}. Needs an open
+    transaction."""
     excluded = SearchTermFilter.of(
         r["term"] for r in query(conn, "emergent_terms_search_terms", params)
     )
-    scoped = {**params, "period": period}
     # The join of the scope to enrichment_terms is estimated at one row (see bulk_session),
     # so the planner would sort the unnested (record, term) rows to group them: hash them.
     conn.execute("SET LOCAL enable_sort = off")
-    temp_table(conn, "emergent_slices", "emergent_terms_slices", scoped)
-    temp_table(conn, "emergent_counts", "emergent_terms_counts",
-               {**scoped, **excluded.sql_parameters()})  # fmt: skip
+    temp_table(conn, "emergent_grams", "emergent_terms_grams", {**params, "period": period})
     conn.execute("SET LOCAL enable_sort = on")
+    temp_table(conn, "emergent_slices", "emergent_terms_slices", {})
+    temp_table(conn, "emergent_counts", "emergent_terms_counts", excluded.sql_parameters())
     rows = conn.execute("SELECT slice, tokens, records FROM emergent_slices").fetchall()
     return {slice_start: [tokens, records] for slice_start, tokens, records in rows}
 

@@ -116,6 +116,24 @@ def test_rank_change_and_a_term_that_is_not_new(corpus, conn, database_url):
     assert brint["rank_change"] == 1 - brint["rank"]
 
 
+def test_slices_count_records_without_ngrams_and_search_term_tokens(corpus, conn, database_url):
+    """A slice's size is read in the same pass as its n-grams: a record that kept no n-gram
+    (only stop words) still counts as a record with 0 tokens, and a record holding only a
+    search term counts its tokens (the reference sizes include search terms) though the
+    term is never ranked."""
+    _plant(corpus, conn, database_url)
+    corpus.add(WEEK + 600, text="og i på")  # week 11: no n-gram kept
+    corpus.add(660, text="Klima klima")  # week 10: the search term only, 2 tokens
+    enrich(database_url, "record_terms")
+    output = et.emergent_terms(conn, check_scope(conn, AnalysisScope(corpus.design)))
+    assert [(s["period"], s["records"], s["tokens"], s["reference_tokens"])
+            for s in output.tables["slices"].rows] == [
+        ("2026-W10", 4, 11, 0), ("2026-W11", 4, 9, 11), ("2026-W12", 4, 11, 20),
+    ]  # fmt: skip
+    assert "klima" not in {r["term"] for r in output.tables["emergent_terms"].rows}
+    assert output.summary["records"] == 12
+
+
 def test_month_slices_and_a_filtered_scope(corpus, conn, database_url, monkeypatch):
     _plant(corpus, conn, database_url)
     monkeypatch.setenv("RESEARCH_PERIOD", "month")
