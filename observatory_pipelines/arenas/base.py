@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -188,6 +188,29 @@ class ArenaOptionError(ArenaError, ValueError):
     """A query design's options for an arena name something the arena does not accept."""
 
 
+def option_list(
+    options: Mapping[str, Any],
+    platform: str,
+    name: str,
+    what: str,
+    each: Callable[[Any], object] | None = None,
+) -> list[Any] | None:
+    """The design option ``name`` as a list, or None when it is not set. Anything but a list
+    (a lone string included) is refused naming ``what`` its items must be; so is an item that
+    is not a string, unless ``each`` checks the items (it raises its own error)."""
+    values = options.get(name)
+    if values is None:
+        return None
+    if not isinstance(values, list) or (
+        each is None and not all(isinstance(v, str) for v in values)
+    ):
+        raise ArenaOptionError(f"arenas.{platform}.{name} must be a list of {what}")
+    if each is not None:
+        for value in values:
+            each(value)
+    return values
+
+
 class Collector(ABC):
     """Subclasses set the class attributes and implement ``collect``."""
 
@@ -295,6 +318,17 @@ class Collector(ABC):
         raise ArenaOptionError(
             f"arenas.{cls.platform}: unknown option(s) {', '.join(unknown)} (accepted: {accepted})"
         )
+
+    @classmethod
+    def check_list(
+        cls,
+        options: Mapping[str, Any],
+        name: str,
+        what: str,
+        each: Callable[[Any], object] | None = None,
+    ) -> list[Any] | None:
+        """``option_list`` for this arena's option ``name``."""
+        return option_list(options, cls.platform, name, what, each)
 
     @classmethod
     def check_counts(cls, options: Mapping[str, Any], *names: str) -> None:

@@ -186,11 +186,7 @@ class CommonCrawlCollector(Collector):
         super().check_options(options)
         check_source_options(options, cls.platform)
         for key in ("crawls", "languages"):
-            values = options.get(key)
-            if values is not None and (
-                not isinstance(values, list) or not all(isinstance(v, str) for v in values)
-            ):
-                raise ArenaOptionError(f"arenas.{cls.platform}.{key} must be a list of strings")
+            cls.check_list(options, key, "strings")
         for crawl in options.get("crawls") or []:
             if not crawl.startswith("CC-MAIN-") or "/" in crawl or "?" in crawl:
                 raise ArenaOptionError(

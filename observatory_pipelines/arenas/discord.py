@@ -181,12 +181,7 @@ class DiscordCollector(Collector):
     @classmethod
     def check_options(cls, options: Mapping[str, Any]) -> None:
         super().check_options(options)
-        channels = options.get("custom_channel_ids")
-        if channels is not None:
-            if not isinstance(channels, list):
-                raise ArenaOptionError("arenas.discord.custom_channel_ids must be a list of ids")
-            for value in channels:
-                channel_id(value)
+        cls.check_list(options, "custom_channel_ids", "ids", channel_id)
         cls.check_counts(options, "max_pages")
 
     def __init__(self, **kwargs: Any):

@@ -123,12 +123,7 @@ class DomainCrawlerCollector(Collector):
     @classmethod
     def check_options(cls, options: Any) -> None:
         super().check_options(options)
-        domains = options.get("domains")
-        if domains is not None:
-            if isinstance(domains, str) or not isinstance(domains, list):
-                raise ArenaOptionError(f"arenas.{cls.platform}.domains must be a list of strings")
-            for domain in domains:
-                domain_name(domain, "domains")
+        cls.check_list(options, "domains", "strings", lambda domain: domain_name(domain, "domains"))
         cap = options.get("max_pages_per_domain")
         if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 0):
             raise ArenaOptionError(

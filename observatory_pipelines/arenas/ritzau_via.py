@@ -144,18 +144,9 @@ class RitzauViaCollector(Collector):
     @classmethod
     def check_options(cls, options: Mapping[str, Any]) -> None:
         super().check_options(options)
-        ids = options.get("publisher_ids")
-        if ids is not None:
-            if not isinstance(ids, list):
-                raise ArenaOptionError("arenas.ritzau_via.publisher_ids must be a list of ids")
-            for value in ids:
-                publisher_id(value)
+        cls.check_list(options, "publisher_ids", "ids", publisher_id)
         cls.check_counts(options, "max_pages")
-        languages = options.get("languages")
-        if languages is not None and (
-            not isinstance(languages, list) or not all(isinstance(x, str) for x in languages)
-        ):
-            raise ArenaOptionError("arenas.ritzau_via.languages must be a list of language codes")
+        cls.check_list(options, "languages", "language codes")
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)

@@ -167,14 +167,7 @@ class TelegramCollector(Collector):
     @classmethod
     def check_options(cls, options: Mapping[str, Any]) -> None:
         super().check_options(options)
-        channels = options.get("custom_channels")
-        if channels is not None:
-            if not isinstance(channels, list):
-                raise ArenaOptionError(
-                    "arenas.telegram.custom_channels must be a list of usernames"
-                )
-            for channel in channels:
-                channel_username(channel)
+        cls.check_list(options, "custom_channels", "usernames", channel_username)
         cls.check_counts(options, "max_pages", "max_requests")
         path = options.get("path")
         if path is not None and path not in PATHS:

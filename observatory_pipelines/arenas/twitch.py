@@ -165,12 +165,7 @@ class TwitchCollector(Collector):
     @classmethod
     def check_options(cls, options: Mapping[str, Any]) -> None:
         super().check_options(options)
-        channels = options.get("channels")
-        if channels is not None:
-            if not isinstance(channels, list):
-                raise ArenaOptionError("arenas.twitch.channels must be a list of logins")
-            for value in channels:
-                channel_login(value)
+        cls.check_list(options, "channels", "logins", channel_login)
         include = options.get("include")
         if include is not None:
             if not isinstance(include, list) or not include:
@@ -184,11 +179,7 @@ class TwitchCollector(Collector):
                     f"(accepted: {', '.join(KINDS)})"
                 )
         cls.check_counts(options, "max_pages")
-        languages = options.get("languages")
-        if languages is not None and (
-            not isinstance(languages, list) or not all(isinstance(x, str) for x in languages)
-        ):
-            raise ArenaOptionError("arenas.twitch.languages must be a list of language codes")
+        cls.check_list(options, "languages", "language codes")
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)

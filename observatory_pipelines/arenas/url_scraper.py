@@ -34,7 +34,6 @@ from urllib.parse import urlsplit
 from observatory_pipelines.arenas.base import (
     ArenaError,
     ArenaOption,
-    ArenaOptionError,
     CollectionRequest,
     Collector,
     HealthStatus,
@@ -172,13 +171,8 @@ class UrlScraperCollector(Collector):
     @classmethod
     def check_options(cls, options: Any) -> None:
         super().check_options(options)
-        urls = options.get("urls")
-        if urls is None:
-            return
-        if isinstance(urls, str) or not isinstance(urls, list):
-            raise ArenaOptionError(f"arenas.{cls.platform}.urls must be a list of URLs")
-        for url in urls:
-            check_public_url(url, f"arenas.{cls.platform}.urls")
+        where = f"arenas.{cls.platform}.urls"
+        cls.check_list(options, "urls", "URLs", lambda url: check_public_url(url, where))
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)

@@ -25,6 +25,7 @@ from observatory_pipelines.arenas.base import (
     NormalizedRecord,
     Page,
     SkippedSource,
+    option_list,
 )
 from observatory_pipelines.arenas.mastodon_support import InstanceRefused, instance_host
 from observatory_pipelines.arenas.support import failed_source
@@ -144,13 +145,9 @@ def design_sources(
 def check_source_options(options: Any, platform: str) -> None:
     """Design-time check: every domain and prefix must parse (the first bad one named)."""
     for key in ("domains", "url_prefixes"):
-        values = options.get(key)
-        if values is None:
-            continue
-        if isinstance(values, str) or not isinstance(values, list):
-            raise ArenaOptionError(f"arenas.{platform}.{key} must be a list of strings")
-        for value in values:
-            parse_source(value, platform, key)
+        option_list(
+            options, platform, key, "strings", lambda v, key=key: parse_source(v, platform, key)
+        )
 
 
 def window_timestamps(date_from: datetime, date_to: datetime) -> tuple[str, str]:

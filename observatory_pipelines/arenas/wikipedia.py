@@ -150,12 +150,8 @@ class WikipediaCollector(Collector):
     @classmethod
     def check_options(cls, options: Any) -> None:
         super().check_options(options)
-        languages = options.get("languages")
+        languages = cls.check_list(options, "languages", "Wikipedia language codes")
         if languages is not None:
-            if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
-                raise ArenaOptionError(
-                    "arenas.wikipedia.languages must be a list of Wikipedia language codes"
-                )
             unknown = [x for x in languages if x.strip().lower() not in LANGUAGE_CODES]
             if unknown:
                 raise ArenaOptionError(
@@ -163,11 +159,7 @@ class WikipediaCollector(Collector):
                     f"fixed list; {', '.join(repr(x) for x in unknown)} is not one "
                     f"(known: {', '.join(sorted(LANGUAGE_CODES))})"
                 )
-        seeds = options.get("seed_articles")
-        if seeds is not None and (
-            not isinstance(seeds, list) or not all(isinstance(x, str) for x in seeds)
-        ):
-            raise ArenaOptionError("arenas.wikipedia.seed_articles must be a list of titles")
+        cls.check_list(options, "seed_articles", "titles")
         limit = options.get("articles_per_term")
         if limit is not None and (
             not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 50

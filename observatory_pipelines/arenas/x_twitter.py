@@ -248,9 +248,7 @@ class XTwitterCollector(Collector):
             raise ArenaOptionError("arenas.x_twitter.query_type must be Latest or Top")
         if options.get("archive", "all") not in V2_SEARCH_PATHS:
             raise ArenaOptionError("arenas.x_twitter.archive must be all or recent")
-        accounts = options.get("custom_accounts", [])
-        if not isinstance(accounts, list) or not all(isinstance(a, str) for a in accounts):
-            raise ArenaOptionError("arenas.x_twitter.custom_accounts must be a list of handles")
+        cls.check_list(options, "custom_accounts", "handles")
 
     # -- credits ---------------------------------------------------------------------
 

@@ -112,3 +112,27 @@ def test_a_run_of_a_design_with_base_url_fails_the_task_and_the_server_sees_noth
     with db.connect() as conn:  # the design's fault, not the pooled credential's
         errors = conn.execute(text("SELECT error_count FROM api_credentials")).scalar_one()
     assert errors == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "each", "refused"),
+    [
+        ("dr.dk", None, True),  # a lone string is not a list of one
+        ({"dr.dk": 1}, None, True),
+        (["dr.dk", 7], None, True),  # without a check of its own every item must be text
+        (["dr.dk", 7], int, True),  # the item check raises its own error for "dr.dk"
+        ([7, 8], int, False),
+        (["dr.dk", "tv2.dk"], None, False),
+    ],
+)
+def test_a_list_option_is_checked_in_one_place(value, each, refused):
+    from observatory_pipelines.arenas.base import option_list
+
+    if not refused:
+        assert option_list({"domains": value}, "demo", "domains", "domains", each) == value
+        return
+    with pytest.raises((ArenaOptionError, ValueError)) as raised:
+        option_list({"domains": value}, "demo", "domains", "domains", each)
+    if each is None:
+        assert str(raised.value) == "arenas.demo.domains must be a list of domains"
+    assert option_list({}, "demo", "domains", "domains", each) is None
