@@ -1,17 +1,32 @@
 -- Fragment: one time-sliced network's edges per bucket and, for the nodes they touch, their
--- frequency per bucket, from the CTEs the query defines before it:
---   occurrences (unit, bucket, node, label, node_type, platform): a node present in a unit
---     (a record) of a bucket;
---   links (unit, bucket, source, target): a pair within a unit (source < target).
--- weight = distinct units containing the pair in the bucket, frequency = distinct units
--- containing the node there; loops dropped; the edges_per_bucket heaviest edges of each
--- bucket kept. One statement, two kinds of row (part 'edge', then 'node'), the nodes picked
--- by a semi-join on the kept edges (see _interaction_edges.sql).
+-- frequency per bucket, from the CTEs the query defines before it, each counting units (a
+-- record, or a term for the actor network) already, every unit once per row set:
+--   pair_counts (bucket, source, target, records): units of the bucket holding the pair;
+--   node_counts (bucket, node, label, node_type, platform, records): units holding the node.
+-- weight = units containing the pair in the bucket, frequency = units containing the node
+-- there; loops dropped; the edges_per_bucket heaviest edges of each bucket kept (weight,
+-- then source, target). Only pairs at or above the weight of the last kept edge of their
+-- bucket are ranked: that weight (cutoffs) is read off a count of pairs per (bucket, weight),
+-- so the long tail of light pairs is never sorted. One statement, two kinds of row (part
+-- 'edge', then 'node'), the nodes picked by a semi-join on the kept edges (see
+-- _interaction_edges.sql).
 weights AS (
-    SELECT k.bucket, k.source, k.target, count(DISTINCT k.unit)::bigint AS weight
-    FROM links AS k
-    WHERE k.source <> k.target
-    GROUP BY k.bucket, k.source, k.target
+    SELECT p.bucket, p.source, p.target, sum(p.records)::bigint AS weight
+    FROM pair_counts AS p
+    WHERE p.source <> p.target
+    GROUP BY p.bucket, p.source, p.target
+),
+cutoffs AS (
+    SELECT h.bucket,
+           coalesce(max(h.weight) FILTER (WHERE h.heavier >= CAST(:edges_per_bucket AS integer)),
+                    min(h.weight)) AS weight
+    FROM (
+        SELECT c.bucket, c.weight,
+               sum(c.pairs) OVER (PARTITION BY c.bucket ORDER BY c.weight DESC) AS heavier
+        FROM (SELECT w.bucket, w.weight, count(*) AS pairs
+              FROM weights AS w GROUP BY w.bucket, w.weight) AS c
+    ) AS h
+    GROUP BY h.bucket
 ),
 ranked AS (
     SELECT w.bucket, w.source, w.target, w.weight,
@@ -20,6 +35,7 @@ ranked AS (
                ORDER BY w.weight DESC, w.source COLLATE "C", w.target COLLATE "C"
            ) AS rank
     FROM weights AS w
+    JOIN cutoffs AS c ON c.bucket = w.bucket AND w.weight >= c.weight
 ),
 kept AS (
     SELECT r.bucket, r.source, r.target, r.weight
@@ -32,14 +48,14 @@ kept_nodes AS (
     SELECT k.target FROM kept AS k
 ),
 frequencies AS (
-    SELECT o.bucket, o.node,
-           max(o.label COLLATE "C") AS label,
-           max(o.node_type) AS node_type,
-           string_agg(DISTINCT o.platform, ' | ' ORDER BY o.platform) AS platforms,
-           count(DISTINCT o.unit)::bigint AS frequency
-    FROM occurrences AS o
-    WHERE o.node IN (SELECT n.node FROM kept_nodes AS n)
-    GROUP BY o.bucket, o.node
+    SELECT c.bucket, c.node,
+           max(c.label COLLATE "C") AS label,
+           max(c.node_type) AS node_type,
+           string_agg(DISTINCT c.platform, ' | ' ORDER BY c.platform) AS platforms,
+           sum(c.records)::bigint AS frequency
+    FROM node_counts AS c
+    WHERE c.node IN (SELECT k.node FROM kept_nodes AS k)
+    GROUP BY c.bucket, c.node
 )
 SELECT *
 FROM (

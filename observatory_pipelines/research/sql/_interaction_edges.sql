@@ -1,19 +1,21 @@
 -- Fragment: one network's edges and its nodes' frequencies from the CTEs the query defines
--- before it:
---   occurrences (record_id, node, label, node_type, platform): a node present in a record;
---   links (record_id, source, target): a pair within a record.
--- weight = distinct records containing the pair, frequency = distinct records containing the
--- node (each counted once per record); loops dropped; the edge_limit heaviest edges kept,
--- edges_total = all of them. One statement, two kinds of row (part 'edge', then 'node': the
--- nodes the kept edges touch), so the records' occurrences are unnested once, not once for
--- the edges and again for the nodes. The nodes are picked by a semi-join on the kept edges,
--- never a join of the two aggregates: their row counts cannot be estimated, and a nested
--- loop over them would be quadratic (bulk_session hashes it).
+-- before it, each counting records already (every record once per row set):
+--   pair_counts (source, target, records): records holding the pair (several rows of one
+--     pair are summed);
+--   node_counts (node, label, node_type, platform, records): records holding the node
+--     (summed likewise; label, type and platforms taken over all its rows).
+-- weight = records containing the pair, frequency = records containing the node (4CAT's
+-- definition, each record counted once); loops dropped; the edge_limit heaviest edges kept,
+-- edges_total = all of them. The counts arrive as sums, so every aggregate here hashes: no
+-- count(DISTINCT record) sorting a row per (record, pair). One statement, two kinds of row
+-- (part 'edge', then 'node': the nodes the kept edges touch), the nodes picked by a
+-- semi-join on the kept edges, never a join of the two aggregates: their row counts cannot
+-- be estimated, and a nested loop over them would be quadratic (bulk_session hashes it).
 weights AS (
-    SELECT k.source, k.target, count(DISTINCT k.record_id)::bigint AS weight
-    FROM links AS k
-    WHERE k.source <> k.target
-    GROUP BY k.source, k.target
+    SELECT p.source, p.target, sum(p.records)::bigint AS weight
+    FROM pair_counts AS p
+    WHERE p.source <> p.target
+    GROUP BY p.source, p.target
 ),
 kept AS (
     SELECT w.source, w.target, w.weight, count(*) OVER ()::bigint AS edges_total
@@ -27,14 +29,21 @@ kept_nodes AS (
     SELECT k.target FROM kept AS k
 ),
 frequencies AS (
-    SELECT o.node,
-           max(o.label COLLATE "C") AS label,
-           max(o.node_type) AS node_type,
-           string_agg(DISTINCT o.platform, ' | ' ORDER BY o.platform) AS platforms,
-           count(DISTINCT o.record_id)::bigint AS frequency
-    FROM occurrences AS o
-    WHERE o.node IN (SELECT n.node FROM kept_nodes AS n)
-    GROUP BY o.node
+    -- summed per (node, platform) by hashing first, so the ordered platform list is built
+    -- from a few rows per node, not from every row of node_counts
+    SELECT n.node,
+           max(n.label COLLATE "C") AS label,
+           max(n.node_type) AS node_type,
+           string_agg(n.platform, ' | ' ORDER BY n.platform) AS platforms,
+           sum(n.records)::bigint AS frequency
+    FROM (
+        SELECT c.node, c.platform, max(c.label COLLATE "C") AS label,
+               max(c.node_type) AS node_type, sum(c.records) AS records
+        FROM node_counts AS c
+        WHERE c.node IN (SELECT k.node FROM kept_nodes AS k)
+        GROUP BY c.node, c.platform
+    ) AS n
+    GROUP BY n.node
 )
 SELECT *
 FROM (

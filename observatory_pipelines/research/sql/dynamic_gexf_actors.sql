@@ -23,13 +23,14 @@ term_authors AS (
     CROSS JOIN LATERAL unnest(a.terms) AS t(term)
     GROUP BY a.bucket, t.term
 ),
-occurrences AS (
-    SELECT CAST(a.record_id AS text) AS unit, a.bucket, a.author_key AS node,
-           a.author_display_name AS label, 'actor' AS node_type, a.platform
+node_counts AS (  -- one row per record of interaction_records: count(*) counts records
+    SELECT a.bucket, a.author_key AS node, a.author_display_name AS label,
+           'actor' AS node_type, a.platform, count(*)::bigint AS records
     FROM active AS a
+    GROUP BY a.bucket, a.author_key, a.author_display_name, a.platform
 ),
-links AS (
-    SELECT r.term AS unit, r.bucket, a.value AS source, b.value AS target
+pair_counts AS (  -- each (bucket, term) lists its authors once: one unit per row
+    SELECT r.bucket, a.value AS source, b.value AS target, 1 AS records
     FROM term_authors AS r
     {{ pairs_within(authors) }}
 ),

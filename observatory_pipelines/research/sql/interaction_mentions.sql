@@ -8,18 +8,19 @@ WITH mentioned AS (
     -- an eviction per record: 107 of the 183 s of the analysis at 1 M records).
     SELECT r.record_id, r.platform, r.author_key, r.author_display_name, d.did,
            CASE WHEN cardinality(r.mention_ids) = cardinality(r.mentions)
-                THEN r.mentions[d.n] END AS handle
+                THEN r.mentions[d.n] END AS handle, d.n = 1 AS first_mention
     FROM interaction_records AS r
     CROSS JOIN LATERAL unnest(r.mention_ids) WITH ORDINALITY AS d(did, n)
     WHERE r.author_key IS NOT NULL
     UNION ALL
-    SELECT r.record_id, r.platform, r.author_key, r.author_display_name, NULL, h.handle
+    SELECT r.record_id, r.platform, r.author_key, r.author_display_name, NULL, h.handle,
+           h.n = 1
     FROM interaction_records AS r
-    CROSS JOIN LATERAL unnest(r.mentions) AS h(handle)
+    CROSS JOIN LATERAL unnest(r.mentions) WITH ORDINALITY AS h(handle, n)
     WHERE r.author_key IS NOT NULL AND cardinality(r.mention_ids) = 0
 ),
-resolved AS (
-    SELECT m.record_id, m.platform, m.author_key, m.author_display_name,
+targets AS (
+    SELECT m.record_id, m.platform, m.author_key, m.author_display_name, m.first_mention,
            coalesce(a.author_key, m.platform || ':' || m.did, m.platform || ':@' || m.handle)
                AS target,
            coalesce(a.display_name, '@' || m.handle, m.did) AS target_label,
@@ -27,5 +28,14 @@ resolved AS (
     FROM mentioned AS m
     LEFT JOIN interaction_authors AS a
         ON a.platform = m.platform AND a.author_platform_id = m.did
+),
+resolved AS (
+    -- one row per record and target (two mentions of one account in a record count once;
+    -- the first mention of the record marks its one first_target row)
+    SELECT t.platform, t.author_key, t.author_display_name, t.target,
+           max(t.target_label COLLATE "C") AS target_label, max(t.target_type) AS target_type,
+           bool_or(t.first_mention) AS first_target
+    FROM targets AS t
+    GROUP BY t.record_id, t.platform, t.author_key, t.author_display_name, t.target
 ),
 {{ interaction_resolved }}

@@ -31,7 +31,7 @@ parents AS (
     WHERE p.author_key IS NOT NULL
     ORDER BY p.platform, p.platform_id, p.content_type, p.author_key COLLATE "C"
 ),
-resolved AS (
+targets AS (
     SELECT f.record_id, f.platform, f.author_key, f.author_display_name,
            coalesce(p.author_key, a.author_key, f.platform || ':' || f.named_author,
                     f.platform || ':post:' || f.parent_platform_id) AS target,
@@ -46,5 +46,16 @@ resolved AS (
     LEFT JOIN interaction_authors AS a
         ON p.author_key IS NULL AND a.platform = f.platform
        AND a.author_platform_id = f.named_author
+),
+resolved AS (
+    -- one row per record and target: a reference whose platform id two stored parents share
+    -- (no parent type to tell them apart) gives the record both targets, each once, and
+    -- one first_target row
+    SELECT t.platform, t.author_key, t.author_display_name, t.target,
+           max(t.target_label COLLATE "C") AS target_label, max(t.target_type) AS target_type,
+           row_number() OVER (PARTITION BY t.record_id ORDER BY t.target COLLATE "C") = 1
+               AS first_target
+    FROM targets AS t
+    GROUP BY t.record_id, t.platform, t.author_key, t.author_display_name, t.target
 ),
 {{ interaction_resolved }}
