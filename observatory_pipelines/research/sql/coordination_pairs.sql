@@ -1,9 +1,10 @@
 -- Co-shares: two accounts sharing the same object within the window (inclusive), each pair
--- of shares once (seq orders an object's shares). Pairwise like CooRTweet, not CooRnet's
--- fixed bins: shares 1 s apart are a pair wherever a bin edge falls. Not a join of all of an
--- object's shares with each other: shares are bucketed by time (bucket width = the widest
--- window), and a share meets only its own and the next bucket — an equi-join, so the work
--- grows with the pairs within reach, not with the square of an object's shares.
+-- of shares once (seq, from coordination_shares.sql, orders an object's shares). Pairwise
+-- like CooRTweet, not CooRnet's fixed bins: shares 1 s apart are a pair wherever a bin edge
+-- falls. Not a join of all of an object's shares with each other: shares are bucketed by
+-- time (bucket width = the widest window), and a share meets only its own and the next
+-- bucket — an equi-join, so the work grows with the pairs within reach, not with the square
+-- of an object's shares.
 -- :windows = {"<object_type>": seconds}; a pair with a news share (only when
 -- :include_news_arenas) uses at least :news_window_s.
 WITH windows AS (
@@ -13,8 +14,6 @@ WITH windows AS (
 numbered AS (
     SELECT s.*,
            w.window_s,
-           row_number() OVER (PARTITION BY s.object_type, s.object
-                              ORDER BY s.shared_at, s.account, s.record_id) AS seq,
            floor(extract(epoch FROM s.shared_at)
                  / CASE WHEN CAST(:include_news_arenas AS boolean)
                         THEN greatest(w.window_s, CAST(:news_window_s AS numeric))

@@ -6,6 +6,10 @@
 -- 'self_link' (the link's registered domain is the account's own outlet: a domain of its
 -- own news records' URLs, or of news records of the same resolved actor) or 'news_arena'
 -- (RSS, GDELT and web news times are feed or crawl times; unless :include_news_arenas).
+-- Each paired share also gets, in one sort of the shares, what the window estimate and the
+-- pairing read: seq (its place among its object's paired shares by time, then account and
+-- record), n_shares (the object's paired shares) and sec_from_first (seconds after the
+-- object's first paired share); NULL on excluded shares.
 WITH own_domains AS (
     SELECT DISTINCT platform || ':' || author AS account, registered_domain
     FROM research_links
@@ -51,9 +55,20 @@ shares AS (
       AND n.near_dup_cluster_size >= 2
       AND c.pseudonymized_author_id IS NOT NULL
       AND NOT coalesce(c.raw_metadata ->> 'published_at_source' = 'collected_at', false)
+),
+judged AS (
+    SELECT object_type, object, platform, account, author_name, record_id, shared_at, is_news,
+           CASE WHEN self_link THEN 'self_link'
+                WHEN is_news AND NOT CAST(:include_news_arenas AS boolean) THEN 'news_arena'
+           END AS excluded
+    FROM shares
 )
-SELECT object_type, object, platform, account, author_name, record_id, shared_at, is_news,
-       CASE WHEN self_link THEN 'self_link'
-            WHEN is_news AND NOT CAST(:include_news_arenas AS boolean) THEN 'news_arena'
-       END AS excluded
-FROM shares
+SELECT j.*,
+       CASE WHEN j.excluded IS NULL THEN row_number() OVER paired END AS seq,
+       CASE WHEN j.excluded IS NULL THEN count(*) OVER object END AS n_shares,
+       CASE WHEN j.excluded IS NULL
+            THEN extract(epoch FROM j.shared_at - min(j.shared_at) OVER object) END
+           AS sec_from_first
+FROM judged AS j
+WINDOW object AS (PARTITION BY j.object_type, j.object, j.excluded IS NULL),
+       paired AS (object ORDER BY j.shared_at, j.account, j.record_id)

@@ -4,16 +4,12 @@
 -- for each, the time from its first share to its first share ranked above :p of its total;
 -- the interval is the :p quantile of those times. Quantiles interpolate linearly (R's
 -- default, which CooRnet used). 0 s becomes 1 s in Python; no object shared twice: no estimate.
+-- The ranks are the shares' seq (coordination_shares.sql; ties in time ordered by account,
+-- which changes no figure here: the k-th share's time is the same whichever tied share is k-th).
 WITH ranked AS (
-    SELECT object_type,
-           object,
-           row_number() OVER w AS rank,
-           count(*) OVER (PARTITION BY object_type, object) AS n,
-           extract(epoch FROM shared_at - min(shared_at) OVER (PARTITION BY object_type, object))
-               AS sec_from_first
+    SELECT object_type, object, seq AS rank, n_shares AS n, sec_from_first
     FROM research_coord_shares
     WHERE excluded IS NULL
-    WINDOW w AS (PARTITION BY object_type, object ORDER BY shared_at, record_id)
 ),
 second AS (
     SELECT object_type, object, sec_from_first FROM ranked WHERE rank = 2

@@ -3,6 +3,8 @@
 -- (framework.temp_table), so link mining, propagation and coordination scan the scope once.
 -- undated: published_at is the collection time (collection stored no publication date).
 -- is_news: the news arenas (RSS, GDELT, web news), whose own URL is the outlet's page.
+-- Only the columns the three analyses read: at 1 M records the table holds ~1.1 M links and
+-- should stay within the session's temp_buffers.
 SELECT c.id AS record_id,
        c.published_at,
        c.platform,
@@ -15,9 +17,7 @@ SELECT c.id AS record_id,
        u.url_type,
        u.url_key,
        u.url_clean,
-       u.host,
        u.registered_domain,
-       u.outlet,
        CASE WHEN u.url_type = 'self_reference' THEN c.title END AS title
 FROM {{ scope_records }}
 JOIN enrichment_urls AS u ON u.record_id = c.id AND u.published_at = c.published_at
