@@ -34,10 +34,15 @@ histogram AS (
     WHERE o.value IS NOT NULL
     GROUP BY GROUPING SETS ((o.platform, o.metric, o.value), (o.metric, o.value))
 ),
+-- upto and n as bigint: the percentile filters below then compare bigint with float8 (was
+-- numeric, converted per row and filter); the partitions sort in byte order (their order is not
+-- an output: stats groups them again).
 ranked AS (
     SELECT h.*,
-           sum(h.records) OVER (PARTITION BY h.platform, h.metric ORDER BY h.value) AS upto,
-           sum(h.records) OVER (PARTITION BY h.platform, h.metric) AS n
+           CAST(sum(h.records) OVER (PARTITION BY h.platform COLLATE "C", h.metric COLLATE "C"
+                                     ORDER BY h.value) AS bigint) AS upto,
+           CAST(sum(h.records) OVER (PARTITION BY h.platform COLLATE "C", h.metric COLLATE "C")
+                AS bigint) AS n
     FROM histogram AS h
 ),
 positions AS (

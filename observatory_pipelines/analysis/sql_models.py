@@ -25,6 +25,7 @@ once instead of re-scanning ``content_records``.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -263,6 +264,27 @@ _STREAM_SQL = split_header(
 )[1]
 
 
+# Integer types, whose JSON is their text (row_to_json writes them so); every other value is
+# written by to_json, as row_to_json writes it.
+_INTEGER_OIDS = frozenset((20, 21, 23))
+
+
+def _row_json(columns: list[tuple[str, int]]) -> sql.Composable:
+    """``row_to_json(t)::text`` of a row with these (name, type oid) columns, as one
+    concatenation: row_to_json looks up every column's type output per row (loaded: 47,000
+    rows of actor_terms 0.20-0.28 s, concatenated 0.12-0.20 s; the same bytes)."""
+    parts: list[sql.Composable] = []
+    for position, (name, type_oid) in enumerate(columns):
+        key = ("{" if position == 0 else ",") + json.dumps(name, ensure_ascii=False) + ":"
+        value = (
+            sql.SQL("t.{}::text").format(sql.Identifier(name))
+            if type_oid in _INTEGER_OIDS
+            else sql.SQL("to_json(t.{})::text").format(sql.Identifier(name))
+        )
+        parts.append(sql.SQL("{} || coalesce({}, 'null')").format(sql.Literal(key), value))
+    return sql.SQL("({} || '}}')").format(sql.SQL(" || ").join(parts))
+
+
 def _stream_rows(cur, model: SqlModel) -> Iterator[bytes]:
     """The model's temp table as JSON lines (sql/model_stream.sql), in its ``order_by``.
 
@@ -270,14 +292,16 @@ def _stream_rows(cur, model: SqlModel) -> Iterator[bytes]:
     author and term rows was most of the stream's cost (loaded: 0.22-0.36 s of a 60,000-row
     table, 0.10-0.19 s in byte order). UTF-8's byte order is code point order, the order of
     the C.UTF-8 databases we run, so the stored documents did not change there."""
+    cur.execute(
+        "SELECT attname::text AS name, atttypid::int AS type_oid, attcollation <> 0 AS collatable "
+        "FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped "
+        "ORDER BY attnum",
+        [f"pg_temp.{model.name}"],
+    )
+    columns = cur.fetchall()
+    collatable = {column["name"] for column in columns if column["collatable"]}
     order = sql.SQL("")
     if model.order_by:
-        cur.execute(
-            "SELECT coalesce(array_agg(attname::text), '{}') AS names FROM pg_attribute "
-            "WHERE attrelid = %s::regclass AND attnum > 0 AND attcollation <> 0",
-            [f"pg_temp.{model.name}"],
-        )
-        collatable = set(cur.fetchone()["names"])
         items = []
         for item in model.order_by:
             column, _, direction = item.partition(" ")
@@ -286,7 +310,11 @@ def _stream_rows(cur, model: SqlModel) -> Iterator[bytes]:
                 sql.SQL("{}{} {}").format(sql.Identifier(column), collate, sql.SQL(direction))
             )
         order = sql.SQL("ORDER BY {}").format(sql.SQL(", ").join(items))
-    query = sql.SQL(_STREAM_SQL).format(order=order, table=sql.Identifier(model.name))
+    query = sql.SQL(_STREAM_SQL).format(
+        order=order,
+        table=sql.Identifier(model.name),
+        row_json=_row_json([(column["name"], column["type_oid"]) for column in columns]),
+    )
     with cur.copy(query) as copy:
         yield from copy
 
