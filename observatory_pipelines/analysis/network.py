@@ -142,12 +142,24 @@ def _undirected(g: nx.Graph) -> nx.Graph:
     return undirected
 
 
+def _structure(graph: dict) -> nx.Graph:
+    """The nodes and weighted edges only, what the metrics read, in ``to_networkx``'s order
+    (Louvain's result depends on it): without copying every attribute it builds in half the
+    time (a 100,000-edge network of interaction_networks)."""
+    g = nx.DiGraph() if graph.get("directed") else nx.Graph()
+    g.add_nodes_from(node["id"] for node in graph["nodes"])
+    g.add_weighted_edges_from(
+        (edge["source"], edge["target"], edge.get("weight", 1)) for edge in graph["edges"]
+    )
+    return g
+
+
 def add_metrics(graph: dict, seed: int = 0, community_edge_limit: int | None = None) -> dict:
     """Degree, weighted degree and a Louvain community on every node; a summary beside.
 
     Above ``community_edge_limit`` edges Louvain is skipped (every community -1) and the
     metrics say so: on very large graphs it costs minutes and means little (4CAT: 50,000)."""
-    g = to_networkx(graph)
+    g = _structure(graph)
     degree = dict(g.degree())
     weighted = dict(g.degree(weight="weight"))
     community: dict[str, int] = {}
@@ -159,12 +171,14 @@ def add_metrics(graph: dict, seed: int = 0, community_edge_limit: int | None = N
             for member in members:
                 community[member] = index
     directed = g.is_directed()
+    in_degree = dict(g.in_degree()) if directed else {}
+    out_degree = dict(g.out_degree()) if directed else {}
     for node in graph["nodes"]:
         node["degree"] = degree.get(node["id"], 0)
         node["weighted_degree"] = weighted.get(node["id"], 0)
         if directed:  # who is addressed vs who addresses: in and out apart
-            node["in_degree"] = g.in_degree(node["id"]) if node["id"] in g else 0
-            node["out_degree"] = g.out_degree(node["id"]) if node["id"] in g else 0
+            node["in_degree"] = in_degree.get(node["id"], 0)
+            node["out_degree"] = out_degree.get(node["id"], 0)
         node["community"] = community.get(node["id"], -1)
     components = (
         nx.number_weakly_connected_components if directed else nx.number_connected_components

@@ -50,7 +50,7 @@ EDGES_PER_BUCKET = 500  # heaviest edges of each bucket (the original: top 100, 
 ACTOR_LIMIT = 200  # most active authors taking part in the actor network
 COMMUNITY_EDGE_LIMIT = 50_000
 TIMEZONE = periods.TIME_ZONE
-RECORDS_TABLE = "interaction_records"  # research/sql/interaction_records.sql, as a temp table
+RECORDS_TABLE = "dynamic_records"  # research/sql/dynamic_gexf_records.sql, as a temp table
 NETWORKS = {
     "hashtags": "dynamic_gexf_hashtags",
     "terms": "dynamic_gexf_terms",
@@ -235,8 +235,9 @@ def compute_dynamic(
         raise ResearchInputError(
             f"granularity must be one of {', '.join(GRANULARITIES)}, got {str(granularity)[:40]!r}"
         )
-    with bulk_transaction(conn):  # the scope read once into interaction_records (ANALYZEd)
-        temp_table(conn, RECORDS_TABLE, RECORDS_TABLE, params)
+    with bulk_transaction(conn):  # the scope read once into dynamic_records (ANALYZEd)
+        bucketing = {"granularity": granularity, "time_zone": TIMEZONE}
+        temp_table(conn, RECORDS_TABLE, "dynamic_gexf_records", params | bucketing)
         output = _sliced(conn, params, granularity)
     output.charts["bucket_activity"] = bucket_activity_chart(
         output.tables["buckets"].rows, {n: output.tables[f"{n}_edges"].rows for n in NETWORKS}
@@ -247,9 +248,7 @@ def compute_dynamic(
 def _sliced(conn: psycopg.Connection, params: dict[str, Any], granularity: str) -> ResearchOutput:
     counts = {
         date.fromisoformat(r["bucket"]): r["records"]
-        for r in query(
-            conn, "dynamic_gexf_buckets", {"granularity": granularity, "time_zone": TIMEZONE}
-        )
+        for r in query(conn, "dynamic_gexf_buckets", {})
     }
     spanned = calendar_buckets(min(counts), max(counts), granularity) if counts else []
     buckets = spanned[-MAX_BUCKETS:]

@@ -18,6 +18,7 @@ import networkx as nx
 import pytest
 
 from observatory_pipelines.analysis.scope import AnalysisScope, check_scope
+from observatory_pipelines.research import dynamic_gexf
 from observatory_pipelines.research.dynamic_gexf import (
     DYNAMIC_GEXF,
     MAX_BUCKETS,
@@ -129,6 +130,33 @@ def test_weekly_spells_and_per_week_values_read_back(built, conn):
             and r["source"] == "grønland"] == [2, 1, 1]  # fmt: skip
     assert out.summary["buckets"] == 4 and "buckets_dropped" not in out.summary
     assert out.charts["bucket_activity"].startswith(b"\x89PNG")
+
+
+def _kept(out, network):
+    return [(r["bucket"], r["source"], r["target"], r["weight"])
+            for r in out.tables[f"{network}_edges"].rows]  # fmt: skip
+
+
+def test_each_bucket_keeps_its_heaviest_edges_and_repeated_tags_count_once(
+    built, conn, monkeypatch
+):
+    # W13's three pairs all weigh 1: the tie goes by source, then target ("C" order)
+    monkeypatch.setattr(dynamic_gexf, "EDGES_PER_BUCKET", 2)
+    two = compute_dynamic(conn, built)
+    assert _kept(two, "hashtags") == [
+        ("2026-W13", "dk", "grønland", 1), ("2026-W13", "dk", "klima", 1),
+        ("2026-W10", "grønland", "klima", 2), ("2026-W11", "grønland", "klima", 1)]  # fmt: skip
+    monkeypatch.setattr(dynamic_gexf, "EDGES_PER_BUCKET", 1)
+    assert _kept(compute_dynamic(conn, built), "hashtags") == [
+        ("2026-W13", "dk", "grønland", 1),
+        ("2026-W10", "grønland", "klima", 2), ("2026-W11", "grønland", "klima", 1)]  # fmt: skip
+    # every record's stored tags written twice over: weights and frequencies count records
+    conn.execute("UPDATE enrichment_tags SET hashtags = hashtags || hashtags")
+    monkeypatch.setattr(dynamic_gexf, "EDGES_PER_BUCKET", 2)
+    doubled = compute_dynamic(conn, built)
+    assert _kept(doubled, "hashtags") == _kept(two, "hashtags")
+    klima = _read(doubled.gexf["hashtags"]).nodes["klima"]
+    assert klima["frequency"] == [(2, *W10), (1, *W11), (2, *W13)]
 
 
 def test_days_months_and_a_filtered_scope(built, corpus, conn, monkeypatch):

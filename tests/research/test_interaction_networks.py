@@ -171,6 +171,27 @@ def test_every_network_has_its_planted_edges_and_frequencies(built, conn):
     assert out.charts["most_addressed"].startswith(b"\x89PNG")
 
 
+def test_a_value_repeated_in_a_stored_list_counts_once_and_loops_once(built, conn):
+    """Weights and frequencies count records, not list entries: a1's stored tags, mentions and
+    links written twice over change nothing; c (c1, and c2 answering c1: a loop) is in 2
+    records of the reply network, not 3."""
+    before = compute_networks(conn, built)
+    conn.execute(
+        "UPDATE enrichment_tags AS t SET hashtags = t.hashtags || t.hashtags,"
+        " mentions = t.mentions || t.mentions, mention_ids = t.mention_ids || t.mention_ids"
+        " FROM content_records AS c WHERE c.id = t.record_id AND c.platform_id = %s",
+        [_uri("did:plc:aaa", "a1")],
+    )
+    after = compute_networks(conn, built)
+    for network in ("cohashtag", "author_hashtag", "mention"):
+        assert _edges(after, network) == _edges(before, network), network
+        assert _nodes(after, network) == _nodes(before, network), network
+    assert _edges(after, "cohashtag")[("grønland", "klima")] == 2
+    assert _nodes(after, "cohashtag")["klima"]["frequency"] == 3
+    assert _nodes(after, "mention")["a"]["frequency"] == 2
+    assert _nodes(after, "reply")["c"]["frequency"] == 2
+
+
 def test_the_asset_writes_directed_and_undirected_gexf(built, corpus, postgres,
                                                        s3_object_store_resource):  # fmt: skip
     result = materialize_research([NAME], corpus.design, postgres, s3_object_store_resource)

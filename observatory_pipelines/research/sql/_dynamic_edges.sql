@@ -47,15 +47,20 @@ kept_nodes AS (
     UNION
     SELECT k.target FROM kept AS k
 ),
-frequencies AS (
-    SELECT c.bucket, c.node,
-           max(c.label COLLATE "C") AS label,
-           max(c.node_type) AS node_type,
-           string_agg(DISTINCT c.platform, ' | ' ORDER BY c.platform) AS platforms,
-           sum(c.records)::bigint AS frequency
-    FROM node_counts AS c
-    WHERE c.node IN (SELECT k.node FROM kept_nodes AS k)
-    GROUP BY c.bucket, c.node
+frequencies AS (  -- summed per (bucket, node, platform) by hashing first (_interaction_edges.sql)
+    SELECT n.bucket, n.node,
+           max(n.label COLLATE "C") AS label,
+           max(n.node_type) AS node_type,
+           string_agg(n.platform, ' | ' ORDER BY n.platform) AS platforms,
+           sum(n.records)::bigint AS frequency
+    FROM (
+        SELECT c.bucket, c.node, c.platform, max(c.label COLLATE "C") AS label,
+               max(c.node_type) AS node_type, sum(c.records) AS records
+        FROM node_counts AS c
+        WHERE c.node IN (SELECT k.node FROM kept_nodes AS k)
+        GROUP BY c.bucket, c.node, c.platform
+    ) AS n
+    GROUP BY n.bucket, n.node
 )
 SELECT *
 FROM (
