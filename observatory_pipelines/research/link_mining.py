@@ -117,6 +117,7 @@ def mine_links(
     options, bound = bind(params, PARAMETERS, RULES, overrides)
     with bulk_transaction(conn):
         links = store_links(conn, params)
+        temp_table(conn, "research_domain_authors", "link_mining_domain_authors", bound)
         temp_table(conn, "research_domain_ranks", "link_mining_domain_ranks", bound)
         domains = query(conn, "link_mining_domains", bound)
         urls = query(conn, "link_mining_urls", bound)

@@ -159,6 +159,34 @@ def test_networks(link_corpus, conn):
     assert pairs["metrics"]["nodes"] == 7 and pairs["metrics"]["components"] == 2
 
 
+def test_domain_counts_add_up_over_authors(corpus, conn, database_url):
+    """The per-domain figures are sums over (domain, platform, author) groups: a record
+    linking two pages of one domain counts once, an author with two such records is one
+    author of weight 2, the same pseudonym on another platform is another author, and a
+    record without an author counts as a record, never as an author."""
+    corpus.add(0, author="a", text="https://ex.dk/1 https://ex.dk/2")
+    corpus.add(10, author="a", text="https://ex.dk/3")
+    corpus.add(20, platform="reddit", author="a", text="https://ex.dk/1")
+    corpus.add(30, author=None, text="https://ex.dk/1 https://other.dk/1")
+    enrich(database_url, "record_urls")
+    out = mine_links(conn, _params(conn, corpus))
+    [ex, other] = out.tables["top_domains"].rows
+    assert (ex["registered_domain"], ex["n_records"], ex["n_actors"], ex["n_platforms"]) == (
+        "ex.dk", 4, 2, 2
+    )
+    assert ex["platforms"] == {"bluesky": 3, "reddit": 1} and ex["share_of_records"] == 1.0
+    assert (ex["first_published_at"], ex["last_published_at"]) == (_at(0), _at(30))
+    assert (other["n_records"], other["n_actors"], other["share_of_records"]) == (1, 0, 0.25)
+    edges = out.networks["actor_domain"]["edges"]
+    assert sorted((e["source"], e["target"], e["weight"]) for e in edges) == [
+        ("bluesky:a", "domain:ex.dk", 2), ("reddit:a", "domain:ex.dk", 1),
+    ]  # fmt: skip
+    assert [(c["platform"], c["registered_domain"], c["n_records"])
+            for c in out.tables["platform_domains"].rows] == [
+        ("bluesky", "ex.dk", 3), ("bluesky", "other.dk", 1), ("reddit", "ex.dk", 1),
+    ]  # fmt: skip
+
+
 def test_self_references_on_request_filtered_scope_and_bad_parameters(link_corpus, conn):
     out = mine_links(conn, _params(conn, link_corpus), include_self_references=True)
     dr = out.tables["top_domains"].rows[0]

@@ -3,16 +3,15 @@
 -- such records (ties by name), so the network stays one Gephi and Louvain can handle.
 WITH {{ mined_links }},
 {{ network_domains }},
-edges AS (
-    SELECT m.platform || ':' || m.author AS actor,
-           max(m.author_name) AS actor_name,
-           m.platform,
-           m.registered_domain AS domain,
-           count(DISTINCT m.record_id) AS weight
-    FROM mined AS m
+edges AS (  -- research_domain_authors holds them: one row per (domain, platform, author)
+    SELECT a.platform || ':' || a.author AS actor,
+           a.author_name AS actor_name,
+           a.platform,
+           a.registered_domain AS domain,
+           a.n_records AS weight
+    FROM research_domain_authors AS a
     JOIN network_domains USING (registered_domain)
-    WHERE m.author IS NOT NULL
-    GROUP BY m.platform, m.author, m.registered_domain
+    WHERE a.author IS NOT NULL
 ),
 actors AS (
     SELECT m.platform || ':' || m.author AS actor

@@ -1,29 +1,33 @@
 -- top_domains: per registered domain, the records linking to it, their distinct authors
 -- (platform-scoped pseudonyms) and platforms, its share of the records with any counted
 -- link, first and last publication (undated records left out of those) and records per
--- platform.
+-- platform; from the per-(domain, platform, author) groups (research_domain_authors): an
+-- author is one group with a pseudonym, records add up over a domain's groups.
 WITH {{ mined_links }},
 linking AS (
     SELECT count(DISTINCT record_id) AS records FROM mined
 ),
-domains AS (
-    SELECT m.registered_domain,
-           r.n_records,
-           count(DISTINCT m.platform || ':' || m.author) AS n_actors,
-           count(DISTINCT m.platform) AS n_platforms,
-           min(m.published_at) FILTER (WHERE NOT m.undated) AS first_published_at,
-           max(m.published_at) FILTER (WHERE NOT m.undated) AS last_published_at
-    FROM mined AS m
+listed AS (
+    SELECT a.*, r.n_records AS domain_records
+    FROM research_domain_authors AS a
     JOIN research_domain_ranks AS r USING (registered_domain)
     WHERE r.rank <= :top_domains
-    GROUP BY m.registered_domain, r.n_records
+),
+domains AS (
+    SELECT registered_domain,
+           domain_records AS n_records,
+           count(author) AS n_actors,
+           count(DISTINCT platform) AS n_platforms,
+           min(first_published_at) AS first_published_at,
+           max(last_published_at) AS last_published_at
+    FROM listed
+    GROUP BY registered_domain, domain_records
 ),
 per_platform AS (
     SELECT registered_domain, jsonb_object_agg(platform, records) AS platforms
-    FROM (SELECT m.registered_domain, m.platform, count(DISTINCT m.record_id) AS records
-          FROM mined AS m
-          JOIN domains AS d USING (registered_domain)
-          GROUP BY m.registered_domain, m.platform) AS p
+    FROM (SELECT registered_domain, platform, sum(n_records)::bigint AS records
+          FROM listed
+          GROUP BY registered_domain, platform) AS p
     GROUP BY registered_domain
 )
 SELECT d.registered_domain,

@@ -2,7 +2,9 @@
 -- is a news record of the scope: its own URL on RSS, GDELT, web news), the first dated share
 -- (time, platform, account), shares per platform, the first share per platform and its lag
 -- from the article's own publication. Undated shares are counted apart and never date.
-WITH shares AS (
+-- shares is not materialized: each use scans the stored links, rather than a copy of ~1 M
+-- shares in a CTE store that spills past work_mem.
+WITH shares AS NOT MATERIALIZED (
     SELECT * FROM research_links WHERE url_type <> 'self_reference' AND NOT undated
 ),
 undated AS (
@@ -19,15 +21,8 @@ articles AS (
     WHERE url_type = 'self_reference' AND is_news AND NOT undated
     ORDER BY url_key, published_at, record_id
 ),
-urls AS (
-    SELECT url_key,
-           min(url_clean) AS url_clean,
-           min(registered_domain) AS registered_domain,
-           count(*) AS n_shares,
-           count(DISTINCT platform || ':' || author) AS n_actors,
-           count(DISTINCT platform) AS n_platforms
-    FROM shares
-    GROUP BY url_key
+urls AS (  -- hashed: the distinct authors and platforms are counted for the picked pages only
+    SELECT url_key, count(*) AS n_shares FROM shares GROUP BY url_key
 ),
 picked AS (
     SELECT u.*, a.article_record_id, a.article_platform, a.article_published_at
@@ -36,6 +31,16 @@ picked AS (
     WHERE u.n_shares >= :min_url_shares OR a.article_record_id IS NOT NULL
     ORDER BY u.n_shares DESC, u.url_key
     LIMIT :top_urls
+),
+described AS (
+    SELECT s.url_key,
+           min(s.url_clean) AS url_clean,
+           min(s.registered_domain) AS registered_domain,
+           count(DISTINCT s.platform || ':' || s.author) AS n_actors,
+           count(DISTINCT s.platform) AS n_platforms
+    FROM shares AS s
+    JOIN picked USING (url_key)
+    GROUP BY s.url_key
 ),
 firsts AS (
     SELECT DISTINCT ON (s.url_key)
@@ -60,11 +65,11 @@ per_platform AS (
     GROUP BY x.url_key
 )
 SELECT p.url_key,
-       p.url_clean,
-       p.registered_domain,
+       d.url_clean,
+       d.registered_domain,
        p.n_shares,
-       p.n_actors,
-       p.n_platforms,
+       d.n_actors,
+       d.n_platforms,
        coalesce(u.n, 0) AS n_undated_excluded,
        f.published_at AS first_published_at,
        f.platform AS first_platform,
@@ -77,6 +82,7 @@ SELECT p.url_key,
        p.article_published_at,
        x.lag_min_per_platform
 FROM picked AS p
+JOIN described AS d USING (url_key)
 JOIN per_platform AS x USING (url_key)
 LEFT JOIN firsts AS f USING (url_key)
 LEFT JOIN undated AS u USING (url_key)
