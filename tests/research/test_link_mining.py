@@ -171,9 +171,8 @@ def test_domain_counts_add_up_over_authors(corpus, conn, database_url):
     enrich(database_url, "record_urls")
     out = mine_links(conn, _params(conn, corpus))
     [ex, other] = out.tables["top_domains"].rows
-    assert (ex["registered_domain"], ex["n_records"], ex["n_actors"], ex["n_platforms"]) == (
-        "ex.dk", 4, 2, 2
-    )
+    figures = (ex["registered_domain"], ex["n_records"], ex["n_actors"], ex["n_platforms"])
+    assert figures == ("ex.dk", 4, 2, 2)
     assert ex["platforms"] == {"bluesky": 3, "reddit": 1} and ex["share_of_records"] == 1.0
     assert (ex["first_published_at"], ex["last_published_at"]) == (_at(0), _at(30))
     assert (other["n_records"], other["n_actors"], other["share_of_records"]) == (1, 0, 0.25)
