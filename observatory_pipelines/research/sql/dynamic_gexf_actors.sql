@@ -23,7 +23,7 @@ term_authors AS (
     CROSS JOIN LATERAL unnest(a.terms) AS t(term)
     GROUP BY a.bucket, t.term
 ),
-node_counts AS (  -- one row per record of interaction_records: count(*) counts records
+node_counts AS (  -- one row per record of dynamic_records: count(*) counts records
     SELECT a.bucket, a.author_key AS node, a.author_display_name AS label,
            'actor' AS node_type, a.platform, count(*)::bigint AS records
     FROM active AS a

@@ -1,9 +1,9 @@
--- One row per record of the scope with everything the interaction networks and the dynamic
--- GEXF read, stored as the temp table interaction_records (framework.temp_table, ANALYZEd:
+-- One row per record of the scope with everything the interaction networks read, stored as
+-- the temp table interaction_records (framework.temp_table, ANALYZEd:
 -- the scope's two-column join is estimated at one row, and the network queries over it would
 -- plan badly without statistics; built in a bulk transaction, so its joins hash):
 --   author_key as in stg_content (the pseudonym, else the platform-qualified display name);
---   terms: the design's terms the record matched; hashtags, mentions, mention_ids
+--   hashtags, mentions, mention_ids
 --   (enrichment_tags); url_keys/url_labels (enrichment_urls without the record's own URL:
 --   url_key and url_clean, in order) and domains (registered domain, else host);
 --   reply_ref/reply_author, quote_ref/quote_author: what the record answers or quotes, as the
@@ -21,11 +21,9 @@ SELECT r.*,
             END AS quote_author
 FROM (
     SELECT c.id AS record_id,
-           c.published_at,
            c.platform,
            {{ temporal_author_key }} AS author_key,
            c.author_display_name,
-           coalesce(l.search_terms_matched, '{}') AS terms,
            coalesce(t.hashtags, '{}') AS hashtags,
            coalesce(t.mentions, '{}') AS mentions,
            coalesce(t.mention_ids, '{}') AS mention_ids,
