@@ -176,15 +176,68 @@ def drain(name: str, lines) -> None:
         pass
 
 
-def suite(conn, design: str) -> dict:
+def suite(conn, design: str, *, from_records: bool = False) -> dict:
+    """Every SQL model and the four networks with metrics, as the assets run them: over the
+    design's stored facets (brought up to date first; built on the first run), or
+    ``from_records``: the models' own SQL folding every record (the filtered scopes' path)."""
     from observatory_pipelines.analysis.network import NETWORK_MODELS, build_network
     from observatory_pipelines.analysis.sql_models import load_models, run_models
 
     params = check_scope(conn, AnalysisScope(design, granularity="day"))
     names = [n for n in load_models() if n != "stg_content"]
-    results = run_models(conn, params, names, publish=drain)
+    models = load_models() if from_records else None
+    results = run_models(conn, params, names, models=models, publish=drain)
     graphs = {name: build_network(name, results[model]) for name, model in NETWORK_MODELS.items()}
     return {name: g["metrics"] for name, g in graphs.items()}
+
+
+def suite_only(url: str, design: str, repeat: int) -> dict:
+    """Target 3 alone (--suite-only): ``repeat`` interleaved rounds of one scan, the suite over
+    the stored facets (what the assets run after a collection; a warm-up run first builds or
+    refreshes them, so every timed run reads them) and the suite from the records."""
+    load_before = os.getloadavg()
+    with psycopg.connect(urls.libpq_url(url)) as conn:
+        rows = conn.execute(
+            "SELECT count(*) FROM content_record_collections WHERE query_design_id = %s", [design]
+        ).fetchone()[0]
+        conn.execute(SCAN_SQL).fetchone()  # warm the cache
+        suite(conn, design)  # the stored facets up to date
+        conn.commit()
+        scans, suites, from_records = [], [], []
+        for _ in range(repeat):
+            scans += _timed(lambda: conn.execute(SCAN_SQL).fetchone(), 1)[0]
+            seconds, metrics = _timed(lambda: suite(conn, design), 1)
+            suites += seconds
+            conn.commit()
+            seconds, record_metrics = _timed(lambda: suite(conn, design, from_records=True), 1)
+            from_records += seconds
+            conn.commit()
+            assert record_metrics == metrics, "stored facets and records give other networks"
+    load_after = os.getloadavg()
+    scan, suite_seconds, records_seconds = (
+        statistics.median(x) for x in (scans, suites, from_records)
+    )
+    cores = os.cpu_count() or 1
+    return {
+        "rows": rows,
+        "scan_seconds": round(scan, 3),
+        "scan": _stats(scans),
+        "suite_seconds": round(suite_seconds, 3),
+        "suite": _stats(suites),
+        "suite_vs_scan": round(suite_seconds / scan, 2),
+        "suite_vs_scan_each_run": [round(a / b, 2) for a, b in zip(suites, scans, strict=True)],
+        "suite_from_records": _stats(from_records),
+        "suite_from_records_vs_scan": round(records_seconds / scan, 2),
+        "network_metrics": metrics,
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
+        "loaded": max(load_before[0], load_after[0]) > cores,
+        "targets": {
+            "suite_le_3x_scan": suite_seconds / scan <= 3,
+            "suite_from_records_le_3x_scan": records_seconds / scan <= 3,
+        },
+        "machine": _machine(),
+    }
 
 
 def copy_baseline(conn, design: str) -> int:
@@ -343,6 +396,12 @@ def main() -> None:
         action="store_true",
         help="only the exports and their COPY baseline (bench/results/analysis_exports.json)",
     )
+    parser.add_argument(
+        "--suite-only",
+        action="store_true",
+        help="only the suite vs the scan, over the stored facets and from the records "
+        "(bench/results/analysis_suite.json)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--design", help=argparse.SUPPRESS)
@@ -363,6 +422,16 @@ def main() -> None:
         "rows": args.rows,
         "setup_seconds": round(setup_seconds, 1),
     }
+    if args.suite_only:
+        try:
+            result.update(suite_only(url, design, args.repeat))
+        finally:
+            if not args.keep:
+                drop_database(server, urls.parse_database_url(url).database)
+        out = ROOT / "bench" / "results" / "analysis_suite.json"
+        out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(json.dumps(result, ensure_ascii=False))
+        return
     if args.exports_only:
         try:
             result.update(exports_only(url, design, args))

@@ -26,25 +26,27 @@ identified AS (
     LEFT JOIN actor_platform_presences AS app
            ON app.platform = a.platform AND app.platform_user_id = a.author_platform_id
 ),
-per_platform AS (
-    SELECT actor_key, max(actor_id::text) AS actor_id, platform,
-           max(display_name COLLATE "C") AS display_name, sum(post_count)::bigint AS post_count
-    FROM identified
-    WHERE actor_key IS NOT NULL
-    GROUP BY actor_key, platform
-),
+-- actors on two or more platforms, found in one pass over the identified authors (their first
+-- and last platform differ); only their rows are then summed per platform
 multi AS (
-    SELECT actor_key, count(*)::bigint AS platform_count
-    FROM per_platform
-    GROUP BY actor_key
-    HAVING count(*) >= 2
+    SELECT i.actor_key
+    FROM identified AS i
+    WHERE i.actor_key IS NOT NULL
+    GROUP BY i.actor_key
+    HAVING min(i.platform COLLATE "C") <> max(i.platform COLLATE "C")
+),
+per_platform AS (
+    SELECT i.actor_key, max(i.actor_id::text) AS actor_id, i.platform,
+           max(i.display_name COLLATE "C") AS display_name, sum(i.post_count)::bigint AS post_count
+    FROM identified AS i
+    JOIN multi AS m ON m.actor_key = i.actor_key
+    GROUP BY i.actor_key, i.platform
 )
 SELECT pp.actor_key,
        coalesce(act.canonical_name, pp.display_name, pp.actor_key) AS label,
        pp.actor_id,
        pp.platform,
        pp.post_count,
-       m.platform_count
+       count(*) OVER (PARTITION BY pp.actor_key) AS platform_count
 FROM per_platform AS pp
-JOIN multi AS m USING (actor_key)
 LEFT JOIN actors AS act ON act.id = CAST(pp.actor_id AS uuid)
