@@ -65,27 +65,6 @@ def read_batches(
         yield from parse(b"".join(group), BLOCK_BYTES)
 
 
-def text_copy_batches(chunks: Iterable[bytes], names: Sequence[str]) -> Iterator[pa.RecordBatch]:
-    """Batches of a COPY (FORMAT text) stream, every column a string (still COPY-escaped).
-    Groups of ~2 MB: the NDJSON export's peak RSS on 300,000 records was 251-252 MB with
-    4 MB groups, 239-241 MB with 2 MB, its CPU the same within the noise."""
-    return read_batches(
-        chunks,
-        names,
-        group_bytes=2 << 20,
-        # Text format never quotes; tabs and newlines inside values are escaped.
-        parse_options=pacsv.ParseOptions(
-            delimiter="\t", quote_char=False, escape_char=False, double_quote=False
-        ),
-        convert_options=pacsv.ConvertOptions(
-            column_types={name: pa.string() for name in names},
-            null_values=["\\N"],
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=False,
-        ),
-    )
-
-
 _END = object()
 
 

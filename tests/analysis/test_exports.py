@@ -80,8 +80,8 @@ def test_ndjson_one_object_per_line(conn, corpus, store):
     assert objects[0]["views"] is None and objects[0]["likes"] == 10
 
 
-# Values COPY's text format escapes the JSON way (Arrow kernels only) ...
-_ARROW_ONLY = {
+# Awkward values. Backslashes, COPY's NULL marker as text, quotes in term lists, NaN ...
+_ESCAPES = {
     "p1": ("text_content", "C:\\temp\\new \\\\ tab\there\r\nend\\ \\N"),
     "p2": ("title", "\\N"),
     "p4": ("search_terms_matched", ['a"b', "c\\d", "æ/ø"]),
@@ -91,8 +91,9 @@ _ARROW_ONLY = {
     "p8": ("engagement_score", float("nan")),
     "p9": ("engagement_score", float("-inf")),
 }
-# ... and values it does not (vertical tab, raw control characters, NULL list elements).
-_PYTHON_PATH = {
+# ... control characters (\x01 and \x02 are the export's CSV quote and delimiter: JSON must
+# hold them escaped, or COPY would quote the line), NULL list elements ...
+_CONTROL = {
     "p1": ("text_content", 'vt\x0b, ctl\x01, slash-v \\v, \\N, "q" / ø'),
     "p4": ("search_terms_matched", ['a"b', "c\\d", None, "x\x01y"]),
     "p5": ("search_terms_matched", []),
@@ -101,9 +102,24 @@ _PYTHON_PATH = {
 }
 
 
-@pytest.mark.parametrize("awkward", [_ARROW_ONLY, _PYTHON_PATH], ids=["arrow", "python"])
+# ... and a text over 1 MB, emoji, formula-looking text, both 2026 DST edges
+# (Europe/Copenhagen; exported in UTC), huge and infinite numbers.
+_LARGE_AND_EDGES = {
+    "p1": ("text_content", '=HYPERLINK("x")\n' + '🌍 æøå, "citat" \\ \x01\n' * 60_000),
+    "p2": ("published_at", "2026-03-29 00:59:59.999999+00"),  # CET -> CEST at 01:00 UTC
+    "p4": ("published_at", "2026-10-25 01:00:00+00"),  # CEST -> CET
+    "p5": ("views_count", 2**62),
+    "p6": ("engagement_score", float("inf")),
+    "p7": ("title", "+45 12 34 56 78"),
+}
+
+
+@pytest.mark.parametrize(
+    "awkward", [_ESCAPES, _CONTROL, _LARGE_AND_EDGES], ids=["escapes", "control", "large"]
+)
 def test_ndjson_matches_row_to_json_on_awkward_values(conn, corpus, store, awkward):
-    # The lines are built from COPY's text format; Postgres's own JSON is the oracle.
+    # Postgres writes the lines through COPY's CSV format; row_to_json of the export rows,
+    # read as a query result, is the oracle: COPY must pass it through byte for byte.
     for platform_id, (column, value) in awkward.items():
         if column == "search_terms_matched":  # the terms the design matched: on its link
             conn.execute(
@@ -123,7 +139,7 @@ def test_ndjson_matches_row_to_json_on_awkward_values(conn, corpus, store, awkwa
     )
     conn.execute(  # the link names the record by (id, published_at)
         "UPDATE content_record_collections AS l SET published_at = c.published_at "
-        "FROM content_records AS c WHERE c.id = l.content_record_id AND c.platform_id = 'p3'"
+        "FROM content_records AS c WHERE c.id = l.content_record_id"
     )
     conn.commit()
     _, data = _export(conn, corpus.design, "ndjson", store)
@@ -138,12 +154,20 @@ def test_ndjson_matches_row_to_json_on_awkward_values(conn, corpus, store, awkwa
             )
         ]
     assert data.decode("utf-8") == "".join(expected)
-    objects = [json.loads(line) for line in data.decode("utf-8").splitlines()]
-    assert objects[2]["published_at"].endswith(":00.25+00:00")
-    assert objects[2]["engagement_score"] == 1e-7
-    terms = {o["content_hash"][-1]: o["search_terms_matched"] for o in objects}
-    assert [terms["4"], terms["5"], terms["6"]] == [awkward["p4"][1], [], [""]]
-    assert objects[0]["text_content"] == awkward["p1"][1]
+    objects = [json.loads(line) for line in data.split(b"\n")[:-1]]  # LF only ends a line
+    assert len(objects) == 9
+    by_platform_id = {"p" + o["content_hash"][-1]: o for o in objects}
+    assert by_platform_id["p3"]["published_at"].endswith(":00.25+00:00")
+    assert by_platform_id["p3"]["engagement_score"] == 1e-7
+    json_names = {"views_count": "views"}
+    for platform_id, (column, value) in awkward.items():
+        got = by_platform_id[platform_id][json_names.get(column, column)]
+        if column == "published_at":
+            assert datetime.fromisoformat(got) == datetime.fromisoformat(value)
+        elif isinstance(value, float):  # JSON has no NaN/Infinity: row_to_json quotes them
+            assert got == {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}[str(value)]
+        else:
+            assert got == value, column
 
 
 def test_parquet_is_typed(conn, corpus, store):

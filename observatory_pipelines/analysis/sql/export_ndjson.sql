@@ -1,13 +1,13 @@
--- Export columns for the NDJSON writer (ndjson_lines.py), streamed with COPY (FORMAT text).
--- Text columns go out as text (Arrow escapes their quotes and adds the JSON punctuation);
--- the times, the engagement score (NaN/Infinity are quoted) and the term lists go out as
--- Postgres's own JSON of them, the same encoder row_to_json uses; counts print as JSON.
-SELECT r.query_design, r.platform, r.arena, r.content_type, r.title, r.text_content, r.url,
-       r.author_display_name, r.pseudonymized_author_id,
-       to_json(r.published_at) AS published_at,
-       r.views, r.likes, r.shares, r.comments,
-       to_json(r.engagement_score) AS engagement_score,
-       r.language, r.collection_tier,
-       to_json(r.search_terms_matched) AS search_terms_matched,
-       r.content_hash
-FROM ({{ export_rows }}) AS r
+-- One JSON object per record, the export rows' row_to_json, for COPY (FORMAT csv, QUOTE
+-- e'\x01', DELIMITER e'\x02'): JSON text holds no raw control character (row_to_json escapes
+-- every one), so COPY never quotes or escapes it and each line arrives as row_to_json wrote it.
+-- The same rows and order as export_rows, but the object is built in the LATERAL row, which
+-- the planner flattens into the scan and join: each parallel worker builds its records' JSON
+-- before its sort, instead of the leader after the merge (the leader, merging and sending,
+-- is the critical path).
+SELECT CAST(row_to_json(x) AS text) AS line
+FROM {{ scope_records }}
+JOIN query_designs AS qd ON qd.id = l.query_design_id
+CROSS JOIN LATERAL (SELECT {{ export_columns }}) AS x
+WHERE {{ scope_where }}
+ORDER BY c.published_at, c.id

@@ -1,0 +1,21 @@
+-- Fragment: the export columns of one record in export order (spec section 5), for aliases
+-- qd (the exported design), c (the record) and l (the design's link: the terms it matched).
+qd.name AS query_design,
+c.platform,
+c.arena,
+c.content_type,
+c.title,
+c.text_content,
+c.url,
+c.author_display_name,
+c.pseudonymized_author_id,
+c.published_at,
+c.views_count AS views,
+c.likes_count AS likes,
+c.shares_count AS shares,
+c.comments_count AS comments,
+c.engagement_score,
+c.language,
+c.collection_tier,
+l.search_terms_matched,
+c.content_hash
