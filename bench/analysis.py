@@ -422,23 +422,21 @@ def main() -> None:
         "rows": args.rows,
         "setup_seconds": round(setup_seconds, 1),
     }
+    # A part alone (--suite-only, --exports-only): its own result file, the database dropped
+    # unless kept.
+    part = None
     if args.suite_only:
+        part = ("analysis_suite.json", lambda: suite_only(url, design, args.repeat))
+    elif args.exports_only:
+        part = ("analysis_exports.json", lambda: exports_only(url, design, args))
+    if part is not None:
+        name, measure = part
         try:
-            result.update(suite_only(url, design, args.repeat))
+            result.update(measure())
         finally:
             if not args.keep:
                 drop_database(server, urls.parse_database_url(url).database)
-        out = ROOT / "bench" / "results" / "analysis_suite.json"
-        out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        print(json.dumps(result, ensure_ascii=False))
-        return
-    if args.exports_only:
-        try:
-            result.update(exports_only(url, design, args))
-        finally:
-            if not args.keep:
-                drop_database(server, urls.parse_database_url(url).database)
-        out = ROOT / "bench" / "results" / "analysis_exports.json"
+        out = ROOT / "bench" / "results" / name
         out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         print(json.dumps(result, ensure_ascii=False))
         return
