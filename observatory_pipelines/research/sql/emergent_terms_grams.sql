@@ -21,7 +21,9 @@ FROM (
            t.terms,
            t.counts
     FROM {{ scope_records }}
-    JOIN enrichment_terms AS t ON t.record_id = c.id AND t.published_at = c.published_at
+    -- the record key matched as in _scope_records.sql, so the join is estimated right
+    JOIN enrichment_terms AS t
+      ON t.record_id = c.id AND (CASE WHEN t.published_at = c.published_at THEN 1 END) IS NOT NULL
     WHERE {{ scope_where }}
     OFFSET 0
 ) AS r

@@ -20,5 +20,8 @@ SELECT c.id AS record_id,
        u.registered_domain,
        CASE WHEN u.url_type = 'self_reference' THEN c.title END AS title
 FROM {{ scope_records }}
-JOIN enrichment_urls AS u ON u.record_id = c.id AND u.published_at = c.published_at
+-- matched on the record key as the scope fragment matches it (_scope_records.sql): the id
+-- hashed, published_at in a CASE, so the join is estimated at its real size, not one row
+JOIN enrichment_urls AS u
+  ON u.record_id = c.id AND (CASE WHEN u.published_at = c.published_at THEN 1 END) IS NOT NULL
 WHERE {{ scope_where }}
