@@ -7,8 +7,9 @@ TEST_DATABASE_URL's server), emptied and checkpointed before every phase:
 
 - ``ingest``: ``NormalizedRecord`` objects through the real path — clean (normalize.py) →
   enrich (terms, content hash, URL normalisation, HMAC pseudonym, actor lookup) → COPY into
-  the temp staging table → one deduplicating ``INSERT … SELECT … ON CONFLICT DO NOTHING`` per
-  batch that also links every inserted record to the design and run
+  the temp staging table → one deduplicating ``INSERT … SELECT`` per batch (stored keys
+  probed, no ON CONFLICT unless a batch meets a concurrent copy) that also links every
+  inserted record to the design and run
   (content_record_collections), for a real design and a new collection run each time;
 - ``plain_copy``: the rows the first ingest stored, byte for byte (every column: ids, content
   hashes, pseudonyms, matched terms, run and design), in the order the records arrived,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,6 +43,7 @@ from observatory_pipelines.security.pseudonymize import (
 
 # Staging row layout (COPY binary types); author_id and raw_metadata are cast on insert.
 STAGING = (
+    ("id", "uuid"),  # the stored record's id (see staging_create.sql)
     ("published_at", "timestamptz"),
     ("platform", "text"),
     ("arena", "text"),
@@ -217,6 +219,7 @@ class Enricher:
         )
         actor = str(author_id) if author_id else None
         return (
+            uuid.uuid4(),
             r.published_at,
             r.platform,
             r.arena,

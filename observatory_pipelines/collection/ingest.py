@@ -1,7 +1,8 @@
 """Bulk ingest: COPY a batch into a temp staging table, then one deduplicating INSERT … SELECT
 that also links every record it inserts to the design and run; only a batch with rows it did
 not insert (stored before, or repeated content) needs a second INSERT … SELECT that attributes
-those to the design.
+those to the design. The insert probes for stored keys instead of using ON CONFLICT; the rare
+batch that meets a key no probe could see (a concurrent task's) is written again with it.
 
 Dedup is global (one stored copy per record); attribution is per design: a record that another
 design stored earlier is still linked to this design (content_record_collections), so the
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from psycopg.errors import InvalidParameterValue
+from psycopg.errors import InvalidParameterValue, UniqueViolation
 from sqlalchemy import Engine
 
 from observatory_pipelines.collection.enrich import STAGING_COLUMNS, STAGING_TYPES
@@ -26,6 +27,12 @@ from observatory_pipelines.collection.enrich import STAGING_COLUMNS, STAGING_TYP
 _SQL = Path(__file__).parent / "sql"
 CREATE_STAGING = (_SQL / "staging_create.sql").read_text()
 INSERT_FROM_STAGING = (_SQL / "staging_insert.sql").read_text()
+# The same statement with ON CONFLICT DO NOTHING, for a batch whose plain insert met a key it
+# could not see stored (see staging_insert.sql): it waits for the other writer and skips.
+_RETRY_MARK = "-- retry: ON CONFLICT DO NOTHING"
+INSERT_FROM_STAGING_SKIPPING_CONFLICTS = INSERT_FROM_STAGING.replace(
+    _RETRY_MARK, "ON CONFLICT DO NOTHING"
+)
 ATTRIBUTE_STAGING = (_SQL / "staging_attribute.sql").read_text()
 COPY_STAGING = f"COPY collection_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 # The task's seen-content index (one 16-byte key a record) outgrows the default 8 MB of temp
@@ -83,7 +90,24 @@ class BulkIngester:
         self.conn.commit()
 
     def write(self, rows: Sequence[tuple] | Iterable[tuple]) -> IngestCounts:
-        """Stage and insert one batch in one transaction; returns this batch's counts."""
+        """Stage and insert one batch in one transaction; returns this batch's counts.
+
+        The insert is a plain one (no speculative insertion); a batch that meets a key it
+        could not see stored is rolled back and written again, skipping such rows.
+        """
+        rows = rows if isinstance(rows, Sequence) else list(rows)  # a retry stages them again
+        try:
+            batch = self._write(rows, INSERT_FROM_STAGING)
+        except UniqueViolation:
+            # A concurrent task's copy (now committed: the insert waited for it) or two staged
+            # rows with one key but different content; nothing of the batch was kept.
+            batch = self._write(rows, INSERT_FROM_STAGING_SKIPPING_CONFLICTS)
+        self.counts.staged += batch.staged
+        self.counts.inserted += batch.inserted
+        self.counts.attributed += batch.attributed
+        return batch
+
+    def _write(self, rows: Sequence[tuple], insert: str) -> IngestCounts:
         batch = IngestCounts()
         try:
             with self.conn.cursor() as cur:
@@ -95,7 +119,7 @@ class BulkIngester:
                 if batch.staged:
                     # The DISTINCT ON sort of a batch spills to disk at the 4 MB default.
                     cur.execute("SET LOCAL work_mem = '64MB'")
-                    cur.execute(INSERT_FROM_STAGING, self.params)
+                    cur.execute(insert, self.params)
                     batch.inserted, batch.attributed = cur.fetchone()
                     if batch.inserted < batch.staged and self.params["query_design_id"]:
                         # Rows stored before (by any design, or by a task that committed while
@@ -106,9 +130,6 @@ class BulkIngester:
         except BaseException:
             self.conn.rollback()
             raise
-        self.counts.staged += batch.staged
-        self.counts.inserted += batch.inserted
-        self.counts.attributed += batch.attributed
         return batch
 
     def submit(self, rows: list[tuple]) -> None:

@@ -32,17 +32,21 @@ LINK = (
 )
 
 
-@pytest.fixture()
-def design_and_run(db):
-    user = make_user(db)
-    design = make_design(db, user, {"mode": "batch", "arenas": {}})
-    with db.begin() as conn:
+def user_design_and_run(engine, name: str = "design") -> tuple[str, str, str]:
+    user = make_user(engine)
+    design = make_design(engine, user, {"mode": "batch", "arenas": {}}, name=name)
+    with engine.begin() as conn:
         run = conn.exec_driver_sql(
             "INSERT INTO collection_runs (initiated_by, query_design_id) VALUES (%s, %s)"
             " RETURNING id",
             (user, design),
         ).scalar_one()
     return user, design, str(run)
+
+
+@pytest.fixture()
+def design_and_run(db):
+    return user_design_and_run(db)
 
 
 def connect(engine) -> psycopg.Connection:
