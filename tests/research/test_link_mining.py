@@ -186,6 +186,21 @@ def test_domain_counts_add_up_over_authors(corpus, conn, database_url):
     ]  # fmt: skip
 
 
+def test_the_matrix_counts_a_record_once_among_the_other_domains(corpus, conn, database_url):
+    """With one matrix domain (a.dk), a record linking b.dk and c.dk is one record of its
+    platform's '(other domains)' cell; row_pct shares the platform's row."""
+    corpus.add(0, text="https://a.dk/1 https://b.dk/1 https://c.dk/1")
+    corpus.add(1, text="https://a.dk/2")
+    corpus.add(2, text="https://a.dk/3 https://b.dk/2")
+    corpus.add(3, platform="reddit", text="https://c.dk/2")
+    enrich(database_url, "record_urls")
+    rows = mine_links(conn, _params(conn, corpus), matrix_domains=1).tables["platform_domains"]
+    assert [tuple(r.values()) for r in rows.rows] == [
+        ("bluesky", "a.dk", 3, 60.0), ("bluesky", "(other domains)", 2, 40.0),
+        ("reddit", "(other domains)", 1, 100.0),
+    ]  # fmt: skip
+
+
 def test_self_references_on_request_filtered_scope_and_bad_parameters(link_corpus, conn):
     out = mine_links(conn, _params(conn, link_corpus), include_self_references=True)
     dr = out.tables["top_domains"].rows[0]

@@ -1,22 +1,23 @@
 -- platform x domain: records of each platform linking to each of the :matrix_domains most
 -- linked domains, the rest as '(other domains)'; row_pct = the cell's share of its
 -- platform's row (a record linking to two domains counts in both cells).
+-- The cells of the top domains are sums over research_domain_authors (a domain's records add up
+-- over its authors); only the records linking the other domains are counted one by one.
 WITH {{ mined_links }},
-links AS (
-    SELECT DISTINCT platform, registered_domain, record_id
-    FROM mined
-    WHERE registered_domain IS NOT NULL
-),
 top_domains AS (
     SELECT registered_domain FROM research_domain_ranks WHERE rank <= :matrix_domains
 ),
 cells AS (
-    SELECT l.platform,
-           coalesce(t.registered_domain, '(other domains)') AS registered_domain,
-           count(DISTINCT l.record_id) AS n_records
-    FROM links AS l
-    LEFT JOIN top_domains AS t USING (registered_domain)
-    GROUP BY 1, 2
+    SELECT a.platform, a.registered_domain, sum(a.n_records)::bigint AS n_records
+    FROM research_domain_authors AS a
+    JOIN top_domains AS t USING (registered_domain)
+    GROUP BY a.platform, a.registered_domain
+    UNION ALL
+    SELECT m.platform, '(other domains)', count(DISTINCT m.record_id)
+    FROM mined AS m
+    WHERE m.registered_domain IS NOT NULL
+      AND m.registered_domain NOT IN (SELECT registered_domain FROM top_domains)
+    GROUP BY m.platform
 )
 SELECT platform,
        registered_domain,

@@ -2,12 +2,11 @@
 -- per key), their distinct authors, records per platform, the first dated share and its
 -- platform, and the page's title when the page is itself a record of the scope.
 WITH {{ mined_links }},
-urls AS (
+ranked AS (  -- hashed over every page; the distinct authors are counted for the listed only
     SELECT url_key,
            min(url_clean) AS url_clean,
            min(registered_domain) AS registered_domain,
            count(*) AS n_records,
-           count(DISTINCT platform || ':' || author) AS n_actors,
            min(published_at) FILTER (WHERE NOT undated) AS first_published_at
     FROM mined
     GROUP BY url_key
@@ -15,7 +14,13 @@ urls AS (
     LIMIT :top_urls
 ),
 listed AS (
-    SELECT m.* FROM mined AS m JOIN urls USING (url_key)
+    SELECT m.* FROM mined AS m JOIN ranked USING (url_key)
+),
+urls AS (
+    SELECT r.*, a.n_actors
+    FROM ranked AS r
+    JOIN (SELECT url_key, count(DISTINCT platform || ':' || author) AS n_actors
+          FROM listed GROUP BY url_key) AS a USING (url_key)
 ),
 platforms AS (
     SELECT url_key, jsonb_object_agg(platform, records) AS platforms
