@@ -64,4 +64,5 @@ FROM (
         GROUP BY e.record_id, e.published_at
     ) AS u ON u.record_id = c.id AND u.published_at = c.published_at
     WHERE {{ scope_where }}
+    OFFSET 0  -- not flattened: the outer CASEs read reply_ref/quote_ref, not two copies of them
 ) AS r
