@@ -13,12 +13,15 @@ hashes already seen by the task live in a temp table on the server (see staging_
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import io
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from psycopg import Copy
+from psycopg.copy import FileWriter
 from psycopg.errors import InvalidParameterValue, UniqueViolation
 from sqlalchemy import Engine
 
@@ -88,34 +91,48 @@ class BulkIngester:
                 self.conn.rollback()
             cur.execute(CREATE_STAGING)
         self.conn.commit()
+        # Encodes batches into COPY data on the caller's thread; it never runs a statement.
+        self._encoding_cursor = self.conn.cursor()
 
-    def write(self, rows: Sequence[tuple] | Iterable[tuple]) -> IngestCounts:
-        """Stage and insert one batch in one transaction; returns this batch's counts.
+    def write(self, rows: Iterable[tuple]) -> IngestCounts:
+        """Stage and insert one batch in one transaction; returns this batch's counts."""
+        return self._write_encoded(*self._encode(rows))
 
-        The insert is a plain one (no speculative insertion); a batch that meets a key it
-        could not see stored is rolled back and written again, skipping such rows.
+    def _encode(self, rows: Iterable[tuple]) -> tuple[bytes, int]:
+        """The batch as binary COPY data, and its number of rows.
+
+        Done by the caller, not the writer thread: encoding is Python work, and on the writer
+        thread it fought the caller's enrichment of the next batch for the GIL while the server
+        had nothing to do (at 300 k records the two cores were idle ≈ 40 % of the ingest).
         """
-        rows = rows if isinstance(rows, Sequence) else list(rows)  # a retry stages them again
+        data, staged = io.BytesIO(), 0
+        with Copy(self._encoding_cursor, binary=True, writer=FileWriter(data)) as copy:
+            copy.set_types(STAGING_TYPES)
+            for row in rows:
+                copy.write_row(row)
+                staged += 1
+        return data.getvalue(), staged
+
+    def _write_encoded(self, data: bytes, staged: int) -> IngestCounts:
+        """The insert is a plain one (no speculative insertion); a batch that meets a key it
+        could not see stored is rolled back and written again, skipping such rows."""
         try:
-            batch = self._write(rows, INSERT_FROM_STAGING)
+            batch = self._write(data, staged, INSERT_FROM_STAGING)
         except UniqueViolation:
             # A concurrent task's copy (now committed: the insert waited for it) or two staged
             # rows with one key but different content; nothing of the batch was kept.
-            batch = self._write(rows, INSERT_FROM_STAGING_SKIPPING_CONFLICTS)
+            batch = self._write(data, staged, INSERT_FROM_STAGING_SKIPPING_CONFLICTS)
         self.counts.staged += batch.staged
         self.counts.inserted += batch.inserted
         self.counts.attributed += batch.attributed
         return batch
 
-    def _write(self, rows: Sequence[tuple], insert: str) -> IngestCounts:
-        batch = IngestCounts()
+    def _write(self, data: bytes, staged: int, insert: str) -> IngestCounts:
+        batch = IngestCounts(staged=staged)
         try:
             with self.conn.cursor() as cur:
                 with cur.copy(COPY_STAGING) as copy:
-                    copy.set_types(STAGING_TYPES)
-                    for row in rows:
-                        copy.write_row(row)
-                        batch.staged += 1
+                    copy.write(data)
                 if batch.staged:
                     # The DISTINCT ON sort of a batch spills to disk at the 4 MB default.
                     cur.execute("SET LOCAL work_mem = '64MB'")
@@ -132,16 +149,18 @@ class BulkIngester:
             raise
         return batch
 
-    def submit(self, rows: list[tuple]) -> None:
+    def submit(self, rows: Iterable[tuple]) -> None:
         """Write ``rows`` on a background thread while the caller prepares the next batch.
 
-        At most one batch is in flight (memory: two batches); ``drain`` waits for it and
-        re-raises its error. The counters include a batch only once it is written.
+        The rows are encoded here; the thread sends them and runs the statements. At most one
+        batch is in flight (memory: two batches); ``drain`` waits for it and re-raises its
+        error. The counters include a batch only once it is written.
         """
+        encoded = self._encode(rows)
         self.drain()
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
-        self._pending = self._executor.submit(self.write, rows)
+        self._pending = self._executor.submit(self._write_encoded, *encoded)
 
     def drain(self) -> IngestCounts:
         pending, self._pending = self._pending, None
