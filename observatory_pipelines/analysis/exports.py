@@ -342,10 +342,12 @@ def parquet_chunks(
         "engagement_score": pa.float64(),
         "search_terms_matched": pa.string(),
     }
-    # One piece of whole rows at a time, single-threaded: parallel read-ahead of several
-    # blocks was most of the peak memory, and the parse is not the bottleneck (COPY is).
+    # psycopg's per-row COPY loop runs in a read-ahead thread (a few 1 MB chunks ahead) while
+    # this one parses and writes; Arrow parses one group of whole rows at a time,
+    # single-threaded: its parallel read-ahead of several blocks was most of the peak memory.
+    chunks = read_ahead(stream)
     reader = read_batches(
-        stream,
+        chunks,
         _NAMES,
         parse_options=pacsv.ParseOptions(newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(
@@ -357,14 +359,15 @@ def parquet_chunks(
     )
     pending: list[pa.RecordBatch] = []
     pending_rows = 0
-    for batch in reader:
-        pending.append(_typed_batch(batch))
-        pending_rows += batch.num_rows
-        if pending_rows >= batch_rows:
-            writer.write_table(pa.Table.from_batches(pending), row_group_size=pending_rows)
-            counter.rows += pending_rows
-            pending, pending_rows = [], 0
-            yield sink.drain()
+    with closing(chunks):  # stops the thread and the COPY when the upload gives up
+        for batch in reader:
+            pending.append(_typed_batch(batch))
+            pending_rows += batch.num_rows
+            if pending_rows >= batch_rows:
+                writer.write_table(pa.Table.from_batches(pending), row_group_size=pending_rows)
+                counter.rows += pending_rows
+                pending, pending_rows = [], 0
+                yield sink.drain()
     if pending:
         writer.write_table(pa.Table.from_batches(pending), row_group_size=pending_rows)
         counter.rows += pending_rows
