@@ -33,6 +33,9 @@ INSERT_FROM_STAGING = (_SQL / "staging_insert.sql").read_text()
 # The same statement with ON CONFLICT DO NOTHING, for a batch whose plain insert met a key it
 # could not see stored (see staging_insert.sql): it waits for the other writer and skips.
 _RETRY_MARK = "-- retry: ON CONFLICT DO NOTHING"
+if INSERT_FROM_STAGING.count(_RETRY_MARK) != 1:
+    # without the mark the retry would be the same statement and fail the same way
+    raise RuntimeError(f"staging_insert.sql must hold the line {_RETRY_MARK!r} exactly once")
 INSERT_FROM_STAGING_SKIPPING_CONFLICTS = INSERT_FROM_STAGING.replace(
     _RETRY_MARK, "ON CONFLICT DO NOTHING"
 )
