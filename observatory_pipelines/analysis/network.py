@@ -113,19 +113,6 @@ BUILDERS = {
 }
 
 
-def to_networkx(graph: dict) -> nx.Graph:
-    g = nx.DiGraph() if graph.get("directed") else nx.Graph()
-    for node in graph["nodes"]:
-        g.add_node(node["id"], **{k: v for k, v in node.items() if k != "id"})
-    for edge in graph["edges"]:
-        g.add_edge(
-            edge["source"],
-            edge["target"],
-            **{k: v for k, v in edge.items() if k not in ("source", "target")},
-        )
-    return g
-
-
 def _undirected(g: nx.Graph) -> nx.Graph:
     """Communities of a directed network are found on its undirected form (the weights of
     a→b and b→a summed), as Gephi's modularity does: networkx's directed Louvain did not
@@ -143,7 +130,7 @@ def _undirected(g: nx.Graph) -> nx.Graph:
 
 
 def _structure(graph: dict) -> nx.Graph:
-    """The nodes and weighted edges only, what the metrics read, in ``to_networkx``'s order
+    """The nodes and weighted edges only, what the metrics read, in the graph's own order
     (Louvain's result depends on it): without copying every attribute it builds in half the
     time (a 100,000-edge network of interaction_networks)."""
     g = nx.DiGraph() if graph.get("directed") else nx.Graph()

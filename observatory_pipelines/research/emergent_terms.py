@@ -57,8 +57,10 @@ def count_terms(conn: psycopg.Connection, params: dict[str, Any], period: str) -
     excluded = SearchTermFilter.of(
         r["term"] for r in query(conn, "emergent_terms_search_terms", params)
     )
-    # The join of the scope to enrichment_terms is estimated at one row (see bulk_session),
-    # so the planner would sort the unnested (record, term) rows to group them: hash them.
+    # Group the unnested (record, term) rows by hashing: set when the scope's join to
+    # enrichment_terms was estimated at one row and the planner sorted them; that estimate
+    # is right since emergent_terms_grams.sql joins on the record key as the scope does, and
+    # whether the planner now hashes without this has not been measured at 1 M.
     conn.execute("SET LOCAL enable_sort = off")
     temp_table(conn, "emergent_grams", "emergent_terms_grams", {**params, "period": period})
     conn.execute("SET LOCAL enable_sort = on")

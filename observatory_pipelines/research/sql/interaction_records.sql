@@ -1,7 +1,6 @@
 -- One row per record of the scope with everything the interaction networks read, stored as
 -- the temp table interaction_records (framework.temp_table, ANALYZEd:
--- the scope's two-column join is estimated at one row, and the network queries over it would
--- plan badly without statistics; built in a bulk transaction, so its joins hash):
+-- the network queries over it would plan badly without statistics; built in a bulk transaction, so its joins hash):
 --   author_key as in stg_content (the pseudonym, else the platform-qualified display name);
 --   hashtags, mentions, mention_ids
 --   (enrichment_tags); url_keys/url_labels (enrichment_urls without the record's own URL:
