@@ -240,18 +240,41 @@ def suite_only(url: str, design: str, repeat: int) -> dict:
     }
 
 
-def copy_baseline(conn, design: str) -> int:
+def _copy_rows(conn, design: str):
+    """The baseline's rows: ``COPY (<export rows>) TO STDOUT``, one CopyData message a row."""
     params = AnalysisScope(design).params()
-    total = 0
     with conn.transaction():
         conn.execute("SET LOCAL TIME ZONE 'UTC'")
         with (
             conn.cursor() as cur,
             cur.copy("COPY (" + export_sql("export_rows") + ") TO STDOUT", params) as copy,
         ):
-            for data in copy:
-                total += len(data)
-    return total
+            yield from copy
+
+
+def copy_baseline(conn, design: str) -> int:
+    """The target's yardstick: the COPY read and dropped."""
+    return sum(len(data) for data in _copy_rows(conn, design))
+
+
+def copy_into_store(conn, design: str, store) -> int:
+    """The same COPY written into the exports' object store in ~1 MB chunks: what storing
+    that many bytes costs there (disk writes and the fsync of the folder backend), which
+    the plain COPY does not pay. Reported beside the target, not instead of it."""
+
+    def chunks():
+        buffer = bytearray()
+        for data in _copy_rows(conn, design):
+            buffer += data
+            if len(buffer) >= 1 << 20:
+                yield bytes(buffer)
+                buffer.clear()
+        if buffer:
+            yield bytes(buffer)
+
+    info = store.put("exports/bench/copy.txt", chunks(), content_type="text/plain")
+    store.remove(info.key)
+    return info.size
 
 
 def worker(args) -> None:
@@ -316,19 +339,28 @@ def run_worker(fmt: str, url: str, design: str, store_dir: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure_exports(url: str, design: str, formats: list[str], repeat: int) -> dict:
+def measure_exports(
+    url: str, design: str, formats: list[str], repeat: int, store_root: str | None = None
+) -> dict:
     """Each export in its own worker, interleaved with COPY baseline runs in this process
-    (copy, csv, ndjson, parquet, copy, ...: load changes hit the baseline and the exports
-    alike); XLSX once, after the rounds. Ratios are of the medians."""
+    (copy, copy into the store, csv, ndjson, parquet, copy, ...: load changes hit the
+    baselines and the exports alike); XLSX once, after the rounds. Ratios are of the
+    medians. The folder store lives under ``store_root`` (default: the system's temporary
+    directory), so the cost of its disk can be told from the exports' own."""
+    from observatory_pipelines.resources.object_store import ObjectStoreResource
+
     load_before = os.getloadavg()
     copies: list[float] = []
+    stored_copies: list[float] = []
     runs: dict[str, list[dict]] = {fmt: [] for fmt in formats}
     with (
         psycopg.connect(urls.libpq_url(url)) as conn,
-        tempfile.TemporaryDirectory(prefix="bench-analysis-") as store_dir,
+        tempfile.TemporaryDirectory(prefix="bench-analysis-", dir=store_root) as store_dir,
     ):
+        store = ObjectStoreResource(local_dir=store_dir, outputs_bucket="bench-outputs").outputs()
         for _ in range(repeat):
             copies += _timed(lambda: copy_baseline(conn, design), 1)[0]
+            stored_copies += _timed(lambda: copy_into_store(conn, design, store), 1)[0]
             for fmt in formats:
                 if fmt != "xlsx":
                     runs[fmt].append(run_worker(fmt, url, design, store_dir))
@@ -336,6 +368,7 @@ def measure_exports(url: str, design: str, formats: list[str], repeat: int) -> d
             runs["xlsx"].append(run_worker("xlsx", url, design, store_dir))
     load_after = os.getloadavg()
     copy_seconds = statistics.median(copies)
+    stored_copy_seconds = statistics.median(stored_copies)
     exports = {}
     for fmt, measured_runs in runs.items():
         measured = dict(measured_runs[0])
@@ -343,12 +376,18 @@ def measure_exports(url: str, design: str, formats: list[str], repeat: int) -> d
         measured["runs"] = [r["seconds"] for r in measured_runs]
         measured["peak_rss_mb"] = max(r["peak_rss_mb"] for r in measured_runs)
         measured["vs_copy"] = round(measured["seconds"] / copy_seconds, 2)
+        measured["vs_copy_into_store"] = round(measured["seconds"] / stored_copy_seconds, 2)
         exports[fmt] = measured
         print(json.dumps({fmt: measured}), file=sys.stderr)
     cores = os.cpu_count() or 1
     return {
         "exports": exports,
         "export_copy": _stats(copies),
+        "export_copy_into_store": _stats(stored_copies),
+        "export_store": {
+            "root": store_root or tempfile.gettempdir(),
+            "filesystem": _filesystem(store_root or tempfile.gettempdir()),
+        },
         "export_load": {
             "before": [round(x, 2) for x in load_before],
             "after": [round(x, 2) for x in load_after],
@@ -360,7 +399,7 @@ def measure_exports(url: str, design: str, formats: list[str], repeat: int) -> d
 def exports_only(url: str, design: str, args) -> dict:
     """The export rounds alone (--exports-only), judged like the full run."""
     formats = [f for f in args.formats.split(",") if f]
-    result = measure_exports(url, design, formats, args.export_repeat)
+    result = measure_exports(url, design, formats, args.export_repeat, args.store_root)
     result["targets"] = _export_targets(result["exports"])
     result["machine"] = _machine()
     return result
@@ -375,6 +414,18 @@ def _export_targets(exports: dict) -> dict:
         },
         "export_rss_lt_250mb": all(e["peak_rss_mb"] < 250 for e in exports.values()),
     }
+
+
+def _filesystem(path: str) -> str:
+    """The filesystem type a path is on, from /proc/mounts (longest matching mount point)."""
+    real = os.path.realpath(path)
+    best, kind = "", "unknown"
+    for line in Path("/proc/mounts").read_text().splitlines():
+        fields = line.split()
+        if len(fields) > 2 and (real == fields[1] or real.startswith(fields[1].rstrip("/") + "/")):
+            if len(fields[1]) > len(best):
+                best, kind = fields[1], fields[2]
+    return kind
 
 
 def _machine() -> str:
@@ -401,6 +452,11 @@ def main() -> None:
         action="store_true",
         help="only the suite vs the scan, over the stored facets and from the records "
         "(bench/results/analysis_suite.json)",
+    )
+    parser.add_argument(
+        "--store-root",
+        help="folder the exports' object store is made in (default: the system's temporary "
+        "directory; /dev/shm to take the disk out of the measurement)",
     )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
@@ -466,7 +522,7 @@ def main() -> None:
             exports={},
         )
         formats = [f for f in args.formats.split(",") if f]
-        result.update(measure_exports(url, design, formats, args.export_repeat))
+        result.update(measure_exports(url, design, formats, args.export_repeat, args.store_root))
         exports = result["exports"]
         result["targets"] = {
             "suite_le_5x_scan": result["suite_vs_scan"] <= 5,
