@@ -3,6 +3,7 @@ table + plot of each ratio against size over all sizes measured so far.
 
     python bench/curve.py run --size 100000 [--repeat 1] [--skip rss_collection ...]
     python bench/curve.py run            # every benchmark at its own default (make bench)
+    python bench/curve.py adopt bench/results/ingest_1m.json --size 1000000
     python bench/curve.py report
 
 ``run`` starts each script in ``bench/`` with the size mapped onto its own argument (see
@@ -14,6 +15,10 @@ without a database size (credit operations, MiB uploaded, feeds fetched) run at 
 default and the table says so. The scripts also write their usual
 ``bench/results/<name>.json``; a curve run puts back what was there, so the recorded
 full-size figures are not overwritten by a small run.
+
+``adopt`` takes a result a script wrote when it was run by hand at one of the curve's sizes
+(a long benchmark run alone, under the benchmark lock) and records it as that size's point,
+marked as adopted: the table shows it with a dagger and names the file it came from.
 
 ``report`` reads every ``bench/results/curve/*/`` and rewrites the block between
 ``<!-- scale-curve:begin -->`` and ``<!-- scale-curve:end -->`` in docs/benchmarks.md and
@@ -190,6 +195,50 @@ def run_one(bench: Benchmark, size: int | None, repeat: int | None) -> dict:
     }
 
 
+def adopt(result_path: Path, size: int, curve_dir: Path = CURVE) -> dict:
+    """A script's own result file as the curve's point for ``size``: the same JSON line the
+    runner would have recorded, with when and under what load it ran taken from the file."""
+    result = json.loads(result_path.read_text(encoding="utf-8"))
+    bench = next((b for b in BENCHMARKS if b.name == result.get("benchmark")), None)
+    if bench is None or bench.size_arg is None:
+        raise SystemExit(
+            f"{result_path}: 'benchmark' is {result.get('benchmark')!r}, not one of the sized "
+            f"benchmarks ({', '.join(b.name for b in BENCHMARKS if b.size_arg)})"
+        )
+    if not any(dotted(result, path) is not None for path in bench.ratios.values()):
+        raise SystemExit(f"{result_path}: none of {', '.join(bench.ratios.values())} in it")
+    rows = result.get("rows")
+    if not isinstance(rows, int) or not 0.95 * size <= rows <= 1.1 * size:
+        raise SystemExit(f"{result_path}: it measured {rows!r} records, not about {size:,}")
+    loads = [result.get("load_average_before"), result.get("load_average_after")]
+    if not all(isinstance(x, list) and x for x in loads):
+        raise SystemExit(f"{result_path}: no load_average_before/after in it")
+    when = result.get("measured_at") or result.get("when")
+    started_at = (
+        str(when)
+        if when
+        else datetime.fromtimestamp(result_path.stat().st_mtime, UTC).isoformat(timespec="seconds")
+    )
+    record = {
+        "benchmark": bench.name,
+        "size": size,
+        "command": f"adopted: {result_path.relative_to(ROOT) if result_path.is_relative_to(ROOT) else result_path}",
+        "adopted": True,
+        "sized": True,
+        "started_at": started_at,
+        "wall_seconds": None,
+        "load_average_before": [round(x, 2) for x in loads[0]],
+        "load_average_after": [round(x, 2) for x in loads[1]],
+        "cores": result.get("cpus") or os.cpu_count(),
+        "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "result": result,
+    }
+    folder = curve_dir / str(size)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{bench.name}.json").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    return record
+
+
 def run(size: int | None, repeat: int | None, skip: set[str], only: set[str]) -> None:
     # without a size the scripts' own bench/results/<name>.json are the record, as before
     folder = CURVE / str(size) if size is not None else None
@@ -252,7 +301,8 @@ def table(sizes: dict[int, dict[str, dict]]) -> str:
             for size in columns:
                 record = sizes[size].get(bench.name)
                 value = dotted(record["result"], path) if record else None
-                cells.append("not run" if value is None else f"{value:g}")
+                mark = " †" if record and record.get("adopted") else ""
+                cells.append("not run" if value is None else f"{value:g}{mark}")
             name = bench.name if bench.size_arg else f"{bench.name} (no size: {bench.unsized})"
             lines.append(f"| {name} | {label} | " + " | ".join(cells) + " |")
     lines.append("")
@@ -264,14 +314,24 @@ def table(sizes: dict[int, dict[str, dict]]) -> str:
             for x in (r["load_average_before"][0], r["load_average_after"][0])
         ]
         any_record = next(iter(records.values()))
-        wall = sum(r["wall_seconds"] for r in records.values())
+        by_runner = [r for r in records.values() if not r.get("adopted")]
+        adopted = [r for r in records.values() if r.get("adopted")]
+        wall = sum(r["wall_seconds"] for r in by_runner)
         loaded = max(loads) > any_record["cores"]
-        lines.append(
+        line = (
             f"- {size:,} records: {first[:16].replace('T', ' ')} UTC, {any_record['cores']} cores, "
             f"{any_record['ram_gib']} GiB RAM, 1-min load {min(loads):g}–{max(loads):g}"
             f"{' (loaded: above the core count)' if loaded else ''}, "
-            f"{len(records)} benchmarks in {wall:,.0f} s"
+            f"{len(by_runner)} benchmarks by the runner in {wall:,.0f} s"
         )
+        if adopted:
+            line += "; † run alone by hand: " + ", ".join(
+                f"{r['benchmark']} ({r['command'].removeprefix('adopted: ')}, "
+                f"{r['started_at'][:16].replace('T', ' ')}, load "
+                f"{r['load_average_before'][0]:g} → {r['load_average_after'][0]:g})"
+                for r in adopted
+            )
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -334,12 +394,18 @@ def main() -> None:
     )
     run_parser.add_argument("--skip", nargs="+", default=[], choices=[b.name for b in BENCHMARKS])
     run_parser.add_argument("--only", nargs="+", default=[], choices=[b.name for b in BENCHMARKS])
+    adopt_parser = sub.add_parser("adopt", help="a result file run by hand as one size's point")
+    adopt_parser.add_argument("result", type=Path, help="a bench/results/*.json a script wrote")
+    adopt_parser.add_argument("--size", type=int, required=True, help="the curve size it is for")
     sub.add_parser("report", help="table into docs/benchmarks.md and the PNG plot")
     args = parser.parse_args()
     if args.action == "run":
         if args.size is not None and args.size <= 0:
             parser.error(f"--size must be a positive number of records, not {args.size}")
         run(args.size, args.repeat, set(args.skip), set(args.only))
+    elif args.action == "adopt":
+        record = adopt(args.result.resolve(), args.size)
+        print(json.dumps({k: v for k, v in record.items() if k != "result"}))
     else:
         report()
 

@@ -83,3 +83,57 @@ def test_table_and_doc_block_from_two_sizes(tmp_path):
     plot = tmp_path / "curve.png"
     curve.plot(curve.curve_points(sizes), plot)
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_result_run_by_hand_is_adopted_as_a_point_and_marked(tmp_path):
+    curve = load_curve()
+    write_record(
+        tmp_path / "1000000", "partitions", {"ratio": 0.67}, 1.0, "2026-12-02T00:16:00+00:00"
+    )
+    result = tmp_path / "ingest_1m.json"
+    result.write_text(
+        json.dumps(
+            {
+                "benchmark": "ingest",
+                "rows": 1_000_000,
+                "ratio": {"median": 1.49},
+                "load_average_before": [1.86, 2.4, 2.5],
+                "load_average_after": [1.14, 1.6, 2.0],
+                "cpus": 2,
+                "measured_at": "2026-12-02T01:15:00+00:00",
+            }
+        )
+    )
+    record = curve.adopt(result, 1_000_000, tmp_path)
+    assert record["adopted"] and record["result"]["ratio"]["median"] == 1.49
+    stored = json.loads((tmp_path / "1000000" / "ingest.json").read_text())
+    assert stored["command"] == f"adopted: {result}"
+
+    lines = curve.table(curve.load_records(tmp_path)).splitlines()
+    assert "| ingest | ingest / COPY | 1.49 † |" in lines
+    assert "| partitions | partition move / INSERT SELECT | 0.67 |" in lines
+    footer = next(line for line in lines if line.startswith("- 1,000,000 records"))
+    assert "1 benchmarks by the runner in 12 s" in footer
+    assert f"† run alone by hand: ingest ({result}, 2026-12-02 01:15, load 1.86 → 1.14)" in footer
+
+
+def test_adopting_a_result_of_another_size_or_benchmark_is_refused(tmp_path):
+    curve = load_curve()
+    result = tmp_path / "r.json"
+    base = {"benchmark": "ingest", "rows": 300_000, "ratio": {"median": 1.47},
+            "load_average_before": [1.0], "load_average_after": [1.0]}  # fmt: skip
+    result.write_text(json.dumps(base))
+    for size, payload, message in (
+        (1_000_000, base, "measured 300000 records, not about 1,000,000"),
+        (300_000, {**base, "benchmark": "credits"}, "'benchmark' is 'credits'"),
+        (300_000, {**base, "ratio": {}}, "none of ratio.median in it"),
+        (300_000, {k: v for k, v in base.items() if k != "load_average_after"}, "no load"),
+    ):
+        result.write_text(json.dumps(payload))
+        try:
+            curve.adopt(result, size, tmp_path)
+        except SystemExit as refused:
+            assert message in str(refused)
+        else:
+            raise AssertionError(f"adopted {payload} at {size}")
+    assert not (tmp_path / "300000").exists() and not (tmp_path / "1000000").exists()
