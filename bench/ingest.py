@@ -39,6 +39,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from itertools import islice
@@ -51,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PSEUDONYMIZATION_KEY", "bench-only-key")
 
 from observatory_pipelines.arenas.base import NormalizedRecord, SearchTerm  # noqa: E402
+from observatory_pipelines.collection import enrich  # noqa: E402
 from observatory_pipelines.collection.enrich import Enricher  # noqa: E402
 from observatory_pipelines.collection.ingest import BulkIngester  # noqa: E402
 from observatory_pipelines.db import urls  # noqa: E402
@@ -102,24 +104,71 @@ def backend_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-class Meter:
-    """Wall, client CPU (this process, all threads) and server-backend CPU of one phase."""
+# What the writing backend did in a phase, from PostgreSQL 18's per-backend statistics (so other
+# sessions on a shared server do not count): WAL records, full-page images (the first change of
+# a page after a checkpoint logs the whole page: random-key btree inserts touch many pages) and
+# WAL volume; shared-buffer misses (reads from the OS), hits and pages the backend had to write
+# out itself to free a buffer; temp-buffer misses and write-outs (the seen-content table).
+BACKEND_STATS = """
+SELECT w.wal_records, w.wal_fpi, w.wal_bytes::bigint,
+       coalesce(sum(i.reads) FILTER (WHERE i.object = 'relation'), 0)::bigint,
+       coalesce(sum(i.hits) FILTER (WHERE i.object = 'relation'), 0)::bigint,
+       coalesce(sum(i.writes) FILTER (WHERE i.object = 'relation'), 0)::bigint,
+       coalesce(sum(i.reads) FILTER (WHERE i.object = 'temp relation'), 0)::bigint,
+       coalesce(sum(i.writes) FILTER (WHERE i.object = 'temp relation'), 0)::bigint
+FROM pg_stat_get_backend_wal(%(pid)s) AS w
+LEFT JOIN pg_stat_get_backend_io(%(pid)s) AS i ON true
+GROUP BY w.wal_records, w.wal_fpi, w.wal_bytes
+"""
+BACKEND_STAT_NAMES = (
+    "wal_records", "wal_fpi", "wal_bytes", "shared_reads", "shared_hits", "shared_writes",
+    "temp_reads", "temp_writes",
+)  # fmt: skip
+DECILES = 10
 
-    def __init__(self, backend_pid: int):
+
+def backend_stats(libpq: str, pid: int) -> dict[str, int]:
+    """The backend's cumulative WAL and buffer I/O counters (flushed at its last commit)."""
+    with psycopg.connect(libpq, autocommit=True) as conn:
+        row = conn.execute(BACKEND_STATS, {"pid": pid}).fetchone()
+    return dict(zip(BACKEND_STAT_NAMES, row or (0,) * len(BACKEND_STAT_NAMES), strict=True))
+
+
+class Meter:
+    """Wall, client CPU (this process, all threads), server-backend CPU (in total and per tenth
+    of the phase's rows, to show how it grows with the table) and the backend's WAL and buffer
+    I/O of one phase."""
+
+    def __init__(self, libpq: str, backend_pid: int):
+        self.libpq = libpq
         self.backend_pid = backend_pid
+        self.stats = backend_stats(libpq, backend_pid)
         self.load_before = os.getloadavg()[0]
         self.wall = time.perf_counter()
         self.cpu = time.process_time()
         self.server = backend_cpu_seconds(backend_pid)
+        self.marks: list[float] = []
+        self._last_mark = self.server
+
+    def mark_tenth(self) -> None:
+        """Call when another tenth of the phase's rows went to the server."""
+        server = backend_cpu_seconds(self.backend_pid)
+        if server is not None and self._last_mark is not None:
+            self.marks.append(round(server - self._last_mark, 2))
+            self._last_mark = server
 
     def result(self) -> dict:
         wall = time.perf_counter() - self.wall
         cpu = time.process_time() - self.cpu
         server = backend_cpu_seconds(self.backend_pid)
+        self.mark_tenth()
+        stats = backend_stats(self.libpq, self.backend_pid)
         return {
             "wall_s": round(wall, 2),
             "client_cpu_s": round(cpu, 2),
             "server_cpu_s": None if server is None else round(server - self.server, 2),
+            "server_cpu_s_per_tenth": self.marks[:DECILES],
+            "backend": {name: stats[name] - self.stats[name] for name in BACKEND_STAT_NAMES},
             "load_before": round(self.load_before, 2),
             "load_after": round(os.getloadavg()[0], 2),
         }
@@ -193,16 +242,22 @@ def make_run(libpq: str, user_id: str, design_id: str) -> str:
 
 
 def phase_ingest(
-    engine, design_id: str, run_id: str, rows: int, pool: list[Item], batch: int
+    engine, libpq: str, design_id: str, run_id: str, rows: int, pool: list[Item], batch: int
 ) -> tuple[dict, dict, list[float]]:
     enricher = Enricher(engine, TERMS)
     source = records(rows, pool)
     samples: list[float] = []
+    tenth = max(1, rows // DECILES)
     with BulkIngester(engine, run_id=run_id, query_design_id=design_id, tier="free") as ingester:
-        meter = Meter(ingester.conn.info.backend_pid)
+        meter = Meter(libpq, ingester.conn.info.backend_pid)
+        submitted = 0
         while chunk := list(islice(source, batch)):
             ingester.submit(enricher.rows(chunk, datetime.now(UTC)))
             samples.append(rss_mb())
+            before, submitted = submitted, submitted + len(chunk)
+            if submitted // tenth > before // tenth and submitted < rows:
+                # the batch before this one is written (one in flight): close to a tenth
+                meter.mark_tenth()
         counts = ingester.drain()
         measured = meter.result()
     return (
@@ -225,11 +280,16 @@ def dump_rows(libpq: str, path: Path) -> None:
 
 
 def phase_plain_copy(libpq: str, path: Path) -> dict:
+    tenth = max(1, path.stat().st_size // DECILES)
     with psycopg.connect(libpq) as conn, path.open("rb") as source:
-        meter = Meter(conn.info.backend_pid)
+        meter = Meter(libpq, conn.info.backend_pid)
+        sent = 0
         with conn.cursor() as cur, cur.copy(COPY_ROWS) as copy:
             while data := source.read(CHUNK_BYTES):
                 copy.write(data)
+                before, sent = sent, sent + len(data)
+                if sent // tenth > before // tenth and sent < tenth * DECILES:
+                    meter.mark_tenth()  # the rows are of even size: a tenth of the bytes
         conn.commit()
         return meter.result()
 
@@ -257,7 +317,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="ingest/COPY pairs (median of)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     parser.add_argument("--result", type=Path, default=RESULT_PATH, help="where the JSON goes")
+    parser.add_argument(
+        "--record-ids",
+        choices=("uuid7", "uuid4"),
+        default="uuid7",
+        help="uuid4: random record ids, as before the time-ordered ones (for comparison)",
+    )
     args = parser.parse_args()
+    if args.record_ids == "uuid4":
+        # The enricher's only id source; both phases get these ids (the COPY copies the rows).
+        enrich.new_record_id = uuid.uuid4
 
     pool = article_pool()  # before anything is timed
     load_at_start = os.getloadavg()
@@ -277,7 +346,7 @@ def main() -> None:
                 empty_tables(libpq)
                 run_id = make_run(libpq, user_id, design_id)
                 ingest, counts, samples = phase_ingest(
-                    engine, design_id, run_id, args.rows, pool, args.batch
+                    engine, libpq, design_id, run_id, args.rows, pool, args.batch
                 )
                 rss_samples = rss_samples or samples  # the first run's curve
                 if number == 0:
@@ -316,6 +385,7 @@ def summarise(
         "benchmark": "ingest",
         "rows": args.rows,
         "batch": args.batch,
+        "record_ids": args.record_ids,
         "runs": len(pairs),
         "complete": len(pairs) == args.runs,
         "ratio": ratios,

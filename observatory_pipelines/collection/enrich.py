@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +33,7 @@ from observatory_pipelines.collection.normalize import (
     clean_record,
     metadata_json,
 )
+from observatory_pipelines.collection.record_ids import new_record_id
 from observatory_pipelines.collection.url_normalize import clean_url, url_key
 from observatory_pipelines.security.pseudonymize import (
     pseudonymization_key,
@@ -219,7 +219,7 @@ class Enricher:
         )
         actor = str(author_id) if author_id else None
         return (
-            uuid.uuid4(),
+            new_record_id(),  # time-ordered: appends to the id-led primary keys
             r.published_at,
             r.platform,
             r.arena,

@@ -2,7 +2,9 @@
 -- sees the last one's rows; author_id and raw_metadata arrive as text and are cast on insert.
 -- id is the record's id if it is stored, made by the client: gen_random_uuid() reads
 -- /dev/urandom through open/read/close for every row on this server build (≈ 10 µs a row,
--- 5 % of a plain COPY of the batch, which carries its ids).
+-- 5 % of a plain COPY of the batch, which carries its ids). The client's ids are time-ordered
+-- (UUIDv7, record_ids.py), so the id-led primary keys of content_records and of the links
+-- grow at their right edge instead of at random pages.
 -- collection_seen_content remembers every content hash this task has staged (server-side, so
 -- Python memory stays one batch); the ingester empties it when a task starts. Its key is the
 -- md5 of platform and content hash as a uuid: 16 bytes instead of a 64-character text and the
