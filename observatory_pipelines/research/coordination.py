@@ -30,7 +30,7 @@ from observatory_pipelines.research.framework import (
     query,
     temp_table,
 )
-from observatory_pipelines.research.link_mining import COMMUNITY_EDGES, store_links
+from observatory_pipelines.research.link_mining import COMMUNITY_EDGES, LINKS_TABLE
 from observatory_pipelines.research.parameters import Rule, bind
 
 OBJECT_TYPES = ("url", "near_dup")
@@ -161,7 +161,8 @@ def detect_coordination(
 ) -> ResearchOutput:
     options, bound = bind(params, PARAMETERS, RULES, overrides)
     with bulk_transaction(conn):
-        store_links(conn, params)
+        # the scope's links and near-duplicate records, in one scan of the scope
+        temp_table(conn, LINKS_TABLE, "coordination_links", params)
         temp_table(conn, "research_coord_shares", "coordination_shares", bound)
         estimates = {r["object_type"]: r for r in query(conn, "coordination_window", bound)}
         windows = {t: coordination_window(options, estimates.get(t)) for t in OBJECT_TYPES}

@@ -11,8 +11,8 @@ WITH windows AS (
     SELECT key AS object_type, value::numeric AS window_s
     FROM jsonb_each_text(CAST(:windows AS jsonb))
 ),
-numbered AS (
-    SELECT s.*,
+numbered AS (  -- only the columns read below: it is stored once and scanned twice
+    SELECT s.object_type, s.object, s.account, s.record_id, s.shared_at, s.seq, s.is_news,
            w.window_s,
            floor(extract(epoch FROM s.shared_at)
                  / CASE WHEN CAST(:include_news_arenas AS boolean)
@@ -33,7 +33,7 @@ SELECT a.object_type,
 FROM numbered AS a
 CROSS JOIN LATERAL (VALUES (a.bucket), (a.bucket + 1)) AS reach (bucket)
 JOIN numbered AS b
-  ON b.object_type = a.object_type AND b.object = a.object AND b.bucket = reach.bucket
+  ON b.bucket = reach.bucket AND b.object COLLATE "C" = a.object AND b.object_type = a.object_type
 WHERE b.seq > a.seq
   AND b.account <> a.account
   AND extract(epoch FROM b.shared_at - a.shared_at)

@@ -1,6 +1,8 @@
 -- Shares the co-sharing analysis pairs, one per (object, record): a link of a record
 -- (object type 'url', object = url_key; the record's own URL is no share) and a record in a
 -- near-duplicate group of two or more ('near_dup', object = the group's first record).
+-- Both are rows of research_links, which coordination stores from coordination_links.sql
+-- (the scope is scanned once for the two).
 -- account = platform + pseudonym (pseudonyms are per platform); records without an author
 -- or without a publication date are left out. excluded names why a share is not paired:
 -- 'self_link' (the link's registered domain is the account's own outlet: a domain of its
@@ -37,24 +39,20 @@ shares AS (
       ON o.account = l.platform || ':' || l.author AND o.registered_domain = l.registered_domain
     LEFT JOIN actor_domains AS a
       ON a.author_id = l.author_id AND a.registered_domain = l.registered_domain
-    WHERE l.url_type <> 'self_reference' AND NOT l.undated AND l.author IS NOT NULL
+    WHERE l.url_type NOT IN ('self_reference', 'near_dup') AND NOT l.undated
+      AND l.author IS NOT NULL
     UNION ALL
     SELECT 'near_dup',
-           n.near_dup_cluster_id::text,
-           c.platform,
-           c.platform || ':' || c.pseudonymized_author_id,
-           c.author_display_name,
-           c.id,
-           c.published_at,
-           c.arena IN ('news_media', 'news'),
+           n.url_key,
+           n.platform,
+           n.platform || ':' || n.author,
+           n.author_name,
+           n.record_id,
+           n.published_at,
+           n.is_news,
            false
-    FROM {{ scope_records }}
-    JOIN enrichment_near_dup_clusters AS n
-      ON n.record_id = c.id AND n.published_at = c.published_at
-    WHERE {{ scope_where }}
-      AND n.near_dup_cluster_size >= 2
-      AND c.pseudonymized_author_id IS NOT NULL
-      AND NOT coalesce(c.raw_metadata ->> 'published_at_source' = 'collected_at', false)
+    FROM research_links AS n
+    WHERE n.url_type = 'near_dup' AND NOT n.undated AND n.author IS NOT NULL
 ),
 judged AS (
     SELECT object_type, object, platform, account, author_name, record_id, shared_at, is_news,
@@ -70,5 +68,8 @@ SELECT j.*,
             THEN extract(epoch FROM j.shared_at - min(j.shared_at) OVER object) END
            AS sec_from_first
 FROM judged AS j
-WINDOW object AS (PARTITION BY j.object_type, j.object, j.excluded IS NULL),
+-- partitioned by the object first, in "C" order: the same partitions (equality is byte
+-- equality either way), but the sort of ~0.9 M shares at 1 M compares bytes (abbreviated keys)
+-- instead of calling strcoll per comparison (3x faster at 100 k)
+WINDOW object AS (PARTITION BY j.object COLLATE "C", j.object_type, j.excluded IS NULL),
        paired AS (object ORDER BY j.shared_at, j.account, j.record_id)

@@ -13,13 +13,14 @@ edges AS (  -- research_domain_authors holds them: one row per (domain, platform
     JOIN network_domains USING (registered_domain)
     WHERE a.author IS NOT NULL
 ),
-actors AS (
-    SELECT m.platform || ':' || m.author AS actor
-    FROM mined AS m
-    JOIN network_domains USING (registered_domain)
-    WHERE m.author IS NOT NULL
-    GROUP BY m.platform, m.author
-    ORDER BY count(DISTINCT m.record_id) DESC, actor
+actors AS (  -- records counted from the distinct (author, record) rows, hashed
+    SELECT platform || ':' || author AS actor
+    FROM (SELECT DISTINCT m.platform, m.author, m.record_id
+          FROM mined AS m
+          JOIN network_domains USING (registered_domain)
+          WHERE m.author IS NOT NULL) AS r
+    GROUP BY platform, author
+    ORDER BY count(*) DESC, actor
     LIMIT :network_actors
 )
 SELECT e.* FROM edges AS e JOIN actors USING (actor) ORDER BY e.actor, e.domain

@@ -13,11 +13,12 @@ cells AS (
     JOIN top_domains AS t USING (registered_domain)
     GROUP BY a.platform, a.registered_domain
     UNION ALL
-    SELECT m.platform, '(other domains)', count(DISTINCT m.record_id)
-    FROM mined AS m
-    WHERE m.registered_domain IS NOT NULL
-      AND m.registered_domain NOT IN (SELECT registered_domain FROM top_domains)
-    GROUP BY m.platform
+    SELECT platform, '(other domains)', count(*)
+    FROM (SELECT DISTINCT m.platform, m.record_id  -- hashed, not a sort of the links
+          FROM mined AS m
+          WHERE m.registered_domain IS NOT NULL
+            AND m.registered_domain NOT IN (SELECT registered_domain FROM top_domains)) AS r
+    GROUP BY platform
 )
 SELECT platform,
        registered_domain,

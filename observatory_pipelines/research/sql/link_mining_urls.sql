@@ -2,12 +2,8 @@
 -- per key), their distinct authors, records per platform, the first dated share and its
 -- platform, and the page's title when the page is itself a record of the scope.
 WITH {{ mined_links }},
-ranked AS (  -- hashed over every page; the distinct authors are counted for the listed only
-    SELECT url_key,
-           min(url_clean) AS url_clean,
-           min(registered_domain) AS registered_domain,
-           count(*) AS n_records,
-           min(published_at) FILTER (WHERE NOT undated) AS first_published_at
+ranked AS (  -- the links of every page counted, hashed; the rest read for the listed only
+    SELECT url_key, count(*) AS n_records
     FROM mined
     GROUP BY url_key
     ORDER BY n_records DESC, url_key
@@ -17,9 +13,14 @@ listed AS (
     SELECT m.* FROM mined AS m JOIN ranked USING (url_key)
 ),
 urls AS (
-    SELECT r.*, a.n_actors
+    SELECT r.url_key, a.url_clean, a.registered_domain, r.n_records, a.first_published_at,
+           a.n_actors
     FROM ranked AS r
-    JOIN (SELECT url_key, count(DISTINCT platform || ':' || author) AS n_actors
+    JOIN (SELECT url_key,
+                 min(url_clean) AS url_clean,
+                 min(registered_domain) AS registered_domain,
+                 min(published_at) FILTER (WHERE NOT undated) AS first_published_at,
+                 count(DISTINCT platform || ':' || author) AS n_actors
           FROM listed GROUP BY url_key) AS a USING (url_key)
 ),
 platforms AS (
