@@ -32,13 +32,25 @@ CREATE_STAGING = (_SQL / "staging_create.sql").read_text()
 INSERT_FROM_STAGING = (_SQL / "staging_insert.sql").read_text()
 # The same statement with ON CONFLICT DO NOTHING, for a batch whose plain insert met a key it
 # could not see stored (see staging_insert.sql): it waits for the other writer and skips.
-_RETRY_MARK = "-- retry: ON CONFLICT DO NOTHING"
-if INSERT_FROM_STAGING.count(_RETRY_MARK) != 1:
-    # without the mark the retry would be the same statement and fail the same way
-    raise RuntimeError(f"staging_insert.sql must hold the line {_RETRY_MARK!r} exactly once")
-INSERT_FROM_STAGING_SKIPPING_CONFLICTS = INSERT_FROM_STAGING.replace(
-    _RETRY_MARK, "ON CONFLICT DO NOTHING"
-)
+# It inserts in DISTINCT ON's order, as the statement always did: of two staged rows with one
+# key, the first inserted is kept.
+_RETRY_EDITS = {
+    "-- retry: ON CONFLICT DO NOTHING": "ON CONFLICT DO NOTHING",
+    "ORDER BY f.id  -- retry: in DISTINCT ON's order": "",
+}
+
+
+def _retry_statement(statement: str) -> str:
+    for mark, replacement in _RETRY_EDITS.items():
+        if statement.count(mark) != 1:
+            # without the mark the retry would be the same statement and fail the same way,
+            # or keep another copy of a content than before
+            raise RuntimeError(f"staging_insert.sql must hold the line {mark!r} exactly once")
+        statement = statement.replace(mark, replacement)
+    return statement
+
+
+INSERT_FROM_STAGING_SKIPPING_CONFLICTS = _retry_statement(INSERT_FROM_STAGING)
 ATTRIBUTE_STAGING = (_SQL / "staging_attribute.sql").read_text()
 COPY_STAGING = f"COPY collection_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 # The task's seen-content index (one 16-byte key a record) outgrows the default 8 MB of temp

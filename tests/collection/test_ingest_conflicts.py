@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from observatory_pipelines.collection.enrich import Enricher
+from observatory_pipelines.collection.enrich import STAGING_COLUMNS, Enricher
 from observatory_pipelines.collection.ingest import BulkIngester
 
 from .conftest import rows
@@ -95,3 +95,19 @@ def test_two_rows_with_one_key_and_different_content_store_one(db):
             text("SELECT collection_run_ids FROM content_record_collections")
         ).scalars()
         assert [[str(r) for r in ids] for ids in runs] == [[run], [run]]
+
+
+@pytest.mark.parametrize("edited_first", [False, True], ids=["original_first", "edited_first"])
+def test_of_two_rows_with_one_key_the_copy_kept_does_not_depend_on_arrival(db, edited_first):
+    """The retry inserts in DISTINCT ON's order (content hash), as the statement always did;
+    the plain try's id order (arrival) must not decide which copy is kept."""
+    _, design, run = user_design_and_run(db, "A")
+    first, edited = rec(1), rec(1, title="Titel 1, rettet", hash_source="Titel 1, rettet")
+    batch = Enricher(db).rows([edited, first] if edited_first else [first, edited], NOW)
+    by_hash = sorted(batch, key=lambda row: row[STAGING_COLUMNS.index("content_hash")])
+    expected_title = by_hash[0][STAGING_COLUMNS.index("title")]
+    with BulkIngester(db, run_id=run, query_design_id=design) as ingester:
+        counts = ingester.write(batch)
+    assert (counts.staged, counts.inserted) == (2, 1)
+    (kept,) = rows(db, "SELECT title FROM content_records")
+    assert kept["title"] == expected_title
