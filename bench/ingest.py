@@ -19,7 +19,14 @@ TEST_DATABASE_URL's server), emptied and checkpointed before every phase:
 The phases alternate (ingest, COPY, ingest, COPY, …; the COPY needs the first ingest's rows),
 ``--runs`` pairs; each pair gives a ratio, and the result is the median, best and worst of
 them. Wall time and CPU seconds are measured per phase: the client process (all threads) and
-the server backend of the connection that writes (from /proc, when the server is local).
+the server backend of the connection that writes (from /proc, when the server is local), the
+backend's CPU also per tenth of the rows (approximate: the ingest's marks lag one batch, and a
+COPY runs its rows' foreign-key checks at the end of the statement, so they land in its last
+tenth), and the backend's WAL records, full-page images, WAL bytes and buffer reads, hits and
+write-outs (PostgreSQL 18's per-backend statistics: other sessions do not count; checkpoints,
+which decide how many full-page images a phase writes, are the server's, so other sessions'
+WAL moves them). Record ids are the ingest's time-ordered ones; ``--record-ids uuid4`` gives
+random ones instead, to compare with how the ingest made them before.
 Records are news articles of the synthetic corpus (``observatory_pipelines.demo.corpus``,
 the generator the offline demo collects): a pool of ``POOL_SIZE`` articles is drawn once,
 before anything is timed, and cycled, each record made unique by its number. Records are

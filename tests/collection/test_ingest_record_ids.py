@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from observatory_pipelines.arenas.base import NormalizedRecord
 from observatory_pipelines.collection.enrich import Enricher
 from observatory_pipelines.collection.ingest import BulkIngester
 from observatory_pipelines.collection.record_ids import RecordIds, new_record_id, timestamp_ms
 
 from .conftest import make_design, make_user
+from .test_ingest import rec
 
 
 class FixedClock:
@@ -112,21 +112,6 @@ def test_random_bits_differ_between_sources_in_one_millisecond():
     assert len(set(a)) == 200
 
 
-def _record(n: int, published_at: datetime) -> NormalizedRecord:
-    return NormalizedRecord(
-        platform="rss_feeds",
-        arena="news_media",
-        content_type="article",
-        platform_id=f"https://example.dk/a/{n}",
-        published_at=published_at,
-        url=f"https://example.dk/a/{n}",
-        title=f"Overskrift {n}",
-        text_content=f"Brødtekst nummer {n}",
-        language="da",
-        hash_source=f"Overskrift {n}",
-    )
-
-
 def test_ingested_records_get_time_ordered_ids_in_arrival_order(db):
     user = make_user(db)
     design_id = make_design(db, user, {})
@@ -142,7 +127,7 @@ def test_ingested_records_get_time_ordered_ids_in_arrival_order(db):
         )
     published = datetime(2026, 3, 10, tzinfo=UTC)
     # published out of order: the ids follow arrival, not publication
-    records = [_record(n, published - timedelta(hours=n % 7)) for n in range(30)]
+    records = [rec(n, published_at=published - timedelta(hours=n % 7)) for n in range(30)]
     started = time.time_ns() // 1_000_000
     enricher = Enricher(db, [])
     with BulkIngester(db, run_id=run_id, query_design_id=design_id) as ingester:
@@ -160,7 +145,7 @@ def test_ingested_records_get_time_ordered_ids_in_arrival_order(db):
         ).all()
     assert len(stored) == 30
     by_number = {
-        int(platform_id.rsplit("/", 1)[1]): record_id for record_id, platform_id, _ in stored
+        int(platform_id.removeprefix("guid-")): record_id for record_id, platform_id, _ in stored
     }
     in_arrival = [by_number[n] for n in range(30)]
     assert in_arrival == sorted(in_arrival)
