@@ -30,7 +30,11 @@ from observatory_pipelines.research.framework import (
     query,
     temp_table,
 )
-from observatory_pipelines.research.link_mining import COMMUNITY_EDGES, LINKS_TABLE
+from observatory_pipelines.research.link_mining import (
+    COMMUNITY_EDGES,
+    LINK_STATISTICS,
+    LINKS_TABLE,
+)
 from observatory_pipelines.research.parameters import Rule, bind
 
 OBJECT_TYPES = ("url", "near_dup")
@@ -162,13 +166,16 @@ def detect_coordination(
     options, bound = bind(params, PARAMETERS, RULES, overrides)
     with bulk_transaction(conn):
         # the scope's links and near-duplicate records, in one scan of the scope
-        temp_table(conn, LINKS_TABLE, "coordination_links", params)
-        temp_table(conn, "research_coord_shares", "coordination_shares", bound)
+        temp_table(conn, LINKS_TABLE, "coordination_links", params, LINK_STATISTICS)
+        temp_table(conn, "research_coord_shares", "coordination_shares", bound,
+                   ("object_type", "object", "account", "excluded", "seq"))  # fmt: skip
         estimates = {r["object_type"]: r for r in query(conn, "coordination_window", bound)}
         windows = {t: coordination_window(options, estimates.get(t)) for t in OBJECT_TYPES}
         bound["windows"] = json.dumps({t: seconds for t, (seconds, _) in windows.items()})
-        temp_table(conn, "research_coord_pairs", "coordination_pairs", bound)
-        temp_table(conn, "research_coord_edges", "coordination_edges", bound)
+        temp_table(conn, "research_coord_pairs", "coordination_pairs", bound,
+                   ("object_type", "object", "account_a", "account_b"))  # fmt: skip
+        temp_table(conn, "research_coord_edges", "coordination_edges", bound,
+                   ("object_type", "account_a", "account_b", "weight"))  # fmt: skip
         cuts = {r["object_type"]: r for r in query(conn, "coordination_cuts", bound)}
         edges = query(conn, "coordination_kept_edges", bound)
         accounts = query(conn, "coordination_accounts", bound)

@@ -162,10 +162,19 @@ def stream(conn: psycopg.Connection, name: str, params: dict[str, Any]) -> Itera
         yield from cur
 
 
-def temp_table(conn: psycopg.Connection, table: str, name: str, params: dict[str, Any]) -> int:
+def temp_table(
+    conn: psycopg.Connection,
+    table: str,
+    name: str,
+    params: dict[str, Any],
+    statistics: tuple[str, ...] | None = None,
+) -> int:
     """``research/sql/<name>.sql`` stored as the temp table ``table`` of this transaction
     (dropped at its end) and analysed; its row count. For an input several queries of one
-    analysis read, so the scope's records are scanned once. Needs an open transaction."""
+    analysis read, so the scope's records are scanned once. Needs an open transaction.
+    ``statistics``: the columns the later queries join, filter or group on (None: all). Each
+    analysed column costs its sample of 30,000 values sorted (text by the collation):
+    unread statistics of wide text columns were ~40 % of storing the scope's links."""
     body = research_sql(name)
     identifier = sql.Identifier(table)
     with _step(name), conn.cursor() as cur:
@@ -174,7 +183,10 @@ def temp_table(conn: psycopg.Connection, table: str, name: str, params: dict[str
         cur.execute(create.as_string(conn) + to_psycopg(body), _bound(body, params))
         rows = cur.rowcount
         # Autovacuum never analyses temp tables: without statistics the joins over it plan badly.
-        cur.execute(sql.SQL("ANALYZE {}").format(identifier))
+        columns = sql.SQL("")
+        if statistics:
+            columns = sql.SQL(" ({})").format(sql.SQL(", ").join(map(sql.Identifier, statistics)))
+        cur.execute(sql.SQL("ANALYZE {}{}").format(identifier, columns))
     return rows
 
 

@@ -27,6 +27,10 @@ from observatory_pipelines.research.link_plots import top_domains_chart
 from observatory_pipelines.research.parameters import Rule, bind
 
 LINKS_TABLE = "research_links"
+# the columns of the stored links that the queries over them join, filter or group on: only
+# these are analysed (the statistics of the wide text columns cost more than the rest)
+LINK_STATISTICS = ("record_id", "platform", "author", "undated", "is_news", "url_type", "url_key",
+                   "registered_domain")  # fmt: skip
 COMMUNITY_EDGES = 50_000  # Louvain skipped above (4CAT's limit too)
 
 PARAMETERS: dict[str, Any] = {
@@ -64,7 +68,7 @@ TARGET_COLUMNS = ("target_platform", "target_kind", "target", "n_records", "n_ac
 
 def store_links(conn: psycopg.Connection, params: dict[str, Any]) -> int:
     """The scope's links as the temp table ``research_links`` (inside a transaction)."""
-    return temp_table(conn, LINKS_TABLE, "links_in_scope", params)
+    return temp_table(conn, LINKS_TABLE, "links_in_scope", params, LINK_STATISTICS)
 
 
 def actor_domain_graph(edges: list[dict[str, Any]], domains: list[dict[str, Any]]) -> dict:
@@ -117,7 +121,8 @@ def mine_links(
     options, bound = bind(params, PARAMETERS, RULES, overrides)
     with bulk_transaction(conn):
         links = store_links(conn, params)
-        temp_table(conn, "research_domain_authors", "link_mining_domain_authors", bound)
+        temp_table(conn, "research_domain_authors", "link_mining_domain_authors", bound,
+                   ("registered_domain", "platform", "author"))  # fmt: skip
         temp_table(conn, "research_domain_ranks", "link_mining_domain_ranks", bound)
         domains = query(conn, "link_mining_domains", bound)
         urls = query(conn, "link_mining_urls", bound)

@@ -91,6 +91,20 @@ def test_bulk_transaction_gives_a_fresh_session_the_analysis_temp_buffers(corpus
         assert temp_table(conn, "research_links", "links_in_scope", params) == 0
 
 
+def test_a_temp_table_analyses_only_the_named_columns(corpus, conn):
+    corpus.add(0, platform="bluesky")
+    corpus.add(1, platform="reddit")
+    params = check_scope(conn, AnalysisScope(query_design_id=corpus.design))
+    analysed = "SELECT attname FROM pg_stats WHERE tablename = 'research_counts' ORDER BY 1"
+    with conn.transaction():
+        temp_table(conn, "research_counts", "scope_platform_counts", params)
+        every = [r[0] for r in conn.execute(analysed).fetchall()]
+        assert temp_table(conn, "research_counts", "scope_platform_counts", params,
+                          ("platform",)) == 2  # fmt: skip
+        assert [r[0] for r in conn.execute(analysed).fetchall()] == ["platform"]
+    assert len(every) > 1 and "platform" in every
+
+
 def test_csv_is_spreadsheet_safe_and_an_empty_table_keeps_its_header():
     text = publish.table_csv(
         Table(
