@@ -185,9 +185,9 @@ def article_pool() -> list[Item]:
     return list(islice(Corpus(CORPUS).iter_items(("news",)), POOL_SIZE))
 
 
-def records(rows: int, pool: list[Item]) -> Iterator[NormalizedRecord]:
+def records(rows: int, pool: list[Item], start: int = 0) -> Iterator[NormalizedRecord]:
     size = len(pool)
-    for n in range(rows):
+    for n in range(start, start + rows):
         article, following = pool[n % size], pool[(n + 1) % size]
         title = f"{article.title} ({n})"
         # One article's body and the start of the next: the ~340 characters of text the
@@ -338,7 +338,7 @@ def main() -> None:
     pool = article_pool()  # before anything is timed
     load_at_start = os.getloadavg()
     server = server_url()
-    name = unique_name("bench_ingest")
+    name = args.database_name = unique_name("bench_ingest")
     url = create_database(server, name)
     pairs: list[dict] = []
     rss_samples: list[float] = []
@@ -415,6 +415,7 @@ def summarise(
         "load_max_seen": round(max(loads), 2),
         "loaded": max(loads) > (os.cpu_count() or 1),
         "cpus": os.cpu_count(),
+        "kept_database": args.database_name if args.keep else None,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
