@@ -3,18 +3,8 @@
 -- such records (ties by name), so the network stays one Gephi and Louvain can handle.
 WITH {{ mined_links }},
 {{ network_domains }},
-edges AS (  -- research_domain_authors holds them: one row per (domain, platform, author)
-    SELECT a.platform || ':' || a.author AS actor,
-           a.author_name AS actor_name,
-           a.platform,
-           a.registered_domain AS domain,
-           a.n_records AS weight
-    FROM research_domain_authors AS a
-    JOIN network_domains USING (registered_domain)
-    WHERE a.author IS NOT NULL
-),
 actors AS (  -- records counted from the distinct (author, record) rows, hashed
-    SELECT platform || ':' || author AS actor
+    SELECT platform, author, platform || ':' || author AS actor
     FROM (SELECT DISTINCT m.platform, m.author, m.record_id
           FROM mined AS m
           JOIN network_domains USING (registered_domain)
@@ -23,4 +13,14 @@ actors AS (  -- records counted from the distinct (author, record) rows, hashed
     ORDER BY count(*) DESC, actor
     LIMIT :network_actors
 )
-SELECT e.* FROM edges AS e JOIN actors USING (actor) ORDER BY e.actor, e.domain
+-- research_domain_authors holds the edges: one row per (domain, platform, author); joined on
+-- the key, hashed (a join on the actor string sorted every edge by it to merge)
+SELECT k.actor,
+       a.author_name AS actor_name,
+       a.platform,
+       a.registered_domain AS domain,
+       a.n_records AS weight
+FROM research_domain_authors AS a
+JOIN network_domains USING (registered_domain)
+JOIN actors AS k USING (platform, author)
+ORDER BY k.actor, a.registered_domain

@@ -13,18 +13,19 @@ listed AS (
     JOIN research_domain_ranks AS r USING (registered_domain)
     WHERE r.rank <= :top_domains
 ),
-domains AS (
+domains AS (  -- hashed: no count(DISTINCT) here, the platforms are counted per_platform
     SELECT registered_domain,
            domain_records AS n_records,
            count(author) AS n_actors,
-           count(DISTINCT platform) AS n_platforms,
            min(first_published_at) AS first_published_at,
            max(last_published_at) AS last_published_at
     FROM listed
     GROUP BY registered_domain, domain_records
 ),
-per_platform AS (
-    SELECT registered_domain, jsonb_object_agg(platform, records) AS platforms
+per_platform AS (  -- one row per (domain, platform) below: its platforms are its rows
+    SELECT registered_domain,
+           jsonb_object_agg(platform, records) AS platforms,
+           count(platform) AS n_platforms
     FROM (SELECT registered_domain, platform, sum(n_records)::bigint AS records
           FROM listed
           GROUP BY registered_domain, platform) AS p
@@ -33,7 +34,7 @@ per_platform AS (
 SELECT d.registered_domain,
        d.n_records,
        d.n_actors,
-       d.n_platforms,
+       p.n_platforms,
        round(d.n_records::numeric / linking.records, 4) AS share_of_records,
        d.first_published_at,
        d.last_published_at,

@@ -9,8 +9,13 @@ ranked AS (  -- the links of every page counted, hashed; the rest read for the l
     ORDER BY n_records DESC, url_key
     LIMIT :top_urls
 ),
-listed AS (
-    SELECT m.* FROM mined AS m JOIN ranked USING (url_key)
+pages AS (  -- every stored link of the listed pages, in one scan: the counted ones and the
+    -- pages' own records (their titles)
+    SELECT r.* FROM research_links AS r JOIN ranked USING (url_key)
+),
+listed AS (  -- the counted links of the listed pages (mined_links' rule)
+    SELECT * FROM pages
+    WHERE CAST(:include_self_references AS boolean) OR url_type <> 'self_reference'
 ),
 urls AS (
     SELECT r.url_key, a.url_clean, a.registered_domain, r.n_records, a.first_published_at,
@@ -35,11 +40,10 @@ firsts AS (
     ORDER BY url_key, published_at, platform, record_id
 ),
 titles AS (
-    SELECT DISTINCT ON (r.url_key) r.url_key, r.title
-    FROM research_links AS r
-    JOIN urls USING (url_key)
-    WHERE r.url_type = 'self_reference' AND r.title IS NOT NULL
-    ORDER BY r.url_key, r.published_at, r.record_id
+    SELECT DISTINCT ON (url_key) url_key, title
+    FROM pages
+    WHERE url_type = 'self_reference' AND title IS NOT NULL
+    ORDER BY url_key, published_at, record_id
 )
 SELECT u.url_key,
        u.url_clean,
