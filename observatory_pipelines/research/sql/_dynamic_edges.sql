@@ -1,7 +1,8 @@
 -- Fragment: one time-sliced network's edges per bucket and, for the nodes they touch, their
 -- frequency per bucket, from the CTEs the query defines before it, each counting units (a
 -- record, or a term for the actor network) already, every unit once per row set:
---   pair_counts (bucket, source, target, records): units of the bucket holding the pair;
+--   weights (bucket, source, target, weight): ONE row per pair of a bucket, loops dropped;
+--     weight = units of the bucket holding the pair;
 --   node_counts (bucket, node, label, node_type, platform, records): units holding the node.
 -- weight = units containing the pair in the bucket, frequency = units containing the node
 -- there; loops dropped; the edges_per_bucket heaviest edges of each bucket kept (weight,
@@ -10,12 +11,6 @@
 -- so the long tail of light pairs is never sorted. One statement, two kinds of row (part
 -- 'edge', then 'node'), the nodes picked by a semi-join on the kept edges (see
 -- _interaction_edges.sql).
-weights AS (
-    SELECT p.bucket, p.source, p.target, sum(p.records)::bigint AS weight
-    FROM pair_counts AS p
-    WHERE p.source <> p.target
-    GROUP BY p.bucket, p.source, p.target
-),
 cutoffs AS (
     SELECT h.bucket,
            coalesce(max(h.weight) FILTER (WHERE h.heavier >= CAST(:edges_per_bucket AS integer)),

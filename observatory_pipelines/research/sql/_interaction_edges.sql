@@ -1,24 +1,19 @@
--- Fragment: one network's edges and its nodes' frequencies from the CTEs the query defines
--- before it, each counting records already (every record once per row set):
---   pair_counts (source, target, records): records holding the pair (several rows of one
---     pair are summed);
+-- Fragment: the edges of one network and the frequencies of its nodes from the CTEs the query defines
+-- before it, each counting records already:
+--   weights (source, target, weight): ONE row per pair, loops dropped; weight = records
+--     containing the pair;
 --   node_counts (node, label, node_type, platform, records): records holding the node
---     (summed likewise; label, type and platforms taken over all its rows).
--- weight = records containing the pair, frequency = records containing the node (4CAT's
--- definition, each record counted once); loops dropped; the edge_limit heaviest edges kept,
--- edges_total = all of them. The counts arrive as sums, so every aggregate here hashes: no
--- count(DISTINCT record) sorting a row per (record, pair). One statement, two kinds of row
--- (part 'edge', then 'node': the nodes the kept edges touch), the nodes picked by a
--- semi-join on the kept edges, never a join of the two aggregates: their row counts cannot
--- be estimated, and a nested loop over them would be quadratic (bulk_session hashes it).
-weights AS (
-    SELECT p.source, p.target, sum(p.records)::bigint AS weight
-    FROM pair_counts AS p
-    WHERE p.source <> p.target
-    GROUP BY p.source, p.target
-),
+--     (several rows of one node summed; label, type and platforms taken over all its rows).
+-- weight = records containing the pair, frequency = records containing the node (the 4CAT
+-- definition, each record counted once); the edge_limit heaviest edges kept, edges_total =
+-- all of them (a count of weights, not a window: a window over every pair stores them all
+-- before the first row comes out). The counts arrive as sums, so every aggregate here
+-- hashes: no count(DISTINCT record) sorting a row per (record, pair). One statement, two
+-- kinds of row (part 'edge', then 'node': the nodes the kept edges touch), the nodes picked
+-- by a semi-join on the kept edges, never a join of the two aggregates: their row counts
+-- cannot be estimated, and a nested loop over them would be quadratic (bulk_session hashes it).
 kept AS (
-    SELECT w.source, w.target, w.weight, count(*) OVER ()::bigint AS edges_total
+    SELECT w.source, w.target, w.weight
     FROM weights AS w
     ORDER BY w.weight DESC, w.source COLLATE "C", w.target COLLATE "C"
     LIMIT CAST(:edge_limit AS integer)
@@ -47,7 +42,8 @@ frequencies AS (
 )
 SELECT *
 FROM (
-    SELECT 'edge' AS part, k.source, k.target, k.weight, k.edges_total,
+    SELECT 'edge' AS part, k.source, k.target, k.weight,
+           (SELECT count(*) FROM weights)::bigint AS edges_total,
            NULL AS label, NULL AS node_type, NULL AS platforms, NULL::bigint AS frequency
     FROM kept AS k
     UNION ALL

@@ -1,37 +1,42 @@
--- Fragment: pair_counts and node_counts of an author → target network (directed, or
--- bipartite) from the CTE "resolved" (platform, author_key, author_display_name, target,
--- target_label, target_type, first_target): ONE row per record and target (the query
--- dedupes), first_target true on exactly one row of each record; then its edges and nodes
--- (_interaction_edges.sql). Each record has one author, so a target's records are the sum
--- over its authors, and an author's are its records' first rows; a record whose author is
--- also its target (a loop: a self-mention, an answer to oneself) holds that node once, so
--- it is subtracted once from the two sides' sum.
-counted AS (
-    SELECT r.author_key, r.platform, r.target, r.target_label, r.target_type,
-           count(*)::bigint AS records
+-- Fragment: weights and node_counts of an author → target network (directed, or bipartite)
+-- from the CTE "resolved" (platform, author_key, author_display_name, target, target_label,
+-- target_type, first_target): ONE row per record and target (the query dedupes),
+-- first_target true on exactly one row of each record; then its edges and nodes
+-- (_interaction_edges.sql). One pass over resolved, three groupings hashed side by side
+-- (grouping sets), so its rows are neither stored nor re-aggregated:
+--   pair (author, target): the records holding the pair, i.e. the edge weight;
+--   target per platform: the records of the target there;
+--   author per platform: the records of the author (their first_target rows) and loops.
+-- Each record has one author, so the records of a target are the sum over its authors, and
+-- those of an author are the first rows of its records; a record whose author is also its target (a loop:
+-- a self-mention, an answer to oneself) holds that node once, so it is subtracted once from
+-- the sum of the two sides.
+grouped AS MATERIALIZED (
+    SELECT r.author_key, r.target, r.platform,
+           GROUPING(r.author_key, r.target, r.platform) AS grouping_set,  -- 1, 4, 2 as below
+           count(*)::bigint AS records,
+           count(*) FILTER (WHERE r.first_target)::bigint AS author_records,
+           count(*) FILTER (WHERE r.target = r.author_key)::bigint AS loops,
+           max(r.author_display_name COLLATE "C") AS author_label,
+           max(r.target_label COLLATE "C") AS target_label,
+           max(r.target_type) AS target_type
     FROM resolved AS r
-    GROUP BY r.author_key, r.platform, r.target, r.target_label, r.target_type
+    GROUP BY GROUPING SETS ((r.author_key, r.target), (r.target, r.platform),
+                            (r.author_key, r.platform))
 ),
-authors AS (
-    SELECT r.author_key, r.author_display_name, r.platform, count(*)::bigint AS records
-    FROM resolved AS r
-    WHERE r.first_target
-    GROUP BY r.author_key, r.author_display_name, r.platform
-),
-pair_counts AS (
-    SELECT c.author_key AS source, c.target, c.records
-    FROM counted AS c
+weights AS NOT MATERIALIZED (  -- read twice (the kept edges, their count): from grouped
+    SELECT g.author_key AS source, g.target, g.records AS weight
+    FROM grouped AS g
+    WHERE g.grouping_set = 1 AND g.target <> g.author_key
 ),
 node_counts AS (
-    SELECT a.author_key AS node, a.author_display_name AS label, 'actor' AS node_type,
-           a.platform, a.records
-    FROM authors AS a
+    SELECT g.author_key AS node, g.author_label AS label, 'actor' AS node_type, g.platform,
+           g.author_records - g.loops AS records
+    FROM grouped AS g
+    WHERE g.grouping_set = 2
     UNION ALL
-    SELECT c.target, c.target_label, c.target_type, c.platform, c.records
-    FROM counted AS c
-    UNION ALL
-    SELECT c.author_key, NULL, NULL, c.platform, -c.records
-    FROM counted AS c
-    WHERE c.target = c.author_key
+    SELECT g.target, g.target_label, g.target_type, g.platform, g.records
+    FROM grouped AS g
+    WHERE g.grouping_set = 4
 ),
 {{ interaction_edges }}

@@ -1,4 +1,4 @@
--- Fragment: pair_counts and node_counts of a co-occurrence network from the CTE "lists"
+-- Fragment: weights and node_counts of a co-occurrence network from the CTE "lists"
 -- (bucket, platform, list, labels, node_type, records): the records of one bucket (NULL for a
 -- network without time) and platform holding the same list of values, counted once with
 -- their number (records). Grouping identical lists first is what keeps this cheap: a design's
@@ -19,11 +19,12 @@ node_counts AS (
     SELECT e.bucket, e.node, e.label, e.node_type, e.platform, e.records
     FROM elements AS e
 ),
-pair_counts AS (
-    SELECT l.bucket, a.value AS source, b.value AS target, l.records
+weights AS (  -- the records of a pair, summed over the lists holding it (source < target: no loops)
+    SELECT l.bucket, a.value AS source, b.value AS target, sum(l.records)::bigint AS weight
     FROM lists AS l
     CROSS JOIN LATERAL unnest(l.list) WITH ORDINALITY AS a(value, n)
     CROSS JOIN LATERAL unnest(l.list) WITH ORDINALITY AS b(value, n)
     WHERE cardinality(l.list) > 1 AND a.value COLLATE "C" < b.value COLLATE "C"
       AND array_position(l.list, a.value) = a.n AND array_position(l.list, b.value) = b.n
+    GROUP BY l.bucket, a.value, b.value
 )

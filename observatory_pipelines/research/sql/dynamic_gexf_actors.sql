@@ -29,9 +29,10 @@ node_counts AS (  -- one row per record of dynamic_records: count(*) counts reco
     FROM active AS a
     GROUP BY a.bucket, a.author_key, a.author_display_name, a.platform
 ),
-pair_counts AS (  -- each (bucket, term) lists its authors once: one unit per row
-    SELECT r.bucket, a.value AS source, b.value AS target, 1 AS records
+weights AS (  -- each (bucket, term) lists its authors once: one unit per row
+    SELECT r.bucket, a.value AS source, b.value AS target, count(*)::bigint AS weight
     FROM term_authors AS r
     {{ pairs_within(authors) }}
+    GROUP BY r.bucket, a.value, b.value
 ),
 {{ dynamic_edges }}

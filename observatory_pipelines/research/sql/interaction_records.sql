@@ -1,10 +1,12 @@
 -- One row per record of the scope with everything the interaction networks read, stored as
 -- the temp table interaction_records (framework.temp_table, ANALYZEd:
--- the network queries over it would plan badly without statistics; built in a bulk transaction, so its joins hash):
+-- the network queries over it would plan badly without statistics; built in a bulk transaction, so its joins hash;
+-- no record id: the networks that count a record once per target tell records apart by their row, ctid):
 --   author_key as in stg_content (the pseudonym, else the platform-qualified display name);
 --   hashtags, mentions, mention_ids
 --   (enrichment_tags); url_keys/url_labels (enrichment_urls without the record's own URL:
---   url_key and url_clean, in order) and domains (registered domain, else host);
+--   url_key and url_clean, in order) and domains (registered domain, else host; in the same
+--   order, so a domain may repeat); each list NULL when the record has none;
 --   reply_ref/reply_author, quote_ref/quote_author: what the record answers or quotes, as the
 --   platforms keep it in raw_metadata (see docs/analysis.md, interaction_networks):
 --     bluesky reply: reply.parent.uri, an AT URI (our platform_id) whose DID is the author;
@@ -13,22 +15,24 @@
 --     x_twitter reply: in_reply_to_id (TwitterAPI.io) or the replied_to referenced tweet
 --       (X API v2), its author in_reply_to_user_id; quote: quoted_tweet_id or the quoted
 --       referenced tweet.
-SELECT r.*,
+SELECT r.platform, r.author_key, r.author_display_name, r.hashtags, r.mentions, r.mention_ids,
+       r.url_keys, r.url_labels, r.domains, r.reply_ref, r.quote_ref,
        CASE WHEN r.platform = 'bluesky' THEN split_part(substr(r.reply_ref, 6), '/', 1)
             WHEN r.platform = 'x_twitter' THEN r.raw_reply_author END AS reply_author,
        CASE WHEN r.platform = 'bluesky' THEN split_part(substr(r.quote_ref, 6), '/', 1)
             END AS quote_author
 FROM (
-    SELECT c.id AS record_id,
-           c.platform,
+    SELECT c.platform,
            {{ temporal_author_key }} AS author_key,
            c.author_display_name,
-           coalesce(t.hashtags, '{}') AS hashtags,
-           coalesce(t.mentions, '{}') AS mentions,
-           coalesce(t.mention_ids, '{}') AS mention_ids,
-           coalesce(u.url_keys, '{}') AS url_keys,
-           coalesce(u.url_labels, '{}') AS url_labels,
-           coalesce(u.domains, '{}') AS domains,
+           -- NULL, not an empty array, for a record without any: an empty array takes 16
+           -- bytes, and at 1 M records the table must stay within temp_buffers
+           nullif(t.hashtags, '{}') AS hashtags,
+           nullif(t.mentions, '{}') AS mentions,
+           nullif(t.mention_ids, '{}') AS mention_ids,
+           u.url_keys,
+           u.url_labels,
+           u.domains,
            CASE c.platform
                WHEN 'bluesky' THEN CASE WHEN c.raw_metadata #>> '{reply,parent,uri}'
                                              LIKE 'at://%/app.bsky.feed.post/%'
@@ -54,12 +58,18 @@ FROM (
     FROM {{ scope_records }}
     LEFT JOIN enrichment_tags AS t ON t.record_id = c.id AND t.published_at = c.published_at
     LEFT JOIN (
+        -- only the links of the design: its records come in id order from the key of
+        -- content_record_collections, the links in (id, ordinal) order from theirs, so the
+        -- lists are built from a merge without sorting; a domain repeated in a record is kept
+        -- (interaction_actor_domain.sql counts its first position)
         SELECT e.record_id, e.published_at,
                array_agg(e.url_key ORDER BY e.ordinal) AS url_keys,
                array_agg(e.url_clean ORDER BY e.ordinal) AS url_labels,
-               array_agg(DISTINCT coalesce(e.registered_domain, e.host)) AS domains
+               array_agg(coalesce(e.registered_domain, e.host) ORDER BY e.ordinal) AS domains
         FROM enrichment_urls AS e
         WHERE e.url_type <> 'self_reference'
+          AND e.record_id IN (SELECT d.content_record_id FROM content_record_collections AS d
+                              WHERE d.query_design_id = CAST(:query_design_id AS uuid))
         GROUP BY e.record_id, e.published_at
     ) AS u ON u.record_id = c.id AND u.published_at = c.published_at
     WHERE {{ scope_where }}

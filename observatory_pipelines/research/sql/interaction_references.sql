@@ -5,9 +5,10 @@
 -- the author the reference names (the DID inside the AT URI, X's in_reply_to_user_id) —
 -- that author's node when they are an author of the design (interaction_authors), else
 -- "<platform>:<id>"; else "<platform>:post:<id>" (type external). Answers to one's own
--- records are loops: dropped.
+-- records are loops: dropped. A record is told apart by its row of interaction_records
+-- (ctid), as in interaction_mentions.sql.
 WITH refs AS (
-    SELECT r.record_id, r.platform, r.author_key, r.author_display_name, x.reference,
+    SELECT r.ctid AS record, r.platform, r.author_key, r.author_display_name, x.reference,
            CASE WHEN r.platform = 'reddit' THEN substr(x.reference, 4) ELSE x.reference END
                AS parent_platform_id,
            CASE WHEN r.platform <> 'reddit' THEN NULL
@@ -32,7 +33,7 @@ parents AS (
     ORDER BY p.platform, p.platform_id, p.content_type, p.author_key COLLATE "C"
 ),
 targets AS (
-    SELECT f.record_id, f.platform, f.author_key, f.author_display_name,
+    SELECT f.record, f.platform, f.author_key, f.author_display_name,
            coalesce(p.author_key, a.author_key, f.platform || ':' || f.named_author,
                     f.platform || ':post:' || f.parent_platform_id) AS target,
            coalesce(p.author_display_name, a.display_name, f.named_author,
@@ -53,9 +54,9 @@ resolved AS (
     -- one first_target row
     SELECT t.platform, t.author_key, t.author_display_name, t.target,
            max(t.target_label COLLATE "C") AS target_label, max(t.target_type) AS target_type,
-           row_number() OVER (PARTITION BY t.record_id ORDER BY t.target COLLATE "C") = 1
+           row_number() OVER (PARTITION BY t.record ORDER BY t.target COLLATE "C") = 1
                AS first_target
     FROM targets AS t
-    GROUP BY t.record_id, t.platform, t.author_key, t.author_display_name, t.target
+    GROUP BY t.record, t.platform, t.author_key, t.author_display_name, t.target
 ),
 {{ interaction_resolved }}
