@@ -2,6 +2,8 @@
 -- is a news record of the scope: its own URL on RSS, GDELT, web news), the first dated share
 -- (time, platform, account), shares per platform, the first share per platform and its lag
 -- from the article's own publication. Undated shares are counted apart and never date.
+-- The first row per page (articles, firsts) is picked in "C" order of the key: the same rows,
+-- bytes compared instead of strcoll per comparison.
 -- shares is not materialized: each use scans the stored links, rather than a copy of ~1 M
 -- shares in a CTE store that spills past work_mem.
 WITH shares AS NOT MATERIALIZED (
@@ -14,12 +16,12 @@ undated AS (
     GROUP BY url_key
 ),
 articles AS (
-    SELECT DISTINCT ON (url_key)
+    SELECT DISTINCT ON (url_key COLLATE "C")
            url_key, record_id AS article_record_id, platform AS article_platform,
            published_at AS article_published_at
     FROM research_links
     WHERE url_type = 'self_reference' AND is_news AND NOT undated
-    ORDER BY url_key, published_at, record_id
+    ORDER BY url_key COLLATE "C", published_at, record_id
 ),
 urls AS (  -- hashed: the distinct authors and platforms are counted for the picked pages only
     SELECT url_key, count(*) AS n_shares FROM shares GROUP BY url_key
@@ -43,12 +45,12 @@ described AS (
     GROUP BY s.url_key
 ),
 firsts AS (
-    SELECT DISTINCT ON (s.url_key)
+    SELECT DISTINCT ON (s.url_key COLLATE "C")
            s.url_key, s.published_at, s.platform, s.platform || ':' || s.author AS account,
            s.author_name
     FROM shares AS s
     JOIN picked USING (url_key)
-    ORDER BY s.url_key, s.published_at, s.platform, s.record_id
+    ORDER BY s.url_key COLLATE "C", s.published_at, s.platform, s.record_id
 ),
 per_platform AS (
     SELECT x.url_key,
