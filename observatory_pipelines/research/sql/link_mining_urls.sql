@@ -17,6 +17,18 @@ listed AS (  -- the counted links of the listed pages (mined_links' rule)
     SELECT * FROM pages
     WHERE CAST(:include_self_references AS boolean) OR url_type <> 'self_reference'
 ),
+groups AS (  -- the listed links per (page, platform, author), hashed: a page's figures are
+    -- sums over its groups, its authors the groups with a pseudonym (no count(DISTINCT) sort)
+    SELECT url_key,
+           platform,
+           author,
+           count(*) AS records,
+           min(url_clean) AS url_clean,
+           min(registered_domain) AS registered_domain,
+           min(published_at) FILTER (WHERE NOT undated) AS first_published_at
+    FROM listed
+    GROUP BY url_key, platform, author
+),
 urls AS (
     SELECT r.url_key, a.url_clean, a.registered_domain, r.n_records, a.first_published_at,
            a.n_actors
@@ -24,26 +36,28 @@ urls AS (
     JOIN (SELECT url_key,
                  min(url_clean) AS url_clean,
                  min(registered_domain) AS registered_domain,
-                 min(published_at) FILTER (WHERE NOT undated) AS first_published_at,
-                 count(DISTINCT platform || ':' || author) AS n_actors
-          FROM listed GROUP BY url_key) AS a USING (url_key)
+                 min(first_published_at) AS first_published_at,
+                 count(author) AS n_actors
+          FROM groups GROUP BY url_key) AS a USING (url_key)
 ),
 platforms AS (
     SELECT url_key, jsonb_object_agg(platform, records) AS platforms
-    FROM (SELECT url_key, platform, count(*) AS records FROM listed GROUP BY 1, 2) AS p
+    FROM (SELECT url_key, platform, sum(records)::bigint AS records
+          FROM groups GROUP BY 1, 2) AS p
     GROUP BY url_key
 ),
+-- the first row per page picked in "C" order of the key: the same rows, bytes compared
 firsts AS (
-    SELECT DISTINCT ON (url_key) url_key, platform AS first_platform
+    SELECT DISTINCT ON (url_key COLLATE "C") url_key, platform AS first_platform
     FROM listed
     WHERE NOT undated
-    ORDER BY url_key, published_at, platform, record_id
+    ORDER BY url_key COLLATE "C", published_at, platform, record_id
 ),
 titles AS (
-    SELECT DISTINCT ON (url_key) url_key, title
+    SELECT DISTINCT ON (url_key COLLATE "C") url_key, title
     FROM pages
     WHERE url_type = 'self_reference' AND title IS NOT NULL
-    ORDER BY url_key, published_at, record_id
+    ORDER BY url_key COLLATE "C", published_at, record_id
 )
 SELECT u.url_key,
        u.url_clean,
