@@ -7,20 +7,24 @@
 -- of an object's shares.
 -- :windows = {"<object_type>": seconds}; a pair with a news share (only when
 -- :include_news_arenas) uses at least :news_window_s.
-WITH windows AS (
-    SELECT key AS object_type, value::numeric AS window_s
+WITH windows AS (  -- reach_s: the widest window a pair of the type can have (the bucket width)
+    SELECT key AS object_type,
+           value::numeric AS window_s,
+           CASE WHEN CAST(:include_news_arenas AS boolean)
+                THEN greatest(value::numeric, CAST(:news_window_s AS numeric))
+                ELSE value::numeric END AS reach_s
     FROM jsonb_each_text(CAST(:windows AS jsonb))
 ),
 numbered AS (  -- only the columns read below: it is stored once and scanned twice
     SELECT s.object_type, s.object, s.account, s.record_id, s.shared_at, s.seq, s.is_news,
            w.window_s,
-           floor(extract(epoch FROM s.shared_at)
-                 / CASE WHEN CAST(:include_news_arenas AS boolean)
-                        THEN greatest(w.window_s, CAST(:news_window_s AS numeric))
-                        ELSE w.window_s END)::bigint AS bucket
+           floor(extract(epoch FROM s.shared_at) / w.reach_s)::bigint AS bucket
     FROM research_coord_shares AS s
     JOIN windows AS w USING (object_type)
     WHERE s.excluded IS NULL
+      -- a share pairs only if its previous or next share of the object is within reach (a
+      -- partner within reach is at least as far as that neighbour): the rest are not joined
+      AND (s.sec_from_previous <= w.reach_s OR s.sec_to_next <= w.reach_s)
 )
 SELECT a.object_type,
        a.object,
