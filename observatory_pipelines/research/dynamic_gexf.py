@@ -51,6 +51,9 @@ ACTOR_LIMIT = 200  # most active authors taking part in the actor network
 COMMUNITY_EDGE_LIMIT = 50_000
 TIMEZONE = periods.TIME_ZONE
 RECORDS_TABLE = "dynamic_records"  # research/sql/dynamic_gexf_records.sql, as a temp table
+# the columns the network queries filter and group on: the lists' statistics would cost as
+# much as storing the records
+RECORDS_STATISTICS = ("bucket", "published_at", "platform", "author_key")
 NETWORKS = {
     "hashtags": "dynamic_gexf_hashtags",
     "terms": "dynamic_gexf_terms",
@@ -237,7 +240,8 @@ def compute_dynamic(
         )
     with bulk_transaction(conn):  # the scope read once into dynamic_records (ANALYZEd)
         bucketing = {"granularity": granularity, "time_zone": TIMEZONE}
-        temp_table(conn, RECORDS_TABLE, "dynamic_gexf_records", params | bucketing)
+        temp_table(conn, RECORDS_TABLE, "dynamic_gexf_records", params | bucketing,
+                   RECORDS_STATISTICS)  # fmt: skip
         output = _sliced(conn, params, granularity)
     output.charts["bucket_activity"] = bucket_activity_chart(
         output.tables["buckets"].rows, {n: output.tables[f"{n}_edges"].rows for n in NETWORKS}

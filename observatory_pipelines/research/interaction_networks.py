@@ -41,8 +41,14 @@ from observatory_pipelines.research.interaction_plots import most_addressed_char
 EDGE_LIMIT = 100_000  # heaviest edges kept per network (edges_total says how many there were)
 COMMUNITY_EDGE_LIMIT = 50_000  # Louvain skipped above this many edges (4CAT's limit)
 LOUVAIN_SEED = 0
-# temp tables every network reads: the scope's records, the design's possible parents, its authors
-RECORD_TABLES = ("interaction_records", "interaction_parents", "interaction_authors")
+# temp tables every network reads: the scope's records, the design's possible parents, its
+# authors; each with the columns whose statistics the network queries use (filters, joins):
+# the lists' and the long text columns' statistics cost half of storing the records
+RECORD_TABLES: dict[str, tuple[str, ...] | None] = {
+    "interaction_records": ("platform", "mentions", "mention_ids", "reply_ref", "quote_ref"),
+    "interaction_parents": ("platform", "platform_id", "content_type", "author_platform_id"),
+    "interaction_authors": None,
+}
 
 # network → (SQL file, extra parameters, directed)
 NETWORKS: dict[str, tuple[str, dict[str, Any], bool]] = {
@@ -129,8 +135,8 @@ def compute_networks(
     output = ResearchOutput(parameters=PARAMETERS | {"edge_limit": edge_limit,
                                                      "community_edge_limit": community_edge_limit})  # fmt: skip
     with bulk_transaction(conn):
-        for table in RECORD_TABLES:  # the scope read once; ANALYZEd, so the joins plan well
-            temp_table(conn, table, table, params)
+        for table, statistics in RECORD_TABLES.items():  # the scope read once; ANALYZEd
+            temp_table(conn, table, table, params, statistics)
         read = {name: read_network(conn, sql, {**extra, "edge_limit": edge_limit})
                 for name, (sql, extra, _) in NETWORKS.items()}  # fmt: skip
     for name, (edges, nodes) in read.items():

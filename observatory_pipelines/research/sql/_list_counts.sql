@@ -6,25 +6,36 @@
 -- A value's label is labels[n] when the list has labels, else #value for hashtags and the
 -- value itself otherwise. A value repeated within a list counts once (its first position):
 -- so a pair's records and a node's records are each record counted once, as 4CAT counts.
+-- The lists are unnested in the select list (ProjectSet), not by lateral function scans,
+-- which store the values of every list (and, for the pairs, of every value) in a tuplestore.
 elements AS (
-    SELECT l.bucket, l.platform, l.node_type, e.value AS node,
-           CASE WHEN l.labels IS NOT NULL THEN l.labels[e.n]
-                WHEN l.node_type = 'hashtag' THEN '#' || e.value
+    SELECT e.bucket, e.platform, e.node_type, e.value AS node,
+           CASE WHEN e.labels IS NOT NULL THEN e.labels[e.n]
+                WHEN e.node_type = 'hashtag' THEN '#' || e.value
                 ELSE e.value END AS label,
-           CASE WHEN array_position(l.list, e.value) = e.n THEN l.records ELSE 0 END AS records
-    FROM lists AS l
-    CROSS JOIN LATERAL unnest(l.list) WITH ORDINALITY AS e(value, n)
+           CASE WHEN array_position(e.list, e.value) = e.n THEN e.records ELSE 0 END AS records
+    FROM (
+        SELECT l.*, unnest(l.list) AS value, generate_subscripts(l.list, 1) AS n
+        FROM lists AS l
+    ) AS e
 ),
 node_counts AS (
     SELECT e.bucket, e.node, e.label, e.node_type, e.platform, e.records
     FROM elements AS e
 ),
 weights AS (  -- the records of a pair, summed over the lists holding it (source < target: no loops)
-    SELECT l.bucket, a.value AS source, b.value AS target, sum(l.records)::bigint AS weight
-    FROM lists AS l
-    CROSS JOIN LATERAL unnest(l.list) WITH ORDINALITY AS a(value, n)
-    CROSS JOIN LATERAL unnest(l.list) WITH ORDINALITY AS b(value, n)
-    WHERE cardinality(l.list) > 1 AND a.value COLLATE "C" < b.value COLLATE "C"
-      AND array_position(l.list, a.value) = a.n AND array_position(l.list, b.value) = b.n
-    GROUP BY l.bucket, a.value, b.value
+    SELECT p.bucket, p.source, p.target, sum(p.records)::bigint AS weight
+    FROM (
+        SELECT s.bucket, s.records, s.value AS source, s.list,
+               unnest(s.list) AS target, generate_subscripts(s.list, 1) AS m
+        FROM (
+            SELECT l.bucket, l.records, l.list,
+                   unnest(l.list) AS value, generate_subscripts(l.list, 1) AS n
+            FROM lists AS l
+            WHERE cardinality(l.list) > 1
+        ) AS s
+        WHERE array_position(s.list, s.value) = s.n
+    ) AS p
+    WHERE p.source COLLATE "C" < p.target COLLATE "C" AND array_position(p.list, p.target) = p.m
+    GROUP BY p.bucket, p.source, p.target
 )
