@@ -77,6 +77,28 @@ def rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def _status_mb(field: str) -> float | None:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
+def reset_peak_rss() -> bool:
+    """Start this process's peak-RSS reading (VmHWM) afresh (Linux: clear_refs 5), so a
+    phase's peak is its own, not the fill's; False where the kernel does not allow it."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def phase_peak_mb() -> float | None:
+    """The peak RSS since the last ``reset_peak_rss``."""
+    return _status_mb("VmHWM")
+
+
 def _row(item: Item, collected_at: datetime) -> tuple:
     news = item.kind == "news"
     return (
@@ -87,19 +109,24 @@ def _row(item: Item, collected_at: datetime) -> tuple:
     )  # fmt: skip
 
 
-def copy_items(conn, items: Iterable[Item]) -> list[uuid.UUID]:
-    """COPY the items as records (streamed: the base corpus is never held in memory)."""
+def copy_items(conn, items: Iterable[Item], keep_ids: bool = True) -> list[uuid.UUID] | int:
+    """COPY the items as records (streamed: the base corpus is never held in memory); their
+    ids, or with ``keep_ids=False`` only how many (1 M ids would be ~110 MB of the
+    process)."""
     collected_at = datetime.now(UTC)
     ids = []
+    count = 0
     with (
         conn.cursor() as cur,
         cur.copy(f"COPY content_records ({', '.join(COLUMNS)}) FROM STDIN") as copy,
     ):
         for item in items:
             row = _row(item, collected_at)
-            ids.append(row[0])
+            if keep_ids:
+                ids.append(row[0])
+            count += 1
             copy.write_row(row)
-    return ids
+    return ids if keep_ids else count
 
 
 def clear_results(conn, enrichments) -> None:
@@ -146,22 +173,29 @@ def main() -> None:
         stream = Corpus(dataclasses.replace(CORPUS, scale=scale)).iter_items()
         with connect(url, autocommit=True) as conn:
             started = time.perf_counter()
-            base = len(copy_items(conn, islice(stream, args.rows)))
+            base = copy_items(conn, islice(stream, args.rows), keep_ids=False)
             fill_seconds = time.perf_counter() - started
             new_items = list(islice(stream, new_rows))
             if base + len(new_items) < args.rows + new_rows:
                 raise SystemExit("the corpus has too few items for --rows; raise CORPUS.scale")
             conn.execute("VACUUM ANALYZE content_records")
             load_before = os.getloadavg()
+            rss_before_runs = _status_mb("VmRSS")
+            peaks_reset = reset_peak_rss()
+            phase_peaks: dict[str, list] = {"first": [], "incremental": []}
             firsts, incrementals = [], []
             noops = []
             for _ in range(args.repeat):
                 clear_results(conn, enrichments)
+                reset_peak_rss()
                 firsts.append(run_all(url, enrichments))
+                phase_peaks["first"].append(phase_peak_mb())
                 noops.append(run_all(url, enrichments))  # nothing new: the fixed cost of a run
                 added = copy_items(conn, new_items)
                 conn.execute("ANALYZE content_records")
+                reset_peak_rss()
                 incrementals.append(run_all(url, enrichments))
+                phase_peaks["incremental"].append(phase_peak_mb())
                 conn.execute("DELETE FROM content_records WHERE id = ANY(%s)", [added])
             load_after = os.getloadavg()
     finally:
@@ -218,7 +252,10 @@ def main() -> None:
         "enrichments": per_enrichment,
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in load_after],
-        "peak_rss_mb": rss_mb(),
+        "peak_rss_mb": rss_mb(),  # the whole process, the fill and the corpus included
+        "rss_before_runs_mb": rss_before_runs,
+        # each first / incremental run's own peak (VmHWM reset before it), if the kernel allows
+        "peak_rss_mb_per_phase": phase_peaks if peaks_reset else None,
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
