@@ -23,7 +23,16 @@ _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 _INCLUDE = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*(?:\(([^)]*)\))?\s*\}\}")
 # The same rule SQLAlchemy uses: ':name' not preceded by ':' or a word char ('::casts' pass).
 _PARAM = re.compile(r"(?<![:\w\\]):([a-z_][a-z0-9_]*)(?![:\w])")
-_STRING = re.compile(r"'(?:[^']|'')*'")
+# What a ':name' inside is not a parameter: comments, string constants (E'' ones with their
+# backslash escapes) and quoted identifiers, scanned in one pass left to right, so an
+# apostrophe in a comment does not open a string that hides the parameters after it.
+_NOT_CODE = (
+    r"--[^\n]*|/\*.*?\*/"
+    r"|(?<!\w)[eE]'(?:[^'\\]|\\.|'')*'"
+    r"|'(?:[^']|'')*'"
+    r'|"(?:[^"]|"")*"'
+)
+_LEXEME = re.compile(rf"(?P<skip>{_NOT_CODE})|{_PARAM.pattern}", re.S)
 
 
 class SqlModelError(ValueError):
@@ -31,12 +40,20 @@ class SqlModelError(ValueError):
 
 
 def to_psycopg(body: str) -> str:
-    return _PARAM.sub(lambda m: f"%({m.group(1)})s", body.replace("%", "%%"))
+    """``:name`` parameters as psycopg's ``%(name)s``; every ``%`` doubled (psycopg reads
+    the whole text, comments and strings included)."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group("skip") is not None:
+            return match.group(0)
+        return f"%({match.group(2)})s"
+
+    return _LEXEME.sub(replace, body.replace("%", "%%"))
 
 
 def used_params(body: str) -> set[str]:
-    without_strings = _STRING.sub("''", body)
-    return set(_PARAM.findall(without_strings))
+    """The ``:name`` parameters of ``body`` outside comments, strings and quoted names."""
+    return {m.group(2) for m in _LEXEME.finditer(body) if m.group("skip") is None}
 
 
 def split_header(text: str) -> tuple[list[str], str]:

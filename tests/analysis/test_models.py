@@ -20,6 +20,7 @@ from observatory_pipelines.analysis.sql_models import (
     required_models,
     run_models,
 )
+from observatory_pipelines.analysis.sql_text import to_psycopg, used_params
 
 
 def test_every_model_declares_its_params_and_dependencies():
@@ -150,3 +151,21 @@ def test_stream_models_send_their_rows_as_json_lines_not_python_rows(conn, tmp_p
     assert published["m"].count(b"\n") == 3  # one row a line
     # Without a publisher nothing is streamed; the count is still there.
     assert run_models(conn, {}, ["m"], models) == {"m": [{"rows": 3}]}
+
+
+def test_parameters_are_found_outside_comments_strings_and_quoted_names():
+    # An apostrophe in a comment used to open a "string" that hid every parameter after it
+    # (a research query then failed with "query parameter missing").
+    body = (
+        "-- the author's posts, at most :in_comment\n"
+        "SELECT :a, 'it''s :in_string', E'x\\' :in_e_string', \"col :in_name\",\n"
+        "       x::text /* :in_block's */, :b, '50%' -- :after\n"
+        "FROM t WHERE n > :c"
+    )
+    assert used_params(body) == {"a", "b", "c"}
+    assert to_psycopg(body) == (
+        "-- the author's posts, at most :in_comment\n"
+        "SELECT %(a)s, 'it''s :in_string', E'x\\' :in_e_string', \"col :in_name\",\n"
+        "       x::text /* :in_block's */, %(b)s, '50%%' -- :after\n"
+        "FROM t WHERE n > %(c)s"
+    )
