@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import closing
 from pathlib import Path
 
 import psycopg
@@ -40,7 +41,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 # The export workers import only what an export needs (networkx etc. are loaded by suite()).
-from observatory_pipelines.analysis.exports import export_records, export_sql  # noqa: E402
+from bench.memory import status_mb  # noqa: E402
+from observatory_pipelines.analysis.exports import (  # noqa: E402
+    copy_stream,
+    export_records,
+    export_sql,
+)
 from observatory_pipelines.analysis.scope import AnalysisScope, check_scope  # noqa: E402
 from observatory_pipelines.db import urls  # noqa: E402
 from observatory_pipelines.db.scratch import (
@@ -240,39 +246,32 @@ def suite_only(url: str, design: str, repeat: int) -> dict:
     }
 
 
-def _copy_rows(conn, design: str):
-    """The baseline's rows: ``COPY (<export rows>) TO STDOUT``, one CopyData message a row."""
+def copy_baseline(conn, design: str) -> int:
+    """The target's yardstick: ``COPY (<export rows>) TO STDOUT`` read and dropped."""
     params = AnalysisScope(design).params()
+    total = 0
     with conn.transaction():
         conn.execute("SET LOCAL TIME ZONE 'UTC'")
         with (
             conn.cursor() as cur,
             cur.copy("COPY (" + export_sql("export_rows") + ") TO STDOUT", params) as copy,
         ):
-            yield from copy
-
-
-def copy_baseline(conn, design: str) -> int:
-    """The target's yardstick: the COPY read and dropped."""
-    return sum(len(data) for data in _copy_rows(conn, design))
+            for data in copy:
+                total += len(data)
+    return total
 
 
 def copy_into_store(conn, design: str, store) -> int:
-    """The same COPY written into the exports' object store in ~1 MB chunks: what storing
+    """The same COPY written into the exports' object store in the exports' chunks: what storing
     that many bytes costs there (disk writes and the fsync of the folder backend), which
     the plain COPY does not pay. Reported beside the target, not instead of it."""
 
-    def chunks():
-        buffer = bytearray()
-        for data in _copy_rows(conn, design):
-            buffer += data
-            if len(buffer) >= 1 << 20:
-                yield bytes(buffer)
-                buffer.clear()
-        if buffer:
-            yield bytes(buffer)
-
-    info = store.put("exports/bench/copy.txt", chunks(), content_type="text/plain")
+    params = AnalysisScope(design).params()
+    with conn.transaction():
+        conn.execute("SET LOCAL TIME ZONE 'UTC'")
+        chunks = copy_stream(conn, export_sql("export_rows"), params, "")
+        with closing(chunks):
+            info = store.put("exports/bench/copy.txt", chunks, content_type="text/plain")
     store.remove(info.key)
     return info.size
 
@@ -284,12 +283,12 @@ def worker(args) -> None:
     store = ObjectStoreResource(local_dir=args.store_dir, outputs_bucket="bench-outputs").outputs()
     with psycopg.connect(urls.libpq_url(args.database_url)) as conn:
         params = check_scope(conn, AnalysisScope(args.design))
-        before = _rss_now_mb()
+        before = status_mb("VmRSS") or 0.0
         started, cpu_started = time.perf_counter(), time.process_time()
         result = export_records(conn, params, args.worker, store, f"exports/bench/x.{args.worker}")
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     store.remove(result.key)
-    peak = _status_mb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = status_mb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         json.dumps(
             {
@@ -303,19 +302,6 @@ def worker(args) -> None:
             }
         )
     )
-
-
-def _status_mb(field: str) -> float:
-    """VmRSS / VmHWM of this process. VmHWM rather than ru_maxrss for the peak: ru_maxrss
-    survives exec, so it would report the parent's RSS at fork time as the worker's floor."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _rss_now_mb() -> float:
-    return _status_mb("VmRSS")
 
 
 def run_worker(fmt: str, url: str, design: str, store_dir: str) -> dict:

@@ -44,6 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.memory import reset_peak, status_mb
 from observatory_pipelines.db.engine import connect, migrate
 from observatory_pipelines.db.scratch import (
     create_database,
@@ -77,28 +78,6 @@ def rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def _status_mb(field: str) -> float | None:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return None
-
-
-def reset_peak_rss() -> bool:
-    """Start this process's peak-RSS reading (VmHWM) afresh (Linux: clear_refs 5), so a
-    phase's peak is its own, not the fill's; False where the kernel does not allow it."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
-
-
-def phase_peak_mb() -> float | None:
-    """The peak RSS since the last ``reset_peak_rss``."""
-    return _status_mb("VmHWM")
-
-
 def _row(item: Item, collected_at: datetime) -> tuple:
     news = item.kind == "news"
     return (
@@ -109,12 +88,11 @@ def _row(item: Item, collected_at: datetime) -> tuple:
     )  # fmt: skip
 
 
-def copy_items(conn, items: Iterable[Item], keep_ids: bool = True) -> list[uuid.UUID] | int:
-    """COPY the items as records (streamed: the base corpus is never held in memory); their
-    ids, or with ``keep_ids=False`` only how many (1 M ids would be ~110 MB of the
-    process)."""
+def copy_items(conn, items: Iterable[Item], ids: list[uuid.UUID] | None = None) -> int:
+    """COPY the items as records (streamed: the base corpus is never held in memory); how
+    many. Their ids go into ``ids`` when given (not for the base fill: 1 M ids would be
+    ~110 MB of the process)."""
     collected_at = datetime.now(UTC)
-    ids = []
     count = 0
     with (
         conn.cursor() as cur,
@@ -122,11 +100,11 @@ def copy_items(conn, items: Iterable[Item], keep_ids: bool = True) -> list[uuid.
     ):
         for item in items:
             row = _row(item, collected_at)
-            if keep_ids:
+            if ids is not None:
                 ids.append(row[0])
             count += 1
             copy.write_row(row)
-    return ids if keep_ids else count
+    return count
 
 
 def clear_results(conn, enrichments) -> None:
@@ -173,29 +151,30 @@ def main() -> None:
         stream = Corpus(dataclasses.replace(CORPUS, scale=scale)).iter_items()
         with connect(url, autocommit=True) as conn:
             started = time.perf_counter()
-            base = copy_items(conn, islice(stream, args.rows), keep_ids=False)
+            base = copy_items(conn, islice(stream, args.rows))
             fill_seconds = time.perf_counter() - started
             new_items = list(islice(stream, new_rows))
             if base + len(new_items) < args.rows + new_rows:
                 raise SystemExit("the corpus has too few items for --rows; raise CORPUS.scale")
             conn.execute("VACUUM ANALYZE content_records")
             load_before = os.getloadavg()
-            rss_before_runs = _status_mb("VmRSS")
-            peaks_reset = reset_peak_rss()
+            rss_before_runs = status_mb("VmRSS")
+            peaks_reset = reset_peak()
             phase_peaks: dict[str, list] = {"first": [], "incremental": []}
             firsts, incrementals = [], []
             noops = []
             for _ in range(args.repeat):
                 clear_results(conn, enrichments)
-                reset_peak_rss()
+                reset_peak()
                 firsts.append(run_all(url, enrichments))
-                phase_peaks["first"].append(phase_peak_mb())
+                phase_peaks["first"].append(status_mb("VmHWM"))
                 noops.append(run_all(url, enrichments))  # nothing new: the fixed cost of a run
-                added = copy_items(conn, new_items)
+                added: list[uuid.UUID] = []
+                copy_items(conn, new_items, added)
                 conn.execute("ANALYZE content_records")
-                reset_peak_rss()
+                reset_peak()
                 incrementals.append(run_all(url, enrichments))
-                phase_peaks["incremental"].append(phase_peak_mb())
+                phase_peaks["incremental"].append(status_mb("VmHWM"))
                 conn.execute("DELETE FROM content_records WHERE id = ANY(%s)", [added])
             load_after = os.getloadavg()
     finally:

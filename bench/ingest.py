@@ -181,6 +181,22 @@ class Meter:
         }
 
 
+def add_record_ids_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--record-ids",
+        choices=("uuid7", "uuid4"),
+        default="uuid7",
+        help="uuid4: random record ids, as before the time-ordered ones (for comparison)",
+    )
+
+
+def use_record_ids(kind: str) -> None:
+    """``uuid4``: the enricher makes random ids instead of its time-ordered ones. It is the
+    only id source, so both phases get them (the COPY copies the ingest's rows)."""
+    if kind == "uuid4":
+        enrich.new_record_id = uuid.uuid4
+
+
 def article_pool() -> list[Item]:
     return list(islice(Corpus(CORPUS).iter_items(("news",)), POOL_SIZE))
 
@@ -324,16 +340,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="ingest/COPY pairs (median of)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     parser.add_argument("--result", type=Path, default=RESULT_PATH, help="where the JSON goes")
-    parser.add_argument(
-        "--record-ids",
-        choices=("uuid7", "uuid4"),
-        default="uuid7",
-        help="uuid4: random record ids, as before the time-ordered ones (for comparison)",
-    )
+    add_record_ids_option(parser)
     args = parser.parse_args()
-    if args.record_ids == "uuid4":
-        # The enricher's only id source; both phases get these ids (the COPY copies the rows).
-        enrich.new_record_id = uuid.uuid4
+    use_record_ids(args.record_ids)
 
     pool = article_pool()  # before anything is timed
     load_at_start = os.getloadavg()

@@ -32,7 +32,6 @@ import json
 import os
 import statistics
 import sys
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from itertools import islice
@@ -47,14 +46,15 @@ os.environ.setdefault("PSEUDONYMIZATION_KEY", "bench-only-key")
 from bench.ingest import (  # noqa: E402
     COPY_ROWS,
     TERMS,
+    add_record_ids_option,
     article_pool,
     backend_cpu_seconds,
     make_design,
     make_run,
     phase_ingest,
     records,
+    use_record_ids,
 )
-from observatory_pipelines.collection import enrich  # noqa: E402
 from observatory_pipelines.collection.enrich import Enricher  # noqa: E402
 from observatory_pipelines.collection.ingest import (  # noqa: E402
     COPY_STAGING,
@@ -146,7 +146,7 @@ def bench_design(libpq: str) -> tuple[str, str]:
     return (str(found[0]), str(found[1])) if found else make_design(libpq)
 
 
-def measure(url: str, libpq: str, rounds: int, batch: int, explain: bool) -> dict:
+def measure(url: str, libpq: str, rounds: int, batch: int, explain: bool, record_ids: str) -> dict:
     engine = get_engine(url)
     with psycopg.connect(libpq, autocommit=True) as admin:
         indexes = [name for (name,) in admin.execute(GIN_INDEXES)]
@@ -195,7 +195,7 @@ def measure(url: str, libpq: str, rounds: int, batch: int, explain: bool) -> dic
         "records_stored": stored_count,
         "links_stored": links,
         "batch": batch,
-        "record_ids": "uuid4" if enrich.new_record_id is uuid.uuid4 else "uuid7",
+        "record_ids": record_ids,
         "rounds": len(per_round),
         "median_ms": {
             key: median(key)
@@ -217,15 +217,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--explain", action="store_true")
-    parser.add_argument("--record-ids", choices=("uuid7", "uuid4"), default="uuid7")
+    add_record_ids_option(parser)
     args = parser.parse_args()
-    if args.record_ids == "uuid4":
-        enrich.new_record_id = uuid.uuid4  # as bench/ingest.py --record-ids uuid4
+    use_record_ids(args.record_ids)
 
     server = server_url()
     if args.database:
         url = urls.with_database(server, args.database)
-        print(json.dumps(measure(url, urls.libpq_url(url), args.rounds, args.batch, args.explain)))
+        measured = measure(
+            url, urls.libpq_url(url), args.rounds, args.batch, args.explain, args.record_ids
+        )
+        print(json.dumps(measured))
         return
     name = unique_name("bench_ingest_statements")
     url = create_database(server, name)
@@ -237,7 +239,9 @@ def main() -> None:
         run_id = make_run(libpq, user_id, design_id)
         phase_ingest(engine, libpq, design_id, run_id, args.rows, article_pool(), args.batch)
         engine.dispose()
-        print(json.dumps(measure(url, libpq, args.rounds, args.batch, args.explain)))
+        print(
+            json.dumps(measure(url, libpq, args.rounds, args.batch, args.explain, args.record_ids))
+        )
     finally:
         drop_database(server, name)
 

@@ -1,6 +1,6 @@
 """COPY streams parsed by Arrow's CSV reader, several chunks of whole rows at a time.
 
-The chunks come from ``exports._copy_stream``: each holds whole rows, because Postgres sends
+The chunks come from ``exports.copy_stream``: each holds whole rows, because Postgres sends
 one CopyData message per row ("messages sent from the backend will always correspond to
 single data rows", protocol docs, COPY operations) and the chunks are cut between messages.
 Consecutive chunks are parsed together, ~4 MB per ``read_csv`` call in blocks of 2 MB:

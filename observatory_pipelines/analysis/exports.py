@@ -154,7 +154,7 @@ def _copy_chunks(
         yield bytes(buffer), rows
 
 
-def _copy_stream(conn, query: str, params: dict[str, Any], options: str) -> Iterator[bytes]:
+def copy_stream(conn, query: str, params: dict[str, Any], options: str) -> Iterator[bytes]:
     """The chunks of ``_copy_chunks`` alone; closing this closes the COPY."""
     with closing(_copy_chunks(conn, query, params, options)) as chunks:
         for chunk, _ in chunks:
@@ -335,7 +335,7 @@ def parquet_chunks(
         use_dictionary=_PARQUET_CATEGORICAL,
         write_statistics=_PARQUET_CATEGORICAL,
     )
-    stream = _copy_stream(conn, export_sql("export_parquet"), params, "(FORMAT csv)")
+    stream = copy_stream(conn, export_sql("export_parquet"), params, "(FORMAT csv)")
     raw_types = {name: PARQUET_SCHEMA.field(name).type for name in _INT_COLUMNS}
     raw_types |= {
         "published_at": pa.int64(),
