@@ -162,6 +162,12 @@ def stream(conn: psycopg.Connection, name: str, params: dict[str, Any]) -> Itera
         yield from cur
 
 
+def temp_table_select(name: str) -> str:
+    """The SELECT ``temp_table`` stores: ``research_sql(name)``. Its own name so a test can
+    store every temp table's rows in another order (tests/research/test_row_order.py)."""
+    return research_sql(name)
+
+
 def temp_table(
     conn: psycopg.Connection,
     table: str,
@@ -175,7 +181,7 @@ def temp_table(
     ``statistics``: the columns the later queries join, filter or group on (None: all). Each
     analysed column costs its sample of 30,000 values sorted (text by the collation):
     unread statistics of wide text columns were ~40 % of storing the scope's links."""
-    body = research_sql(name)
+    body = temp_table_select(name)
     identifier = sql.Identifier(table)
     with _step(name), conn.cursor() as cur:
         cur.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(identifier))
