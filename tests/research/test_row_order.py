@@ -1,11 +1,11 @@
 """No research analysis reads the row order of the temp tables it builds.
 
 A temp table's rows land in whatever order the plan of its SELECT yields them (a parallel
-plan, the one the planner may pick at other sizes or settings, interleaves the workers' rows).
-So every analysis, over one
-corpus that holds every other test module's planted shares, links, near-duplicates,
-hashtags, mentions, replies, quotes and terms, must give the same tables, networks, GEXF
-and summary whether its temp tables are stored as the plan yields them or shuffled.
+plan, which the planner may pick at other sizes or settings, interleaves the workers' rows).
+So every analysis, over one corpus holding the other test modules' planted shares, links,
+near-duplicates, hashtags, mentions, replies, quotes and terms, must give the same tables,
+networks, GEXF and summary whether its temp tables are stored as the plan yields them or
+shuffled.
 """
 
 from __future__ import annotations
@@ -41,22 +41,20 @@ def _build(corpus) -> None:
     corpus.add(45, author="s1", text="Læs https://dr.dk/nyheder/1 og https://tv2.dk/y")
 
 
-def _outputs(database_url: str, params: dict) -> dict[str, str]:
+def _outputs(database_url: str, params: dict) -> dict[str, dict]:
+    """Each analysis' output as plain JSON values (dates and numbers as the store writes them)."""
     results = {}
     with connect(database_url) as conn:
         for analysis in ANALYSES:
             output = analysis.compute(conn, params)
             conn.rollback()  # the asset's connection ends here: its temp tables go
-            results[analysis.name] = json.dumps(
-                {
-                    "tables": {k: [t.columns, t.rows] for k, t in output.tables.items()},
-                    "networks": output.networks,
-                    "gexf": {k: v.decode() for k, v in output.gexf.items()},
-                    "summary": output.summary,
-                },
-                sort_keys=True,
-                default=str,
-            )
+            shown = {
+                "tables": {k: [t.columns, t.rows] for k, t in output.tables.items()},
+                "networks": output.networks,
+                "gexf": {k: v.decode() for k, v in output.gexf.items()},
+                "summary": output.summary,
+            }
+            results[analysis.name] = json.loads(json.dumps(shown, default=str))
     return results
 
 
@@ -67,10 +65,9 @@ def test_every_analysis_is_the_same_with_its_temp_tables_shuffled(
     enrich(database_url)
     params = check_scope(conn, AnalysisScope(query_design_id=corpus.design))
     stored = _outputs(database_url, params)
-    assert json.loads(stored["interaction_networks"])["tables"]["reply_edges"][1]
-    runs = json.loads(stored["coordination"])["tables"]["runs"][1]
-    assert sum(r["shares"] for r in runs) > 0
-    assert json.loads(stored["coordination"])["tables"]["edges"][1]
+    assert stored["interaction_networks"]["tables"]["reply_edges"][1]
+    assert sum(r["shares"] for r in stored["coordination"]["tables"]["runs"][1]) > 0
+    assert stored["coordination"]["tables"]["edges"][1]
 
     built: list[str] = []
     plain = framework.temp_table_select
