@@ -162,6 +162,10 @@ def stream(conn: psycopg.Connection, name: str, params: dict[str, Any]) -> Itera
         yield from cur
 
 
+# parallel_tuple_cost while a temp table's SELECT is planned (Postgres's default: 0.1).
+CTAS_PARALLEL_TUPLE_COST = "0.01"
+
+
 def temp_table_select(name: str) -> str:
     """The SELECT ``temp_table`` stores: ``research_sql(name)``. Its own name so a test can
     store every temp table's rows in another order (tests/research/test_row_order.py)."""
@@ -185,9 +189,20 @@ def temp_table(
     identifier = sql.Identifier(table)
     with _step(name), conn.cursor() as cur:
         cur.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(identifier))
+        # The scope's SELECT may run in parallel workers (the leader inserts): by the
+        # default parallel_tuple_cost, moving a row of the whole scope through Gather costs
+        # more than the planner expects a worker to save, so it never picks that plan. It is
+        # lowered for this statement only; what the transaction had is set back after.
+        cur.execute(
+            "SELECT current_setting('parallel_tuple_cost'),"
+            " set_config('parallel_tuple_cost', %s, true)",
+            [CTAS_PARALLEL_TUPLE_COST],
+        )
+        [previous, _] = cur.fetchone()
         create = sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS ").format(identifier)
         cur.execute(create.as_string(conn) + to_psycopg(body), _bound(body, params))
         rows = cur.rowcount
+        cur.execute("SELECT set_config('parallel_tuple_cost', %s, true)", [previous])
         # Autovacuum never analyses temp tables: without statistics the joins over it plan badly.
         columns = sql.SQL("")
         if statistics:

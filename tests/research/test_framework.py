@@ -12,7 +12,7 @@ import pytest
 from observatory_pipelines import settings
 from observatory_pipelines.analysis.network import add_metrics
 from observatory_pipelines.analysis.scope import AnalysisScope, check_scope
-from observatory_pipelines.research import assets, publish
+from observatory_pipelines.research import assets, framework, publish
 from observatory_pipelines.research.framework import (
     ResearchAnalysis,
     ResearchOutput,
@@ -161,3 +161,18 @@ def test_the_asset_stores_tables_networks_and_metadata(corpus, postgres, s3_obje
     fmeta = metadata(filtered, TOY.name)
     assert fmeta["analysis_scope"].startswith("filtered-") and fmeta["records"] == 2
     assert json.loads(store.get_bytes(f"{base}/result.json"))["summary"]["records"] == 3
+
+
+def test_a_temp_table_is_planned_for_parallel_reads_and_the_setting_set_back(
+    corpus, conn, monkeypatch
+):
+    params = check_scope(conn, AnalysisScope(query_design_id=corpus.design))
+    seen = "SELECT current_setting('parallel_tuple_cost') AS cost"
+    monkeypatch.setattr(framework, "temp_table_select", lambda name: seen)
+    with conn.transaction():
+        conn.execute("SET LOCAL parallel_tuple_cost = 0.2")  # the transaction's own value
+        temp_table(conn, "research_cost", "ignored", params)
+        [planned] = conn.execute("SELECT cost FROM research_cost").fetchone()
+        assert planned == framework.CTAS_PARALLEL_TUPLE_COST
+        assert conn.execute("SHOW parallel_tuple_cost").fetchone()[0] == "0.2"
+    assert conn.execute("SHOW parallel_tuple_cost").fetchone()[0] == "0.1"
