@@ -53,10 +53,15 @@ firsts AS (
     WHERE NOT undated
     ORDER BY url_key COLLATE "C", published_at, platform, record_id
 ),
-titles AS (
+titles AS (  -- of the listed pages' own records: one index lookup each (a subquery, not a
+    -- join: bulk_session's hash joins would scan every record for a few hundred titles)
     SELECT DISTINCT ON (url_key COLLATE "C") url_key, title
-    FROM pages
-    WHERE url_type = 'self_reference' AND title IS NOT NULL
+    FROM (SELECT p.url_key, p.published_at, p.record_id,
+                 (SELECT c.title FROM content_records AS c
+                  WHERE c.id = p.record_id AND c.published_at = p.published_at) AS title
+          FROM pages AS p
+          WHERE p.url_type = 'self_reference') AS own
+    WHERE title IS NOT NULL
     ORDER BY url_key COLLATE "C", published_at, record_id
 )
 SELECT u.url_key,
