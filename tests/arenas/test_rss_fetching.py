@@ -14,7 +14,12 @@ from observatory_pipelines.arenas.base import CollectionRequest, SearchTerm
 from observatory_pipelines.arenas.feed_fetch import fetch_by_host
 from observatory_pipelines.arenas.registry import build_collector
 from tests.arenas.conftest import Reply, file_reply
-from tests.arenas.timed_replay import TimedReplayServer, overlapping
+from tests.arenas.timed_replay import (
+    FEED_TIMEOUT_SECONDS,
+    SLOW_FEED_SECONDS,
+    TimedReplayServer,
+    overlapping,
+)
 
 WINDOW = dict(
     date_from=datetime(2026, 11, 1, tzinfo=UTC), date_to=datetime(2026, 11, 26, tzinfo=UTC)
@@ -44,9 +49,7 @@ def servers():
 
 def test_every_skipped_feed_is_named_with_its_reason(servers, monkeypatch):
     monkeypatch.setenv("ARENA_HTTP_MAX_RETRIES", "0")
-    # Each of the redirect loop's 21 hops must answer within the timeout on a loaded CI
-    # machine (0.5 s was not always enough); the slow feed stays well past it.
-    monkeypatch.setenv("RSS_FEED_TIMEOUT_SECONDS", "2")
+    monkeypatch.setenv("RSS_FEED_TIMEOUT_SECONDS", str(FEED_TIMEOUT_SECONDS))
     monkeypatch.setenv("ARENA_HTTP_MAX_RESPONSE_MB", "1")
     replay = servers()
     replay.add("/good", file_reply("rss_dr_indland.xml"))
@@ -56,7 +59,7 @@ def test_every_skipped_feed_is_named_with_its_reason(servers, monkeypatch):
     replay.add("/html", file_reply("rss_html_page.html", content_type="text/html; charset=utf-8"))
     replay.add("/garbage", file_reply("rss_garbage.xml"))
     replay.add("/big", Reply(200, b"<rss>" + b"x" * (2 * 1024 * 1024), {}))
-    replay.add_slow("/slow", 3.5, file_reply("rss_dr_indland.xml"))
+    replay.add_slow("/slow", SLOW_FEED_SECONDS, file_reply("rss_dr_indland.xml"))
     feeds = {name: f"{replay.url}/{name}" for name in
              ("good", "down", "gone", "loop", "html", "garbage", "big", "slow")}  # fmt: skip
 

@@ -11,6 +11,12 @@ from dataclasses import dataclass
 
 from tests.arenas.conftest import ReplayServer, Reply, Seen
 
+# The skip-reason tests' feed timeout and the slow feed's delay: each of a redirect loop's 21
+# hops must answer within the timeout on a loaded CI machine (0.5 s was not always enough),
+# and the slow feed stays well past it.
+FEED_TIMEOUT_SECONDS = 2.0
+SLOW_FEED_SECONDS = 3.5
+
 
 @dataclass(frozen=True)
 class Visit:

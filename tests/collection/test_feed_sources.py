@@ -12,7 +12,7 @@ import pytest
 from observatory_pipelines.collection.assets import _metadata
 from observatory_pipelines.collection.runs import start_run
 from tests.arenas.conftest import ReplayServer, Reply, Seen
-from tests.arenas.timed_replay import TimedReplayServer
+from tests.arenas.timed_replay import FEED_TIMEOUT_SECONDS, SLOW_FEED_SECONDS, TimedReplayServer
 from tests.collection.conftest import rows
 
 from .conftest import make_design, make_user
@@ -54,9 +54,7 @@ class ConditionalServer(ReplayServer):
 def _quick_feeds(monkeypatch):
     monkeypatch.setenv("ARENA_RATE_LIMIT_SCALE", "0")
     monkeypatch.setenv("ARENA_HTTP_MAX_RETRIES", "0")
-    # Each of the redirect loop's 21 hops must answer within the timeout on a loaded CI
-    # machine (0.5 s was not always enough); the slow feed stays well past it.
-    monkeypatch.setenv("RSS_FEED_TIMEOUT_SECONDS", "2")
+    monkeypatch.setenv("RSS_FEED_TIMEOUT_SECONDS", str(FEED_TIMEOUT_SECONDS))
 
 
 def test_a_rerun_asks_every_feed_changed_since_and_counts_the_304s(db):
@@ -115,7 +113,9 @@ def test_every_skipped_feed_is_on_the_task_in_the_metadata_and_logged_once(db, l
         replay.add("/html", Reply(200, b"<!DOCTYPE html><html><body>Forside</body></html>",
                                   {"Content-Type": "text/html"}))  # fmt: skip
         replay.add("/garbage", Reply(200, b"\x00\x01{not a feed", {"Content-Type": "text/xml"}))
-        replay.add_slow("/slow", 3.5, Reply(200, rss(2), {"Content-Type": "application/rss+xml"}))
+        replay.add_slow(
+            "/slow", SLOW_FEED_SECONDS, Reply(200, rss(2), {"Content-Type": "application/rss+xml"})
+        )
         names = ("good", "down", "loop", "html", "garbage", "slow")
         feeds = {name: f"{replay.url}/{name}" for name in names}
         user = make_user(db)

@@ -50,8 +50,8 @@ STOP_BOUND = 120  # seconds until make has returned after the signal
 GONE_BOUND = 30  # seconds until no process of the run is left after make returned
 CASES = {
     # case: (signal, sent to, first port of the case). Below the kernel's ephemeral range
-    # (32768-60999 here): a client socket of the test session (a pooled database connection)
-    # can hold a fixed port inside it, and the case's PostgreSQL then cannot listen on it.
+    # (32768-60999 here): any client socket of the test session (a pooled database
+    # connection, say) can hold a fixed port inside it, and the case's PostgreSQL then cannot listen on it.
     "sigterm_to_make": (signal.SIGTERM, "make", 31710),  # what a process supervisor does
     "ctrl_c_to_the_group": (signal.SIGINT, "group", 31720),  # what a terminal does on Ctrl-C
     # dg dev dies (OOM killer, kill -9): its webserver, daemon, code servers and runs stay

@@ -10,7 +10,7 @@ ranked AS (  -- the links of every page counted, hashed; the rest read for the l
     LIMIT :top_urls
 ),
 pages AS (  -- every stored link of the listed pages, in one scan: the counted ones and the
-    -- pages' own records (their titles)
+    -- pages' own records (whose titles are looked up below)
     SELECT r.* FROM research_links AS r JOIN ranked USING (url_key)
 ),
 listed AS (  -- the counted links of the listed pages (mined_links' rule)
