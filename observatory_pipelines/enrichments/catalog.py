@@ -182,7 +182,7 @@ NEAR_DUP_COLUMNS = ("record_id", "published_at", "signature", "group_id", "jacca
 
 def _process_near_dup(conn: psycopg.Connection, page: Page) -> dict[str, int]:
     grouped = neardup.group_page(conn, page.rows)
-    neardup.write_groups(conn, grouped)
+    regrouped = neardup.write_groups(conn, grouped)
     rows = (
         (*row.key, row.signature, row.group_id, row.jaccard, page.method, page.method_version,
          page.computed_at)
@@ -197,7 +197,7 @@ def _process_near_dup(conn: psycopg.Connection, page: Page) -> dict[str, int]:
             ((bucket, *key) for bucket, key in grouped.buckets),
         ),
         "enrichment_near_dup_groups": len(grouped.groups),
-        "regrouped_rows": len(grouped.regrouped),
+        "regrouped_rows": regrouped,
     }
 
 
@@ -225,7 +225,7 @@ NEAR_DUPLICATES = Enrichment(
     marker_table="enrichment_near_dup",
     tables=("enrichment_near_dup_buckets", "enrichment_near_dup_groups", "enrichment_near_dup"),
     unkeyed_tables=("enrichment_near_dup_groups",),
-    after_prune_sql="near_dup_repair_groups.sql",
+    after_prune=neardup.repair_after_prune,
     process=_process_near_dup,
 )
 

@@ -91,8 +91,9 @@ class Enrichment:
     process: Callable[[psycopg.Connection, Page], dict[str, int]]
     # tables among ``tables`` not keyed by record (emptied on a new version, never pruned)
     unkeyed_tables: tuple[str, ...] = ()
-    # SQL file (in sql/) run after results of vanished records were pruned
-    after_prune_sql: str | None = None
+    # run after results of vanished records were pruned, in the same transaction; the
+    # marker rows deleted are in pg_temp.pruned_markers
+    after_prune: Callable[[psycopg.Connection], None] | None = None
     # what the result depends on in the database (e.g. the actor gazetteer): its digest is
     # part of the version, so editing the actors recomputes every record
     data_version: Callable[[psycopg.Connection], str] | None = None
@@ -420,11 +421,11 @@ def prune_orphans(conn: psycopg.Connection, enrichment: Enrichment) -> int:
 def _prune(conn: psycopg.Connection, enrichment: Enrichment, sql_file: str, params: dict) -> int:
     """Delete results with ``sql_file`` (``DELETE FROM {table} AS r ...``) from every keyed
     table, the marker last: its deleted rows go to pg_temp.pruned_markers for the
-    enrichment's ``after_prune_sql``; the kept marker count moves with them."""
+    enrichment's ``after_prune``; the kept marker count moves with them."""
     deleted = 0
     marker_deleted = 0
     with conn.transaction():
-        if enrichment.after_prune_sql:
+        if enrichment.after_prune:
             conn.execute(
                 sql.SQL("CREATE TEMP TABLE pruned_markers (LIKE {}) ON COMMIT DROP").format(
                     sql.Identifier(enrichment.marker_table)
@@ -432,7 +433,7 @@ def _prune(conn: psycopg.Connection, enrichment: Enrichment, sql_file: str, para
             )
         for table in (t for t in enrichment.tables if t not in enrichment.unkeyed_tables):
             statement = sql.SQL(_sql(sql_file)).format(table=sql.Identifier(table))
-            if table == enrichment.marker_table and enrichment.after_prune_sql:
+            if table == enrichment.marker_table and enrichment.after_prune:
                 statement = sql.SQL(
                     "WITH pruned AS (\n{}\nRETURNING r.*\n) "
                     "INSERT INTO pg_temp.pruned_markers SELECT * FROM pruned"
@@ -441,8 +442,8 @@ def _prune(conn: psycopg.Connection, enrichment: Enrichment, sql_file: str, para
             deleted += count
             if table == enrichment.marker_table:
                 marker_deleted = count
-        if deleted and enrichment.after_prune_sql:
-            conn.execute(_sql(enrichment.after_prune_sql))
+        if deleted and enrichment.after_prune:
+            enrichment.after_prune(conn)
         if marker_deleted:
             conn.execute(
                 "UPDATE enrichment_versions SET enriched_records = enriched_records - %s "

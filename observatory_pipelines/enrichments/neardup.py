@@ -21,9 +21,13 @@
   cluster id (the first record), size and origin flag.
 
 Bounded work per new record, whatever a group's size: at most ``MAX_TRIES_PER_GROUP``
-stored members of a group sharing a bucket are fetched and compared, and a record whose
-signature equals a grouped record's adds no buckets (its twin already answers for it), so
-ten thousand identical reposts cost the index one record's buckets.
+stored members of a group sharing a bucket are fetched and compared, so at most that many
+members of a group hold any one bucket: a grouped record adds no bucket its group already
+holds that often, and a record whose signature equals a grouped record's adds none (its
+twin already answers for it). Ten thousand reposts cost the index a few records' buckets,
+and a bucket's rows grow with the groups and singles sharing it, not with their sizes.
+When members are pruned, the remaining members of their groups take over the buckets the
+pruned ones held (``repair_after_prune``), so no bucket of a group goes unanswered.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -55,6 +60,8 @@ MAX_TEXT_CHARS = 20_000  # a long article is judged on its first 20,000 characte
 _LSH_SHAPE = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM, weights=(0.5, 0.5))
 BANDS, ROWS = _LSH_SHAPE.b, _LSH_SHAPE.r
 MAX_TRIES_PER_GROUP = 3
+RESCORE_CHUNK = 5_000  # members re-scored per statement
+CANDIDATE_CHUNK = 10_000  # candidate rows fetched at a time
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 _MENTION_OR_EMOJI = re.compile(
@@ -78,7 +85,8 @@ def shingles(text: str) -> set[bytes]:
 
 def signatures(texts: list[str]) -> list[np.ndarray]:
     """The MinHash signature (128 × uint32) of each text."""
-    hashes = MinHash.bulk([shingles(t) for t in texts], num_perm=NUM_PERM, seed=SEED)
+    # one text's shingles at a time, not a whole page's
+    hashes = MinHash.generator((shingles(t) for t in texts), num_perm=NUM_PERM, seed=SEED)
     return [np.asarray(h.hashvalues, dtype="<u4") for h in hashes]
 
 
@@ -139,6 +147,9 @@ class Grouped:
 
     rows: list[NewRow]
     regrouped: list[tuple[Key, UUID, float]]
+    # stored groups whose members are re-scored against a new first record (or repointed
+    # to the group they merged into) when written: old group → (group, first's signature)
+    rescored: dict[UUID, tuple[UUID, np.ndarray]]
     groups: list[Group]
     merged_away: list[UUID]
     buckets: list[tuple[int, Key]]
@@ -167,6 +178,32 @@ def _stored_members(
         return []
     rows = conn.execute(_sql("near_dup_members.sql"), {"groups": ids}).fetchall()
     return [((r[0], r[1]), _from_bytes(r[2]), r[3]) for r in rows]
+
+
+def _candidates(
+    conn: psycopg.Connection, bucket_values: list[int]
+) -> tuple[list[tuple[int, Key, UUID | None]], dict[Key, np.ndarray]]:
+    """The stored records sharing these buckets (near_dup_candidates.sql) as (bucket, key,
+    group), the earliest first in each bucket whatever the plan, and each one's signature.
+    Read in chunks from a server-side cursor, and a record in several of the buckets keeps
+    one signature: the rows are never held twice over (by libpq and by Python)."""
+    candidates: list[tuple[int, Key, UUID | None]] = []
+    signature_of: dict[Key, np.ndarray] = {}
+    if not bucket_values:
+        return candidates, signature_of
+    with conn.cursor(name="near_dup_candidates") as cur:
+        cur.execute(
+            _sql("near_dup_candidates.sql"),
+            {"buckets": bucket_values, "tries": MAX_TRIES_PER_GROUP},
+        )
+        while rows := cur.fetchmany(CANDIDATE_CHUNK):
+            for bucket, record_id, published_at, group_id, raw in rows:
+                key = (record_id, published_at)
+                if key not in signature_of:
+                    signature_of[key] = _from_bytes(raw)
+                candidates.append((bucket, key, group_id))
+    candidates.sort(key=lambda c: (c[0], c[1][1], c[1][0]))
+    return candidates, signature_of
 
 
 def group_page(conn: psycopg.Connection, records: list[dict[str, Any]]) -> Grouped:
@@ -201,19 +238,14 @@ def group_page(conn: psycopg.Connection, records: list[dict[str, Any]]) -> Group
 
     single_signatures: dict[Key, np.ndarray] = {}
     tried: dict[tuple[int, Any], int] = defaultdict(int)
-    candidates = (
-        conn.execute(
-            _sql("near_dup_candidates.sql"),
-            {"buckets": list(by_bucket), "tries": MAX_TRIES_PER_GROUP},
-        ).fetchall()
-        if by_bucket
-        else []
-    )
-    for bucket, record_id, published_at, group_id, raw in candidates:
-        node = ("group", group_id) if group_id else ("single", (record_id, published_at))
-        signature = _from_bytes(raw)
+    candidates, signature_of = _candidates(conn, list(by_bucket))
+    stored_holders: list[tuple[int, Any]] = []
+    for bucket, key, group_id in candidates:
+        node = ("group", group_id) if group_id else ("single", key)
+        stored_holders.append((bucket, node))
+        signature = signature_of[key]
         if group_id is None:
-            single_signatures[(record_id, published_at)] = signature
+            single_signatures[key] = signature
         for i in by_bucket[bucket]:
             if tried[i, node] >= MAX_TRIES_PER_GROUP or i in redundant:
                 continue
@@ -259,42 +291,89 @@ def group_page(conn: psycopg.Connection, records: list[dict[str, Any]]) -> Group
         ]
         size = sum(g.size for g in old_groups) + len(singles) + len(new)
         groups.append(Group(group_id, origin, origin_signature, size))
-    for key, signature, old_group in _stored_members(conn, sorted(rescore, key=str)):
-        group_id, origin_signature = rescore[old_group]
-        regrouped.append((key, group_id, _score(signature, origin_signature)))
     for i, key in enumerate(keys):
         if i not in sigs:
             rows.append(NewRow(key, None, None, None))
-    bucket_rows = [
-        (value, keys[i])
-        for i, values in page_buckets.items()
-        if i not in redundant
-        for value in values
+    held = Counter((bucket, sets.find(node)) for bucket, node in stored_holders)
+    bucket_rows = _holdings(
+        held,
+        (
+            (sets.find(("new", i)), keys[i], values)
+            for i, values in page_buckets.items()
+            if i not in redundant
+        ),
+    )
+    return Grouped(rows, regrouped, rescore, groups, merged_away, bucket_rows)
+
+
+def _holdings(
+    held: Counter, members: Iterable[tuple[Any, Key, Iterable[int]]]
+) -> list[tuple[int, Key]]:
+    """The bucket rows to store for ``members`` (group, key, bucket values), in order: a
+    member holds a bucket unless its group already has ``MAX_TRIES_PER_GROUP`` holders of
+    it (``held``, counted per (bucket, group) and updated)."""
+    rows = []
+    for group, key, values in members:
+        for value in values:
+            if held[value, group] < MAX_TRIES_PER_GROUP:
+                held[value, group] += 1
+                rows.append((value, key))
+    return rows
+
+
+def repair_after_prune(conn: psycopg.Connection) -> None:
+    """After members were pruned (their marker rows in pg_temp.pruned_markers): the groups
+    they were in get back their buckets' holders from the remaining members, the earliest
+    first, and are repaired (sizes, first records, scores, groups of one dissolved)."""
+    ids = [
+        row[0]
+        for row in conn.execute(
+            "SELECT DISTINCT group_id FROM pg_temp.pruned_markers WHERE group_id IS NOT NULL"
+        )
     ]
-    return Grouped(rows, regrouped, groups, merged_away, bucket_rows)
+    if ids:
+        members = sorted(_stored_members(conn, ids), key=lambda m: _order(m[0]))
+        holdings = conn.execute(_sql("near_dup_holdings.sql"), {"groups": ids}).fetchall()
+        held_pairs = {(bucket, (record_id, published_at)) for bucket, record_id, published_at, _
+                      in holdings}  # fmt: skip
+        held = Counter((bucket, group) for bucket, _, _, group in holdings)
+        added = _holdings(
+            held,
+            (
+                (group, key, [v for v in buckets(signature) if (v, key) not in held_pairs])
+                for key, signature, group in members
+            ),
+        )
+        if added:
+            conn.execute(
+                _sql("near_dup_add_buckets.sql"),
+                {
+                    "buckets": [bucket for bucket, _ in added],
+                    "record_ids": [key[0] for _, key in added],
+                    "published_ats": [key[1] for _, key in added],
+                },
+            )
+    conn.execute(_sql("near_dup_repair_groups.sql"))
 
 
 def _score(signature: np.ndarray, origin_signature: np.ndarray) -> float:
     return round(jaccard(signature, origin_signature), 4)
 
 
-def write_groups(conn: psycopg.Connection, grouped: Grouped) -> None:
-    """Store the page's effect on stored rows and groups (its own rows are COPYed after)."""
+def write_groups(conn: psycopg.Connection, grouped: Grouped) -> int:
+    """Store the page's effect on stored rows and groups (its own rows are COPYed after);
+    the number of stored rows regrouped or re-scored."""
+    regrouped = len(grouped.regrouped)
+    for chunk in _rescored_members(conn, grouped.rescored):
+        _regroup(conn, chunk)
+        regrouped += len(chunk)
     if grouped.merged_away:
         conn.execute(
             "DELETE FROM enrichment_near_dup_groups WHERE group_id = ANY(%s::uuid[])",
             [grouped.merged_away],
         )
     if grouped.regrouped:
-        conn.execute(
-            _sql("near_dup_regroup.sql"),
-            {
-                "record_ids": [key[0] for key, _, _ in grouped.regrouped],
-                "published_ats": [key[1] for key, _, _ in grouped.regrouped],
-                "group_ids": [group for _, group, _ in grouped.regrouped],
-                "jaccards": [score for _, _, score in grouped.regrouped],
-            },
-        )
+        _regroup(conn, grouped.regrouped)
     if grouped.groups:
         conn.execute(
             _sql("near_dup_upsert_groups.sql"),
@@ -306,3 +385,36 @@ def write_groups(conn: psycopg.Connection, grouped: Grouped) -> None:
                 "sizes": [g.size for g in grouped.groups],
             },
         )
+    return regrouped
+
+
+def _rescored_members(
+    conn: psycopg.Connection, rescored: dict[UUID, tuple[UUID, np.ndarray]]
+) -> Iterator[list[tuple[Key, UUID, float]]]:
+    """The re-scored rows of the members of ``rescored`` groups, a chunk at a time from a
+    server-side cursor: a group of many thousand members is never held at once."""
+    if not rescored:
+        return
+    with conn.cursor(name="near_dup_rescored") as cur:
+        cur.execute(_sql("near_dup_members.sql"), {"groups": sorted(rescored, key=str)})
+        while rows := cur.fetchmany(RESCORE_CHUNK):
+            chunk = []
+            for record_id, published_at, raw, old_group in rows:
+                group_id, origin_signature = rescored[old_group]
+                chunk.append(
+                    ((record_id, published_at), group_id,
+                     _score(_from_bytes(raw), origin_signature))
+                )  # fmt: skip
+            yield chunk
+
+
+def _regroup(conn: psycopg.Connection, regrouped: list[tuple[Key, UUID, float]]) -> None:
+    conn.execute(
+        _sql("near_dup_regroup.sql"),
+        {
+            "record_ids": [key[0] for key, _, _ in regrouped],
+            "published_ats": [key[1] for key, _, _ in regrouped],
+            "group_ids": [group for _, group, _ in regrouped],
+            "jaccards": [score for _, _, score in regrouped],
+        },
+    )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
+
+import pytest
 
 from observatory_pipelines.enrichments import neardup
 from observatory_pipelines.enrichments.catalog import NEAR_DUPLICATES
@@ -184,3 +187,89 @@ def test_erased_members_leave_their_groups_consistent(conn, database_url):
     enrich(database_url, NEAR_DUPLICATES)
     assert _groups(conn)[0] == {"third": ("third", 1, True)}
     assert conn.execute("SELECT count(*) FROM enrichment_near_dup_groups").fetchone() == (0,)
+
+
+DAYS = ("mandag", "tirsdag", "onsdag", "fredag", "lørdag", "søndag")
+
+
+def _buckets_of(text):
+    (signature,) = neardup.signatures([neardup.normalised(None, text)])
+    return neardup.buckets(signature)
+
+
+def _holders(conn):
+    """Per bucket value: how many stored records hold it."""
+    return dict(
+        conn.execute("SELECT bucket, count(*) FROM enrichment_near_dup_buckets GROUP BY bucket")
+    )
+
+
+def _expected_holders(texts):
+    """A group's bucket held by as many of its members as have it, at most three."""
+    having = Counter(value for text in texts for value in set(_buckets_of(text)))
+    return {value: min(count, neardup.MAX_TRIES_PER_GROUP) for value, count in having.items()}
+
+
+def test_a_bucket_is_held_by_at_most_three_members_of_a_group(conn):
+    texts = {day: WIRE.replace("torsdag", day) for day in DAYS}
+    for n, (day, text) in enumerate(texts.items()):
+        insert_record(conn, n, platform_id=day, text_content=text)
+
+    summary = run_enrichment(conn, NEAR_DUPLICATES)
+
+    groups, _ = _groups(conn)
+    assert {name: size for name, (_, size, _) in groups.items()} == dict.fromkeys(DAYS, 6)
+    holders = _holders(conn)
+    assert holders == _expected_holders(texts.values())
+    assert max(holders.values()) == neardup.MAX_TRIES_PER_GROUP  # some bucket all six share
+    assert summary.rows_written["enrichment_near_dup_buckets"] == sum(holders.values())
+    assert sum(holders.values()) < len(DAYS) * neardup.BANDS
+
+    # a later copy is compared with the holders and joins the group
+    insert_record(conn, 10, platform_id="late", text_content=WIRE.replace("torsdag", "i går"))
+    run_enrichment(conn, NEAR_DUPLICATES)
+    assert _groups(conn)[0]["late"] == ("mandag", 7, False)
+
+
+def test_remaining_members_take_over_the_buckets_pruned_members_held(conn, database_url):
+    texts = {day: WIRE.replace("torsdag", day) for day in DAYS}
+    ids = {day: insert_record(conn, n, platform_id=day, text_content=text)
+           for n, (day, text) in enumerate(texts.items())}  # fmt: skip
+    enrich(database_url, NEAR_DUPLICATES)
+    shared = min(set.intersection(*(set(_buckets_of(t)) for t in texts.values())))  # all six
+    holding = [row[0] for row in conn.execute(
+        "SELECT record_id FROM enrichment_near_dup_buckets WHERE bucket = %s", [shared]
+    )]  # fmt: skip
+    assert len(holding) == 3
+
+    conn.execute("DELETE FROM content_records WHERE id = ANY(%s)", [holding])
+    enrich(database_url, NEAR_DUPLICATES)
+
+    remaining = {day: text for day, text in texts.items() if ids[day] not in holding}
+    assert _holders(conn) == _expected_holders(remaining.values())
+    assert _holders(conn)[shared] == 3  # held by the three remaining members now
+    groups, _ = _groups(conn)
+    assert {name: size for name, (_, size, _) in groups.items()} == dict.fromkeys(remaining, 3)
+
+
+def test_a_group_is_re_scored_a_chunk_of_members_at_a_time(conn, monkeypatch):
+    monkeypatch.setattr(neardup, "RESCORE_CHUNK", 2)
+    texts = {day: WIRE.replace("torsdag", day) for day in DAYS}
+    for n, (day, text) in enumerate(texts.items()):
+        insert_record(conn, n, platform_id=day, text_content=text)
+    run_enrichment(conn, NEAR_DUPLICATES)
+
+    # an older copy becomes the first record: all six members re-scored, in three chunks
+    insert_record(conn, 0, platform_id="oldest", published_at=BASE - timedelta(days=5),
+                  text_content=WIRE)  # fmt: skip
+    summary = run_enrichment(conn, NEAR_DUPLICATES)
+
+    assert summary.rows_written["regrouped_rows"] == len(DAYS)
+    groups, jaccards = _groups(conn)
+    assert {name: group[:2] for name, group in groups.items()} == {
+        name: ("oldest", 7) for name in (*DAYS, "oldest")
+    }
+    (origin,) = neardup.signatures([neardup.normalised(None, WIRE)])
+    for day, text in texts.items():
+        (signature,) = neardup.signatures([neardup.normalised(None, text)])
+        assert jaccards[day] == pytest.approx(neardup.jaccard(signature, origin), abs=1e-4)
