@@ -170,16 +170,6 @@ def _stored_groups(conn: psycopg.Connection, ids: list[UUID]) -> dict[UUID, Grou
     return {r[0]: Group(r[0], (r[1], r[2]), _from_bytes(r[3]), r[4]) for r in rows}
 
 
-def _stored_members(
-    conn: psycopg.Connection, ids: list[UUID]
-) -> list[tuple[Key, np.ndarray, UUID]]:
-    """Every stored member of these groups: key, signature, group."""
-    if not ids:
-        return []
-    rows = conn.execute(_sql("near_dup_members.sql"), {"groups": ids}).fetchall()
-    return [((r[0], r[1]), _from_bytes(r[2]), r[3]) for r in rows]
-
-
 def _candidates(
     conn: psycopg.Connection, bucket_values: list[int]
 ) -> tuple[list[tuple[int, Key, UUID | None]], dict[Key, np.ndarray]]:
@@ -332,18 +322,16 @@ def repair_after_prune(conn: psycopg.Connection) -> None:
         )
     ]
     if ids:
-        members = sorted(_stored_members(conn, ids), key=lambda m: _order(m[0]))
-        holdings = conn.execute(_sql("near_dup_holdings.sql"), {"groups": ids}).fetchall()
-        held_pairs = {(bucket, (record_id, published_at)) for bucket, record_id, published_at, _
-                      in holdings}  # fmt: skip
-        held = Counter((bucket, group) for bucket, _, _, group in holdings)
+        members = conn.execute(_sql("near_dup_holdings.sql"), {"groups": ids}).fetchall()
+        held = Counter((bucket, group) for *_, group, holds in members for bucket in holds)
         added = _holdings(
             held,
             (
-                (group, key, [v for v in buckets(signature) if (v, key) not in held_pairs])
-                for key, signature, group in members
+                (group, (record_id, published_at),
+                 [v for v in buckets(_from_bytes(raw)) if v not in holds])
+                for record_id, published_at, raw, group, holds in members
             ),
-        )
+        )  # fmt: skip
         if added:
             conn.execute(
                 _sql("near_dup_add_buckets.sql"),
