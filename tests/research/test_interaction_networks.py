@@ -134,6 +134,12 @@ def test_every_network_has_its_planted_edges_and_frequencies(built, conn):
     assert tags["grønland"]["label"] == "#grønland" and tags["klima"]["platform"] == "bluesky"
     assert _edges(out, "author_hashtag") == {("a", "tag:grønland"): 2, ("a", "tag:klima"): 2,
                                              ("a", "tag:dk"): 1, ("b", "tag:klima"): 1}  # fmt: skip
+    # an author's frequency: its records with any tag (a1, a2; b1), a tag's: records holding it
+    author_tags = _nodes(out, "author_hashtag")
+    assert {k: (v["frequency"], v["type"], v["label"]) for k, v in author_tags.items()} == {
+        "a": (2, "actor", "Name of a"), "b": (1, "actor", "Name of b"), "tag:klima": (3, "hashtag", "#klima"),
+        "tag:grønland": (2, "hashtag", "#grønland"), "tag:dk": (1, "hashtag", "#dk"),
+    }  # fmt: skip
     assert _edges(out, "mention") == {("a", "b"): 2, ("a", "bluesky:did:plc:zzz"): 1}
     mention_nodes = _nodes(out, "mention")
     assert mention_nodes["b"]["type"] == "actor" and mention_nodes["b"]["label"] == "Name of b"
@@ -161,6 +167,11 @@ def test_every_network_has_its_planted_edges_and_frequencies(built, conn):
     assert _nodes(out, "url_cooccurrence")["dr.dk/nyheder/x"]["frequency"] == 2
     assert _edges(out, "actor_domain") == {("rx", "domain:dr.dk"): 2, ("rx", "domain:tv2.dk"): 2,
                                            ("rx", "domain:politiken.dk"): 1}  # fmt: skip
+    actor_domains = _nodes(out, "actor_domain")
+    assert {k: (v["frequency"], v["type"], v["platform"]) for k, v in actor_domains.items()} == {
+        "rx": (2, "actor", "reddit"), "domain:dr.dk": (2, "domain", "reddit"),
+        "domain:tv2.dk": (2, "domain", "reddit"), "domain:politiken.dk": (1, "domain", "reddit"),
+    }  # fmt: skip
     assert out.tables["reply_edges"].columns == EDGE_COLUMNS
     assert out.summary["reply_edges"] == out.summary["reply_edges_total"] == 6
     assert out.summary["reply_nodes"] == 9

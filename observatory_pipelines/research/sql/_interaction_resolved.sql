@@ -1,4 +1,5 @@
--- Fragment: weights and node_counts of an author → target network (directed, or bipartite)
+-- Fragment: weights and node_counts of a directed author → target network (mentions, replies,
+-- quotes; the bipartite author–value networks count in _author_values.sql)
 -- from the CTE "resolved" (platform, author_key, author_display_name, target, target_label,
 -- target_type, first_target): ONE row per record and target (the query dedupes),
 -- first_target true on exactly one row of each record; then its edges and nodes

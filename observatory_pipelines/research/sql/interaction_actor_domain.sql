@@ -3,4 +3,4 @@
 -- linking the domain. Domain node ids are "domain:<domain>". A domain linked twice in a
 -- record counts once (its first position).
 WITH {{ author_values(domains, domain, domain) }},
-{{ interaction_resolved }}
+{{ interaction_edges }}
