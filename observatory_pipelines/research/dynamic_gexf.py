@@ -41,6 +41,7 @@ from observatory_pipelines.research.framework import (
     Table,
     bulk_transaction,
     query,
+    read_and_shape,
     temp_table,
 )
 
@@ -275,13 +276,25 @@ def _sliced(conn: psycopg.Connection, params: dict[str, Any], granularity: str) 
     since = periods.day_start(buckets[0]) if buckets else None  # local midnight, as UTC
     sql_params = {"granularity": granularity, "time_zone": TIMEZONE, "since": since,
                   "edges_per_bucket": EDGES_PER_BUCKET, "actor_limit": ACTOR_LIMIT}  # fmt: skip
-    for name, sql in NETWORKS.items():
-        network = SlicedNetwork.read(conn, sql, sql_params) if buckets else SlicedNetwork()
+
+    def shape(name: str, network: SlicedNetwork) -> tuple[bytes, list[dict[str, Any]]]:
         description = f"{name} network per {granularity} ({len(buckets)} buckets, {TIMEZONE})"
         if "bucket_note" in output.summary:
             description += f"; {output.summary['bucket_note']}"
-        output.gexf[name] = dynamic_gexf(network, buckets, granularity, description)
-        output.tables[f"{name}_edges"] = Table(EDGE_TABLE_COLUMNS, _edge_rows(network, granularity))
+        return dynamic_gexf(network, buckets, granularity, description), _edge_rows(
+            network, granularity
+        )
+
+    # each network's GEXF written while the server computes the next one's slices
+    shaped = read_and_shape(
+        NETWORKS,
+        lambda name: SlicedNetwork.read(conn, NETWORKS[name], sql_params) if buckets
+        else SlicedNetwork(),
+        shape,
+    )  # fmt: skip
+    for name, (network, (gexf, edge_rows)) in shaped.items():
+        output.gexf[name] = gexf
+        output.tables[f"{name}_edges"] = Table(EDGE_TABLE_COLUMNS, edge_rows)
         output.summary[f"{name}_nodes"] = len(network.nodes)
         output.summary[f"{name}_edges"] = len(network.edges)
     return output

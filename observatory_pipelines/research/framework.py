@@ -18,13 +18,14 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import sql
@@ -209,6 +210,29 @@ def temp_table(
             columns = sql.SQL(" ({})").format(sql.SQL(", ").join(map(sql.Identifier, statistics)))
         cur.execute(sql.SQL("ANALYZE {}{}").format(identifier, columns))
     return rows
+
+
+Item = TypeVar("Item")
+Read = TypeVar("Read")
+Shaped = TypeVar("Shaped")
+
+
+def read_and_shape(
+    items: Iterable[Item],
+    read: Callable[[Item], Read],
+    shape: Callable[[Item, Read], Shaped],
+) -> dict[Item, tuple[Read, Shaped]]:
+    """``read(item)`` for each item in turn on this thread (a query on the connection), and
+    ``shape(item, read)`` of each on a second thread while the next item is read: a query's
+    wait releases the GIL, so the Python shaping (network metrics, GEXF) and the server's
+    next statement use the machine's two cores instead of following each other. In item
+    order; an error of either is raised here."""
+    pending: dict[Item, tuple[Read, Future[Shaped]]] = {}
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="research-shape") as pool:
+        for item in items:
+            value = read(item)
+            pending[item] = (value, pool.submit(shape, item, value))
+    return {item: (value, shaped.result()) for item, (value, shaped) in pending.items()}
 
 
 @contextmanager

@@ -22,7 +22,6 @@ Python shapes the heaviest ``EDGE_LIMIT`` edges into graphs and measures them (L
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import psycopg
@@ -35,6 +34,7 @@ from observatory_pipelines.research.framework import (
     Table,
     bulk_transaction,
     query,
+    read_and_shape,
     temp_table,
 )
 from observatory_pipelines.research.interaction_plots import most_addressed_chart
@@ -135,25 +135,18 @@ def compute_networks(
             raise ResearchInputError(f"{name} must be a positive integer, got {value!r}")
     output = ResearchOutput(parameters=PARAMETERS | {"edge_limit": edge_limit,
                                                      "community_edge_limit": community_edge_limit})  # fmt: skip
-    # A network's graph is measured (networkx, Louvain: pure Python) on a second thread
-    # while the server computes the next network's edges: the query's wait frees the GIL,
-    # so the two overlap on the machine's two cores instead of following each other.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="interaction-graphs") as pool:
-        with bulk_transaction(conn):
-            for table, statistics in RECORD_TABLES.items():  # the scope read once; ANALYZEd
-                temp_table(conn, table, table, params, statistics)
-            read: dict[str, tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]] = {}
-            measured: dict[str, Future[dict[str, Any]]] = {}
-            for name, (sql, extra, directed) in NETWORKS.items():
-                edges, nodes = read[name] = read_network(
-                    conn, sql, {**extra, "edge_limit": edge_limit}
-                )
-                measured[name] = pool.submit(
-                    network_graph, edges, nodes, directed=directed,
-                    community_edge_limit=community_edge_limit,
-                )  # fmt: skip
-    for name, (edges, nodes) in read.items():
-        graph = measured[name].result()
+    with bulk_transaction(conn):
+        for table, statistics in RECORD_TABLES.items():  # the scope read once; ANALYZEd
+            temp_table(conn, table, table, params, statistics)
+        # each network's graph measured while the server computes the next one's edges
+        read = read_and_shape(
+            NETWORKS,
+            lambda name: read_network(conn, NETWORKS[name][0],
+                                      {**NETWORKS[name][1], "edge_limit": edge_limit}),
+            lambda name, network: network_graph(*network, directed=NETWORKS[name][2],
+                                                community_edge_limit=community_edge_limit),
+        )  # fmt: skip
+    for name, ((edges, nodes), graph) in read.items():
         output.networks[name] = graph
         output.tables[f"{name}_edges"] = Table(EDGE_COLUMNS, [_edge_row(e, nodes) for e in edges])
         metrics = graph["metrics"]

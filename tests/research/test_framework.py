@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 
 import networkx as nx
 import pytest
@@ -19,6 +20,7 @@ from observatory_pipelines.research.framework import (
     Table,
     bulk_transaction,
     query,
+    read_and_shape,
     stream,
     temp_table,
     timed_steps,
@@ -176,3 +178,41 @@ def test_a_temp_table_is_planned_for_parallel_reads_and_the_setting_set_back(
         assert planned == framework.CTAS_PARALLEL_TUPLE_COST
         assert conn.execute("SHOW parallel_tuple_cost").fetchone()[0] == "0.2"
     assert conn.execute("SHOW parallel_tuple_cost").fetchone()[0] == "0.1"
+
+
+def test_read_and_shape_shapes_an_item_while_the_next_is_read_and_keeps_the_order():
+    """a's shaping waits until b's read has begun, and b's read until a is shaped: both waits
+    end only if the two run at once (each gives up after 10 s and says so)."""
+    b_reading, a_shaped = threading.Event(), threading.Event()
+    reader = threading.get_ident()
+    waited: dict[str, bool] = {}
+    shaped_on_other_thread: list[bool] = []
+
+    def read(item: str) -> str:
+        if item == "b":
+            b_reading.set()
+            waited["b read waited for a shaped"] = a_shaped.wait(timeout=10)
+        return item.upper()
+
+    def shape(item: str, value: str) -> str:
+        shaped_on_other_thread.append(threading.get_ident() != reader)
+        if item == "a":
+            waited["a shaped waited for b read"] = b_reading.wait(timeout=10)
+            a_shaped.set()
+        return value * 2
+
+    shaped = read_and_shape(["a", "b", "c"], read, shape)
+    assert shaped == {"a": ("A", "AA"), "b": ("B", "BB"), "c": ("C", "CC")}
+    assert list(shaped) == ["a", "b", "c"]
+    assert waited == {"a shaped waited for b read": True, "b read waited for a shaped": True}
+    assert shaped_on_other_thread == [True, True, True]
+
+
+def test_read_and_shape_raises_what_a_shaping_raises():
+    def shape(item: str, value: str) -> str:
+        if item == "b":
+            raise ValueError("b cannot be shaped")
+        return value
+
+    with pytest.raises(ValueError, match="b cannot be shaped"):
+        read_and_shape(["a", "b", "c"], lambda item: item, shape)
