@@ -62,13 +62,15 @@ FROM (
     OFFSET 0
 ) AS r
 LEFT JOIN (
-    -- only the links of the design (a semi-join), sorted by (record, ordinal) in parallel
-    -- workers and listed by the leader while the workers read the scope; a domain repeated
-    -- in a record is kept (_author_values.sql counts its first position)
+    -- only the links of the design (a semi-join); a domain repeated in a record is kept
+    -- (_author_values.sql counts its first position). Not in link order: no network reads
+    -- an order (pairs, first positions and sums are the same in any), and the three lists of
+    -- a record are built from the same rows in the same order, so they stay aligned; unsorted,
+    -- the lists are hashed (in parallel workers where Postgres can combine array_agg, 16+)
     SELECT e.record_id, e.published_at,
-           array_agg(e.url_key ORDER BY e.ordinal) AS url_keys,
-           array_agg(e.url_clean ORDER BY e.ordinal) AS url_labels,
-           array_agg(coalesce(e.registered_domain, e.host) ORDER BY e.ordinal) AS domains
+           array_agg(e.url_key) AS url_keys,
+           array_agg(e.url_clean) AS url_labels,
+           array_agg(coalesce(e.registered_domain, e.host)) AS domains
     FROM enrichment_urls AS e
     WHERE e.url_type <> 'self_reference'
       AND e.record_id IN (SELECT d.content_record_id FROM content_record_collections AS d
