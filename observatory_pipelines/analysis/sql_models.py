@@ -201,7 +201,7 @@ _JSON_READY_OIDS = frozenset(
 )
 
 
-def _jsonable_rows(cur) -> list[dict[str, Any]]:
+def jsonable_rows(cur) -> list[dict[str, Any]]:
     """The cursor's (dict) rows with JSON-ready values; only columns of other types are
     converted (per value, tens of thousands of rows per model)."""
     rows = cur.fetchall()
@@ -395,7 +395,7 @@ def run_models(
                 if model.order_by:
                     query = sql.SQL("{} ORDER BY {}").format(query, order)
                 cur.execute(query)
-                results[name] = _jsonable_rows(cur)
+                results[name] = jsonable_rows(cur)
     return results
 
 

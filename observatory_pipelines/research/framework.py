@@ -35,6 +35,7 @@ from observatory_pipelines import settings
 from observatory_pipelines.analysis.sql_models import (
     expand_includes,
     jsonable,
+    jsonable_rows,
     split_header,
     to_psycopg,
     used_params,
@@ -150,7 +151,7 @@ def query(conn: psycopg.Connection, name: str, params: dict[str, Any]) -> list[d
     body = research_sql(name)
     with _step(name), conn.cursor(row_factory=dict_row) as cur:
         cur.execute(to_psycopg(body), _bound(body, params))
-        return [{k: jsonable(v) for k, v in row.items()} for row in cur.fetchall()]
+        return jsonable_rows(cur)
 
 
 def stream(conn: psycopg.Connection, name: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
