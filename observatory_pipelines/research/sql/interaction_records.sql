@@ -1,4 +1,4 @@
--- One row per record of the scope with everything the interaction networks read, stored as
+-- One row per record of the scope with anything the interaction networks read, stored as
 -- the temp table interaction_records (framework.temp_table, ANALYZEd:
 -- the network queries over it would plan badly without statistics; built in a bulk transaction, so its joins hash;
 -- no record id: the networks that count a record once per target tell records apart by their row, ctid):
@@ -77,3 +77,7 @@ LEFT JOIN (
                           WHERE d.query_design_id = CAST(:query_design_id AS uuid))
     GROUP BY e.record_id, e.published_at
 ) AS u ON u.record_id = r.id AND u.published_at = r.published_at
+-- a record with none of what the networks pair (no tag, mention, link, reply or quote) is in
+-- none of them: every network query filters on its own list or reference
+WHERE coalesce(r.hashtags, r.mentions, r.mention_ids, u.url_keys) IS NOT NULL
+   OR r.reply_ref IS NOT NULL OR r.quote_ref IS NOT NULL
