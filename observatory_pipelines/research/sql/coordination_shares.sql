@@ -10,24 +10,26 @@
 -- (RSS, GDELT and web news times are feed or crawl times; unless :include_news_arenas).
 -- Each paired share also gets, in one sort of the shares, what the window estimate and the
 -- pairing read: seq (its place among its object's paired shares by time, then account and
--- record), n_shares (the object's paired shares), sec_from_first (seconds after the
--- object's first paired share) and the seconds from the previous and to the next paired share
--- of the object (a share whose both neighbours are farther than the window pairs with none);
--- NULL on excluded shares.
-WITH own_domains AS (
-    SELECT DISTINCT platform || ':' || author AS account, registered_domain
+-- record), sec_from_first (seconds after the object's first paired share) and the seconds
+-- from the previous and to the next paired share of the object (a share whose both
+-- neighbours are farther than the window pairs with none); NULL on excluded shares. An
+-- object's number of paired shares is its last seq (coordination_window.sql).
+WITH self_domains AS MATERIALIZED (  -- the news records' own URLs, in one scan for the two below
+    SELECT platform || ':' || author AS account, author_id, registered_domain
     FROM research_links
-    WHERE url_type = 'self_reference' AND is_news AND author IS NOT NULL
-      AND registered_domain IS NOT NULL
+    WHERE url_type = 'self_reference' AND is_news AND registered_domain IS NOT NULL
+      AND (author IS NOT NULL OR author_id IS NOT NULL)
+),
+own_domains AS (
+    SELECT DISTINCT account, registered_domain FROM self_domains WHERE account IS NOT NULL
 ),
 actor_domains AS (
-    SELECT DISTINCT author_id, registered_domain
-    FROM research_links
-    WHERE url_type = 'self_reference' AND is_news AND author_id IS NOT NULL
-      AND registered_domain IS NOT NULL
+    SELECT DISTINCT author_id, registered_domain FROM self_domains WHERE author_id IS NOT NULL
 ),
 shares AS (
-    SELECT 'url' AS object_type,
+    -- links and near-duplicate records in one scan: a near_dup row has no registered domain
+    -- (coordination_links.sql), so it matches no own domain and is never a self_link
+    SELECT CASE WHEN l.url_type = 'near_dup' THEN 'near_dup' ELSE 'url' END AS object_type,
            l.url_key AS object,
            l.platform,
            l.platform || ':' || l.author AS account,
@@ -41,20 +43,7 @@ shares AS (
       ON o.account = l.platform || ':' || l.author AND o.registered_domain = l.registered_domain
     LEFT JOIN actor_domains AS a
       ON a.author_id = l.author_id AND a.registered_domain = l.registered_domain
-    WHERE l.url_type NOT IN ('self_reference', 'near_dup') AND NOT l.undated
-      AND l.author IS NOT NULL
-    UNION ALL
-    SELECT 'near_dup',
-           n.url_key,
-           n.platform,
-           n.platform || ':' || n.author,
-           n.author_name,
-           n.record_id,
-           n.published_at,
-           n.is_news,
-           false
-    FROM research_links AS n
-    WHERE n.url_type = 'near_dup' AND NOT n.undated AND n.author IS NOT NULL
+    WHERE l.url_type <> 'self_reference' AND NOT l.undated AND l.author IS NOT NULL
 ),
 judged AS (
     SELECT object_type, object, platform, account, author_name, record_id, shared_at, is_news,
@@ -65,9 +54,8 @@ judged AS (
 )
 SELECT j.*,
        CASE WHEN j.excluded IS NULL THEN row_number() OVER paired END AS seq,
-       CASE WHEN j.excluded IS NULL THEN count(*) OVER object END AS n_shares,
        CASE WHEN j.excluded IS NULL
-            THEN extract(epoch FROM j.shared_at - min(j.shared_at) OVER object) END
+            THEN extract(epoch FROM j.shared_at - first_value(j.shared_at) OVER paired) END
            AS sec_from_first,
        CASE WHEN j.excluded IS NULL
             THEN extract(epoch FROM j.shared_at - lag(j.shared_at) OVER paired) END
@@ -79,5 +67,6 @@ FROM judged AS j
 -- partitioned by the object first, in "C" order: the same partitions (equality is byte
 -- equality either way), but the sort of ~0.9 M shares at 1 M compares bytes (abbreviated keys)
 -- instead of calling strcoll per comparison (3x faster at 100 k)
-WINDOW object AS (PARTITION BY j.object COLLATE "C", j.object_type, j.excluded IS NULL),
-       paired AS (object ORDER BY j.shared_at, j.account, j.record_id)
+-- one window, so one pass: the first share's time is the first row's (ordered by time)
+WINDOW paired AS (PARTITION BY j.object COLLATE "C", j.object_type, j.excluded IS NULL
+                  ORDER BY j.shared_at, j.account, j.record_id)

@@ -7,7 +7,7 @@
 -- The ranks are the shares' seq (coordination_shares.sql; ties in time ordered by account,
 -- which changes no figure here: the k-th share's time is the same whichever tied share is k-th).
 WITH ranked AS (
-    SELECT object_type, object, seq AS rank, n_shares AS n, sec_from_first
+    SELECT object_type, object, seq AS rank, sec_from_first
     FROM research_coord_shares
     WHERE excluded IS NULL
 ),
@@ -22,13 +22,19 @@ quickest AS (
     FROM second
     GROUP BY object_type
 ),
-reach AS (
-    SELECT r.object_type, r.object, min(r.sec_from_first) AS seconds
+quick AS (  -- the quickest objects' shares, each with its object's number of them (n)
+    SELECT r.object_type, r.object, r.rank, r.sec_from_first,
+           max(r.rank) OVER (PARTITION BY r.object_type, r.object) AS n
     FROM ranked AS r
     JOIN second AS s USING (object_type, object)
     JOIN quickest AS q USING (object_type)
-    WHERE s.sec_from_first <= q.cut AND r.rank::float8 / r.n > CAST(:p AS float8)
-    GROUP BY r.object_type, r.object
+    WHERE s.sec_from_first <= q.cut
+),
+reach AS (
+    SELECT k.object_type, k.object, min(k.sec_from_first) AS seconds
+    FROM quick AS k
+    WHERE k.rank::float8 / k.n > CAST(:p AS float8)
+    GROUP BY k.object_type, k.object
 )
 SELECT q.object_type,
        q.objects AS objects_shared_twice,
