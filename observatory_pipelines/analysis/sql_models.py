@@ -203,7 +203,7 @@ _JSON_READY_OIDS = frozenset(
 
 def jsonable_rows(cur) -> list[dict[str, Any]]:
     """The cursor's (dict) rows with JSON-ready values; only columns of other types are
-    converted (per value, tens of thousands of rows per model)."""
+    converted, value by value (the SQL models' rows, and research/framework.query's)."""
     rows = cur.fetchall()
     convert = [
         column.name for column in cur.description if column.type_code not in _JSON_READY_OIDS

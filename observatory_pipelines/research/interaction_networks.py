@@ -12,12 +12,13 @@ Seven networks, each as graph JSON + GEXF and an edge-list table ``<network>_edg
 
 Node frequency = records containing the node, edge weight = records containing the pair,
 each counted once per record (4CAT's definition). The scope's records are read once into the
-temp table ``interaction_records`` (their tags, links and references); pairs are built in SQL
+temp table ``interaction_records`` (their tags, links and references; records with none left out); pairs are built in SQL
 from it (an unnest and a self-join within each record, ``research/sql/interaction_*.sql``),
 counted as sums of pre-aggregated counts (records with the same tag or link list counted
 once; an author's targets per (author, target)), so every aggregate hashes;
 Python shapes the heaviest ``EDGE_LIMIT`` edges into graphs and measures them (Louvain, seed
-0, skipped above ``COMMUNITY_EDGE_LIMIT`` edges as 4CAT does).
+0, skipped above ``COMMUNITY_EDGE_LIMIT`` edges as 4CAT does), each network on a second thread
+while the next one's statement runs (``framework.read_and_shape``).
 """
 
 from __future__ import annotations

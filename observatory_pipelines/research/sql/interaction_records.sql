@@ -65,8 +65,8 @@ LEFT JOIN (
     -- only the links of the design (a semi-join); a domain repeated in a record is kept
     -- (_author_values.sql counts its first position). Not in link order: no network reads
     -- an order (pairs, first positions and sums are the same in any), and the three lists of
-    -- a record are built from the same rows in the same order, so they stay aligned; unsorted,
-    -- the lists are hashed (in parallel workers where Postgres can combine array_agg, 16+)
+    -- a record are built from the same rows in the same order, so they stay aligned; the
+    -- parallel sort under the aggregate orders by the record alone (EXPLAIN ANALYZE at 1 M)
     SELECT e.record_id, e.published_at,
            array_agg(e.url_key) AS url_keys,
            array_agg(e.url_clean) AS url_labels,
